@@ -1,0 +1,293 @@
+//! Model → tokens. The generated code only fills in traits of
+//! `relations_runtime`; every loop, query and grouping lives there.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::model::{ForeignKey, Model};
+use crate::validate::path_name;
+
+pub fn expand(model: &Model) -> TokenStream {
+    let model_impls = model_impls(model);
+    let relations = model.foreign_keys.iter().map(|fk| relation_items(model, fk));
+    quote! {
+        #model_impls
+        #(#relations)*
+    }
+}
+
+/// `Model`, `SelectModel<DB>` and (for a one-column key) `PrimaryKey`.
+fn model_impls(model: &Model) -> TokenStream {
+    let ident = &model.ident;
+    let table = &model.table;
+    let rt = quote!(::relations_runtime);
+    let d = quote!(::relations_runtime::__private::diesel);
+    let primary_key = model.primary_key.as_ref().map(|pk| {
+        let ty = &pk.ty;
+        let field = &pk.field;
+        let column = &pk.column;
+        quote! {
+            #[automatically_derived]
+            impl #rt::PrimaryKey for #ident {
+                type Key = #ty;
+                type KeyFilter = #d::dsl::EqAny<#table::#column, ::std::vec::Vec<#ty>>;
+                #[inline]
+                fn key_filter(keys: ::std::vec::Vec<#ty>) -> Self::KeyFilter {
+                    #d::ExpressionMethods::eq_any(#table::#column, keys)
+                }
+                #[inline]
+                fn primary_key(&self) -> &#ty {
+                    &self.#field
+                }
+            }
+        }
+    });
+    let select = quote!(#d::dsl::Select<#table::table, #d::dsl::AsSelect<#ident, __DB>>);
+    quote! {
+        const _: () = {
+            #[automatically_derived]
+            impl #rt::Model for #ident {
+                type Table = #table::table;
+            }
+
+            #[automatically_derived]
+            impl<__DB> #rt::SelectModel<__DB> for #ident
+            where
+                __DB: #d::backend::Backend,
+                #ident: #d::Selectable<__DB>,
+                #d::dsl::AsSelect<#ident, __DB>: #d::Expression,
+                #table::table: #d::query_dsl::methods::SelectDsl<#d::dsl::AsSelect<#ident, __DB>>,
+                #select: #d::query_dsl::methods::BoxedDsl<'static, __DB>,
+            {
+                type Query = #d::dsl::IntoBoxed<'static, #select, __DB>;
+                fn select_model() -> Self::Query {
+                    #d::query_dsl::methods::BoxedDsl::internal_into_boxed(
+                        #d::query_dsl::methods::SelectDsl::select(
+                            #table::table,
+                            <#ident as #d::SelectableHelper<__DB>>::as_select(),
+                        ),
+                    )
+                }
+            }
+
+            #primary_key
+        };
+    }
+}
+
+/// The two relation keys of one foreign key, their trait impls, and the two
+/// extension traits that give them names (`prefetch_books`, `books()`, ...).
+fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
+    let rt = quote!(::relations_runtime);
+    let d = quote!(::relations_runtime::__private::diesel);
+    let vis = &model.vis;
+    let child = &model.ident;
+    let table = &model.table;
+    let parent = &fk.parent;
+    let column = &fk.key.column;
+    let field = &fk.key.field;
+    let field_ty = &fk.key.ty;
+    let reverse = &fk.reverse_key;
+    let forward = &fk.forward_key;
+    let related_name = &fk.related_name;
+    let forward_name = &fk.forward_name;
+    let related_str = related_name.to_string();
+    let forward_str = forward_name.to_string();
+    let parent_name = path_name(parent);
+    let key = quote!(<#parent as #rt::PrimaryKey>::Key);
+
+    let reverse_ext = format_ident!("{}Ext", reverse, span = reverse.span());
+    let forward_ext = format_ident!("{}Ext", forward, span = forward.span());
+    let prefetch_reverse = format_ident!("prefetch_{}", related_name, span = related_name.span());
+    let prefetch_forward = format_ident!("prefetch_{}", forward_name, span = forward_name.span());
+
+    // The field's type must hold the parent's key: checked here, at the field.
+    let as_key = quote_spanned! {field_ty.span()=>
+        <#field_ty as #rt::ForeignKeyField<#key>>::as_key(&child.#field)
+    };
+
+    let (value, from_parent, join, on) = if fk.nullable {
+        (
+            quote!(::core::option::Option<#parent>),
+            quote!(::core::option::Option::Some(parent)),
+            quote!(LeftJoinOn),
+            quote!(#d::ExpressionMethods::eq(
+                #table::#column,
+                #d::NullableExpressionMethods::nullable(
+                    <#rt::__private::PrimaryKeyColumns<#parent> as ::core::default::Default>::default()
+                ),
+            )),
+        )
+    } else {
+        (
+            quote!(#parent),
+            quote!(parent),
+            quote!(InnerJoinOn),
+            quote!(#d::ExpressionMethods::eq(
+                #table::#column,
+                <#rt::__private::PrimaryKeyColumns<#parent> as ::core::default::Default>::default(),
+            )),
+        )
+    };
+    let on_ty = if fk.nullable {
+        quote!(#d::dsl::Eq<#table::#column, #d::dsl::Nullable<#rt::__private::PrimaryKeyColumns<#parent>>>)
+    } else {
+        quote!(#d::dsl::Eq<#table::#column, #rt::__private::PrimaryKeyColumns<#parent>>)
+    };
+    let join_ty = quote!(#d::dsl::#join<#table::table, <#parent as #rt::Model>::Table, #on_ty>);
+    let join_call = if fk.nullable {
+        quote!(left_join)
+    } else {
+        quote!(inner_join)
+    };
+
+    let reverse_doc = format!(
+        "Relation `{related_str}` of [`{parent_name}`]: the [`{child}`]s whose `{field}` is its key.\n\n\
+         Load it with `prefetch_{related_str}` ([`{reverse_ext}`]), read it with `.{related_str}()`."
+    );
+    let forward_doc = format!(
+        "Relation `{forward_str}` of [`{child}`]: the [`{parent_name}`] its `{field}` points at.\n\n\
+         Load it with `prefetch_{forward_str}` ([`{forward_ext}`]) or in a join with \
+         `select_related({forward})`; read it with `.{forward_str}()`."
+    );
+    let reverse_ext_doc = format!(
+        "`prefetch_{related_str}` and `{related_str}()` for [`{parent_name}`] (relation [`{reverse}`])."
+    );
+    let forward_ext_doc = format!(
+        "`prefetch_{forward_str}` and `{forward_str}()` for [`{child}`] (relation [`{forward}`])."
+    );
+    let prefetch_reverse_doc = format!(
+        "Load relation `{related_str}`: one query for all the [`{child}`]s of these parents \
+         (`WHERE {column} IN (...)`, split in chunks where the database limits binds), \
+         ordered by the child's primary key, each parent given its own."
+    );
+    let prefetch_forward_doc = format!(
+        "Load relation `{forward_str}`: one query for the distinct `{field}` values, \
+         each [`{child}`] given its [`{parent_name}`]."
+    );
+    let read_reverse_doc = format!("The [`{child}`]s loaded by `prefetch_{related_str}`.");
+    let read_forward_doc = format!("The [`{parent_name}`] loaded by `prefetch_{forward_str}` or `select_related`.");
+
+    quote! {
+        #[doc = #reverse_doc]
+        #[derive(Clone, Copy, Debug, Default)]
+        #vis struct #reverse;
+
+        #[doc = #forward_doc]
+        #[derive(Clone, Copy, Debug, Default)]
+        #vis struct #forward;
+
+        const _: () = {
+            #[automatically_derived]
+            impl #rt::Relation for #reverse {
+                type Owner = #parent;
+                type Value = ::std::vec::Vec<#child>;
+                const NAME: &'static str = #related_str;
+            }
+
+            #[automatically_derived]
+            impl #rt::HasMany for #reverse {
+                type Parent = #parent;
+                type Child = #child;
+                type Column = #table::#column;
+                type KeyFilter = #d::dsl::EqAny<#table::#column, ::std::vec::Vec<#key>>;
+                #[inline]
+                fn key_filter(keys: ::std::vec::Vec<#key>) -> Self::KeyFilter {
+                    #d::ExpressionMethods::eq_any(#table::#column, keys)
+                }
+                #[inline]
+                fn foreign_key(child: &#child) -> ::core::option::Option<&#key> {
+                    #as_key
+                }
+            }
+
+            #[automatically_derived]
+            impl #rt::Relation for #forward {
+                type Owner = #child;
+                type Value = #value;
+                const NAME: &'static str = #forward_str;
+            }
+
+            #[automatically_derived]
+            impl #rt::BelongsTo for #forward {
+                type Reverse = #reverse;
+                #[inline]
+                fn value(parent: ::core::option::Option<#parent>) -> ::core::option::Option<#value> {
+                    #from_parent
+                }
+            }
+
+            #rt::__impl_join! {
+                relation = #forward,
+                child = #child,
+                value = #value,
+                join = #join_call,
+                join_ty = #join_ty,
+                table = #table::table,
+                parent_table = <<#parent as #rt::Model>::Table as ::core::default::Default>::default(),
+                on = #on,
+            }
+        };
+
+        #[doc = #reverse_ext_doc]
+        #vis trait #reverse_ext: ::core::marker::Sized {
+            #[doc = #prefetch_reverse_doc]
+            fn #prefetch_reverse<__C>(
+                self,
+                conn: &mut __C,
+            ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<#reverse, ::std::vec::Vec<#child>>>
+            where
+                Self: #rt::Nodes,
+                <Self as #rt::Nodes>::Node: #rt::Node<Model = #parent>,
+                __C: #d::Connection,
+                #reverse: #rt::LoadHasMany<__C>,
+                #child: ::core::clone::Clone,
+            {
+                #rt::prefetch_has_many::<#reverse, Self, __C>(self, conn)
+            }
+
+            #[doc = #read_reverse_doc]
+            #[inline]
+            fn #related_name<__I>(&self) -> &<Self as #rt::Get<#reverse, __I>>::Value
+            where
+                Self: #rt::Get<#reverse, __I>,
+            {
+                <Self as #rt::Get<#reverse, __I>>::get(self)
+            }
+        }
+
+        #[automatically_derived]
+        impl<__T: #rt::Rooted<#parent>> #reverse_ext for __T {}
+
+        #[doc = #forward_ext_doc]
+        #vis trait #forward_ext: ::core::marker::Sized {
+            #[doc = #prefetch_forward_doc]
+            fn #prefetch_forward<__C>(
+                self,
+                conn: &mut __C,
+            ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<#forward, #value>>
+            where
+                Self: #rt::Nodes,
+                <Self as #rt::Nodes>::Node: #rt::Node<Model = #child>,
+                __C: #d::Connection,
+                #forward: #rt::LoadBelongsTo<__C>,
+                #parent: ::core::clone::Clone,
+            {
+                #rt::prefetch_belongs_to::<#forward, Self, __C>(self, conn)
+            }
+
+            #[doc = #read_forward_doc]
+            #[inline]
+            fn #forward_name<__I>(&self) -> &<Self as #rt::Get<#forward, __I>>::Value
+            where
+                Self: #rt::Get<#forward, __I>,
+            {
+                <Self as #rt::Get<#forward, __I>>::get(self)
+            }
+        }
+
+        #[automatically_derived]
+        impl<__T: #rt::Rooted<#child>> #forward_ext for __T {}
+    }
+}

@@ -1,0 +1,43 @@
+//! The validated model: everything expansion needs, each part with the span
+//! of the user's token it came from.
+
+use proc_macro2::Span;
+use syn::{Ident, Path, Type};
+
+/// A struct deriving `Relations`.
+pub struct Model {
+    pub ident: Ident,
+    pub vis: syn::Visibility,
+    /// `books` in `books::table`, as the user wrote (or Diesel infers) it.
+    pub table: Path,
+    /// The primary key, when it is one column.
+    pub primary_key: Option<KeyField>,
+    pub foreign_keys: Vec<ForeignKey>,
+}
+
+/// A field and the column it maps to.
+pub struct KeyField {
+    pub field: Ident,
+    pub ty: Type,
+    pub column: Ident,
+}
+
+/// One `#[foreign_key]` field: a has-many relation on the parent and a
+/// belongs-to relation on this model.
+pub struct ForeignKey {
+    pub key: KeyField,
+    /// `Option<_>` field: nullable column, left join, `Option<Parent>` value.
+    pub nullable: bool,
+    pub parent: Path,
+    /// Name of the has-many relation on the parent (`books`), spanned at the
+    /// user's `related_name` (or at the field when defaulted).
+    pub related_name: Ident,
+    /// Name of the belongs-to relation on this model (`author`).
+    pub forward_name: Ident,
+    /// `AuthorBooks`.
+    pub reverse_key: Ident,
+    /// `BookAuthor`.
+    pub forward_key: Ident,
+    /// The `#[foreign_key]` attribute.
+    pub attr_span: Span,
+}

@@ -1,0 +1,177 @@
+//! Syntax only: darling receivers for our own `#[foreign_key(...)]` attribute,
+//! and a lenient reader for the parts of Diesel's `#[diesel(...)]` attributes
+//! that say where a model lives (Diesel's own derives validate the rest).
+
+use darling::util::SpannedValue;
+use darling::{FromDeriveInput, FromField, FromMeta};
+use proc_macro2::{Span, TokenStream};
+use syn::spanned::Spanned;
+use syn::{Attribute, Ident, Path};
+
+/// The struct `#[derive(Relations)]` is on.
+#[derive(FromDeriveInput)]
+#[darling(forward_attrs(diesel), supports(struct_named))]
+pub struct InputReceiver {
+    pub ident: Ident,
+    pub vis: syn::Visibility,
+    pub generics: syn::Generics,
+    pub data: darling::ast::Data<(), FieldReceiver>,
+    pub attrs: Vec<Attribute>,
+}
+
+/// One named field.
+#[derive(FromField)]
+#[darling(forward_attrs(diesel, foreign_key))]
+pub struct FieldReceiver {
+    pub ident: Option<Ident>,
+    pub ty: syn::Type,
+    pub attrs: Vec<Attribute>,
+}
+
+/// The keys of `#[foreign_key(...)]`.
+#[derive(Default, FromMeta)]
+pub struct ForeignKeyOpts {
+    /// Name of the reverse relation on the parent (`books`); default `<child>_set`.
+    pub related_name: Option<SpannedValue<String>>,
+    /// The parent model (`Author`), when no `#[diesel(belongs_to(...))]` names it.
+    pub references: Option<Path>,
+    /// Name of the forward relation on the child; default: the field name
+    /// without its `_id` suffix.
+    pub forward_name: Option<SpannedValue<String>>,
+}
+
+/// `#[foreign_key(...)]` as written on one field.
+pub struct ForeignKeyAttr {
+    pub opts: ForeignKeyOpts,
+    /// The whole attribute, for errors about the attribute as such.
+    pub span: Span,
+}
+
+impl ForeignKeyAttr {
+    pub fn parse(attr: &Attribute) -> darling::Result<Self> {
+        let opts = match &attr.meta {
+            // `#[foreign_key]` alone: every key takes its default.
+            syn::Meta::Path(_) => ForeignKeyOpts::default(),
+            meta => ForeignKeyOpts::from_meta(meta)?,
+        };
+        Ok(ForeignKeyAttr {
+            opts,
+            span: attr.span(),
+        })
+    }
+}
+
+/// `belongs_to(Parent)` or `belongs_to(Parent, foreign_key = field)`.
+pub struct BelongsTo {
+    pub parent: Path,
+    pub foreign_key: Option<Ident>,
+}
+
+/// What `#[diesel(...)]` on the struct says that relations needs.
+#[derive(Default)]
+pub struct DieselStructAttrs {
+    pub table_name: Option<Path>,
+    pub primary_key: Option<Vec<Ident>>,
+    pub belongs_to: Vec<BelongsTo>,
+}
+
+/// What `#[diesel(...)]` on a field says that relations needs.
+#[derive(Default)]
+pub struct DieselFieldAttrs {
+    pub column_name: Option<Ident>,
+}
+
+/// Skip the value of a Diesel key this crate does not read:
+/// `key`, `key = value` or `key(...)`.
+fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        let value = meta.value()?;
+        // Everything up to the next top-level comma.
+        while !value.is_empty() && !value.peek(syn::Token![,]) {
+            value.parse::<proc_macro2::TokenTree>()?;
+        }
+    } else if meta.input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in meta.input);
+        content.parse::<TokenStream>()?;
+    }
+    Ok(())
+}
+
+/// Read `table_name`, `primary_key` and `belongs_to` from the struct's
+/// `#[diesel(...)]` attributes. Malformed Diesel attributes are left to Diesel's
+/// derives to report, so they are skipped here, not reported twice.
+pub fn diesel_struct_attrs(attrs: &[Attribute]) -> DieselStructAttrs {
+    let mut out = DieselStructAttrs::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("diesel")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("table_name") {
+                out.table_name = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("primary_key") {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                let keys = content.parse_terminated(Ident::parse_any_ident, syn::Token![,])?;
+                out.primary_key = Some(keys.into_iter().collect());
+            } else if meta.path.is_ident("belongs_to") {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                let parent: Path = content.parse()?;
+                let mut foreign_key = None;
+                while content.peek(syn::Token![,]) {
+                    content.parse::<syn::Token![,]>()?;
+                    if content.is_empty() {
+                        break;
+                    }
+                    let key: Ident = content.parse()?;
+                    content.parse::<syn::Token![=]>()?;
+                    let value: Ident = Ident::parse_any_ident(&content)?;
+                    if key == "foreign_key" {
+                        foreign_key = Some(value);
+                    }
+                }
+                out.belongs_to.push(BelongsTo {
+                    parent,
+                    foreign_key,
+                });
+            } else {
+                skip_value(&meta)?;
+            }
+            Ok(())
+        });
+    }
+    out
+}
+
+/// Read `column_name` from a field's `#[diesel(...)]` attributes.
+pub fn diesel_field_attrs(attrs: &[Attribute]) -> DieselFieldAttrs {
+    let mut out = DieselFieldAttrs::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("diesel")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("column_name") {
+                let value = meta.value()?;
+                out.column_name = Some(if value.peek(syn::LitStr) {
+                    value.parse::<syn::LitStr>()?.parse()?
+                } else {
+                    Ident::parse_any_ident(value)?
+                });
+            } else {
+                skip_value(&meta)?;
+            }
+            Ok(())
+        });
+    }
+    out
+}
+
+/// `Ident::parse_any` (keywords allowed, as in `column_name = type`), usable as
+/// a parser function.
+trait ParseAnyIdent {
+    fn parse_any_ident(input: syn::parse::ParseStream<'_>) -> syn::Result<Ident>;
+}
+
+impl ParseAnyIdent for Ident {
+    fn parse_any_ident(input: syn::parse::ParseStream<'_>) -> syn::Result<Ident> {
+        use syn::ext::IdentExt;
+        Ident::parse_any(input)
+    }
+}

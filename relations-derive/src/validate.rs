@@ -1,0 +1,286 @@
+//! Semantic checks: receivers in, a [`Model`] out, with every mistake in the
+//! struct reported in one build (errors are accumulated, not returned at the
+//! first one).
+
+use darling::{Error, FromDeriveInput};
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use proc_macro2::Span;
+use quote::format_ident;
+use syn::spanned::Spanned;
+use syn::{Ident, Path, Type};
+
+use crate::model::{ForeignKey, KeyField, Model};
+use crate::parse::{
+    diesel_field_attrs, diesel_struct_attrs, FieldReceiver, ForeignKeyAttr, InputReceiver,
+};
+
+/// Validate `input`. On failure, the returned model (if any) is still good
+/// enough to emit fallback items, so the user sees the real errors and not a
+/// cascade of "cannot find type" errors.
+pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
+    let mut errors = Error::accumulator();
+    let receiver = match InputReceiver::from_derive_input(input) {
+        Ok(r) => r,
+        Err(e) => {
+            return (None, Some(e));
+        }
+    };
+
+    if let Some(param) = receiver.generics.params.first() {
+        errors.push(
+            Error::custom(
+                "`Relations` cannot be derived for a generic struct: Diesel models map to one \
+                 table, so remove the type, lifetime or const parameters",
+            )
+            .with_span(&param.span()),
+        );
+    }
+
+    let diesel = diesel_struct_attrs(&receiver.attrs);
+    let ident = receiver.ident.clone();
+    let table = diesel.table_name.clone().unwrap_or_else(|| {
+        let name = format_ident!("{}s", ident.to_string().to_snake_case(), span = ident.span());
+        Path::from(name)
+    });
+
+    let fields = receiver
+        .data
+        .take_struct()
+        .expect("darling checks the shape")
+        .fields;
+
+    let column_of = |f: &FieldReceiver| -> Ident {
+        diesel_field_attrs(&f.attrs)
+            .column_name
+            .unwrap_or_else(|| f.ident.clone().expect("named fields"))
+    };
+
+    // The primary key: `id`, or the fields in `#[diesel(primary_key(...))]`.
+    let pk_names = diesel
+        .primary_key
+        .clone()
+        .unwrap_or_else(|| vec![Ident::new("id", Span::call_site())]);
+    let primary_key = match pk_names.as_slice() {
+        [one] => fields
+            .iter()
+            .find(|f| f.ident.as_ref() == Some(one))
+            .map(|f| KeyField {
+                field: f.ident.clone().expect("named"),
+                ty: f.ty.clone(),
+                column: column_of(f),
+            }),
+        // Composite keys cannot be referenced (no single-column foreign key
+        // can point at them); the model can still be a child.
+        _ => None,
+    };
+
+    let mut foreign_keys: Vec<ForeignKey> = Vec::new();
+    for field in &fields {
+        let fk_attrs: Vec<_> = field
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("foreign_key"))
+            .collect();
+        let Some(first) = fk_attrs.first() else {
+            continue;
+        };
+        for extra in &fk_attrs[1..] {
+            errors.push(
+                Error::custom(
+                    "duplicate `#[foreign_key]` on one field: put all keys in one attribute, \
+                     e.g. `#[foreign_key(related_name = \"books\", references = Author)]`",
+                )
+                .with_span(&extra.span()),
+            );
+        }
+        let Some(attr) = errors.handle(ForeignKeyAttr::parse(first)) else {
+            continue;
+        };
+        if let Some(fk) = foreign_key(&ident, field, attr, &diesel.belongs_to, column_of(field), &mut errors) {
+            foreign_keys.push(fk);
+        }
+    }
+
+    // Two relations of this struct with the same name on the same parent
+    // (Django's reverse-accessor clash).
+    for (i, fk) in foreign_keys.iter().enumerate() {
+        if let Some(first) = foreign_keys[..i]
+            .iter()
+            .find(|other| other.reverse_key == fk.reverse_key)
+        {
+            errors.push(
+                Error::custom(format!(
+                    "`{}` already has a relation named `{}` (from field `{}`): give this foreign key \
+                     another name, e.g. `related_name = \"{}_{}\"`",
+                    path_name(&fk.parent),
+                    fk.related_name,
+                    first.key.field,
+                    fk.forward_name,
+                    fk.related_name
+                ))
+                .with_span(&fk.related_name.span()),
+            );
+        }
+        if let Some(first) = foreign_keys[..i]
+            .iter()
+            .find(|other| other.forward_name == fk.forward_name)
+        {
+            errors.push(
+                Error::custom(format!(
+                    "two foreign keys of `{ident}` are both named `{}` (the other is `{}`): set \
+                     `forward_name = \"...\"` on one of them",
+                    fk.forward_name, first.key.field
+                ))
+                .with_span(&fk.forward_name.span()),
+            );
+        }
+    }
+
+    let model = Model {
+        ident,
+        vis: receiver.vis,
+        table,
+        primary_key,
+        foreign_keys,
+    };
+    match errors.finish() {
+        Ok(()) => (Some(model), None),
+        Err(e) => (Some(model), Some(e)),
+    }
+}
+
+/// The last segment of a path, for messages and generated names.
+pub fn path_name(path: &Path) -> String {
+    path.segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
+}
+
+fn foreign_key(
+    child: &Ident,
+    field: &FieldReceiver,
+    attr: ForeignKeyAttr,
+    belongs_to: &[crate::parse::BelongsTo],
+    column: Ident,
+    errors: &mut darling::error::Accumulator,
+) -> Option<ForeignKey> {
+    let field_ident = field.ident.clone().expect("named fields");
+    let opts = attr.opts;
+
+    // The parent: `references = X`, else the `belongs_to(X)` whose foreign key
+    // is this field (explicitly, or by Diesel's default `<x>_id`).
+    let parent = opts.references.clone().or_else(|| {
+        belongs_to
+            .iter()
+            .find(|b| match &b.foreign_key {
+                Some(fk) => *fk == field_ident,
+                None => format!("{}_id", path_name(&b.parent).to_snake_case()) == field_ident.to_string(),
+            })
+            .map(|b| b.parent.clone())
+    });
+    let Some(parent) = parent else {
+        let guess = field_ident
+            .to_string()
+            .strip_suffix("_id")
+            .map(|s| s.to_upper_camel_case())
+            .unwrap_or_else(|| "Parent".to_string());
+        errors.push(
+            Error::custom(format!(
+                "cannot tell which model `{field_ident}` references: write \
+                 `#[foreign_key(references = {guess})]`, or add `#[diesel(belongs_to({guess}, \
+                 foreign_key = {field_ident}))]` to the struct"
+            ))
+            .with_span(&attr.span),
+        );
+        return None;
+    };
+
+    let related_name = match &opts.related_name {
+        Some(name) => match identifier(name.as_str(), name.span()) {
+            Ok(id) => id,
+            Err(e) => {
+                errors.push(e.with_span(&name.span()));
+                return None;
+            }
+        },
+        None => format_ident!("{}_set", child.to_string().to_snake_case(), span = field_ident.span()),
+    };
+    let forward_name = match &opts.forward_name {
+        Some(name) => match identifier(name.as_str(), name.span()) {
+            Ok(id) => id,
+            Err(e) => {
+                errors.push(e.with_span(&name.span()));
+                return None;
+            }
+        },
+        None => {
+            let s = field_ident.to_string();
+            let base = s.strip_suffix("_id").filter(|b| !b.is_empty()).unwrap_or(&s);
+            Ident::new(base, field_ident.span())
+        }
+    };
+
+    let parent_name = path_name(&parent);
+    let reverse_key = format_ident!(
+        "{}{}",
+        parent_name,
+        related_name.to_string().to_upper_camel_case(),
+        span = related_name.span()
+    );
+    let forward_key = format_ident!(
+        "{}{}",
+        child,
+        forward_name.to_string().to_upper_camel_case(),
+        span = forward_name.span()
+    );
+    Some(ForeignKey {
+        key: KeyField {
+            field: field_ident,
+            ty: field.ty.clone(),
+            column,
+        },
+        nullable: is_option(&field.ty),
+        parent,
+        related_name,
+        forward_name,
+        reverse_key,
+        forward_key,
+        attr_span: attr.span,
+    })
+}
+
+/// A relation name must be usable as a method name.
+fn identifier(name: &str, span: Span) -> Result<Ident, Error> {
+    let valid = syn::parse_str::<Ident>(name).is_ok() && !name.starts_with("r#");
+    if valid {
+        Ok(Ident::new(name, span))
+    } else {
+        let suggestion: String = name
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '_' })
+            .collect::<String>()
+            .to_snake_case();
+        let suggestion = if suggestion.is_empty() || suggestion.starts_with(|c: char| c.is_ascii_digit()) {
+            format!("r_{suggestion}")
+        } else {
+            suggestion
+        };
+        Err(Error::custom(format!(
+            "`{name}` is not a valid relation name: it becomes a method name, so it must be a \
+             Rust identifier that is not a keyword, e.g. \"{suggestion}\""
+        )))
+    }
+}
+
+/// `Option<T>` (also `std::option::Option<T>` / `core::option::Option<T>`).
+fn is_option(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Option" && !s.arguments.is_empty()),
+        _ => false,
+    }
+}

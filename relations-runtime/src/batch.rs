@@ -1,0 +1,152 @@
+//! How many keys one statement may carry, per backend.
+//!
+//! PostgreSQL binds the whole key list as one array (`= ANY($1)`), so it has no
+//! limit. SQLite and MySQL render `IN (?, ?, ...)`, one bind per key, and refuse
+//! a statement above their variable limit; keys are split into chunks below it.
+
+use std::cell::Cell;
+
+/// A Diesel backend that relations can load for.
+///
+/// Implemented for each backend whose feature is enabled on `relations-runtime`.
+#[diagnostic::on_unimplemented(
+    message = "relations cannot load over backend `{Self}`",
+    label = "backend not enabled in relations-runtime",
+    note = "enable the matching feature of relations-runtime: `sqlite`, `postgres` or `mysql`"
+)]
+pub trait KeyBatching: diesel::backend::Backend {
+    /// How many keys one statement may bind; `None` when the backend takes the
+    /// whole list as one bind.
+    fn max_keys_per_statement() -> Option<usize>;
+}
+
+/// The share of the bind limit kept free for binds that are not keys (filters
+/// added to the child query): keys use at most 90 % of the limit.
+fn keys_share(limit: usize) -> usize {
+    (limit - limit / 10).max(1)
+}
+
+#[cfg(feature = "postgres")]
+impl KeyBatching for diesel::pg::Pg {
+    fn max_keys_per_statement() -> Option<usize> {
+        None
+    }
+}
+
+/// MySQL and MariaDB allow 65,535 placeholders in a prepared statement.
+#[cfg(feature = "mysql")]
+impl KeyBatching for diesel::mysql::Mysql {
+    fn max_keys_per_statement() -> Option<usize> {
+        Some(keys_share(65_535))
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl KeyBatching for diesel::sqlite::Sqlite {
+    fn max_keys_per_statement() -> Option<usize> {
+        Some(keys_share(sqlite::variable_limit()))
+    }
+}
+
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    use std::sync::OnceLock;
+
+    /// The variable limit of the SQLite library linked into this program
+    /// (`sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, -1)`), read once from a
+    /// private in-memory database. Diesel opens its connections with the
+    /// library's default limits, so this is the limit they run under.
+    pub(super) fn variable_limit() -> usize {
+        static LIMIT: OnceLock<usize> = OnceLock::new();
+        *LIMIT.get_or_init(read_limit)
+    }
+
+    /// SQLite's limit before 3.32, the lowest any SQLite applies by default.
+    const OLD_DEFAULT: usize = 999;
+
+    fn read_limit() -> usize {
+        use libsqlite3_sys as ffi;
+        let mut db: *mut ffi::sqlite3 = std::ptr::null_mut();
+        // SAFETY: a private connection, opened and closed here; `db` is only
+        // used between a successful open and the close.
+        unsafe {
+            let rc = ffi::sqlite3_open_v2(
+                c":memory:".as_ptr(),
+                &mut db,
+                ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_CREATE,
+                std::ptr::null(),
+            );
+            let limit = if rc == ffi::SQLITE_OK {
+                ffi::sqlite3_limit(db, ffi::SQLITE_LIMIT_VARIABLE_NUMBER, -1)
+            } else {
+                -1
+            };
+            ffi::sqlite3_close(db);
+            usize::try_from(limit)
+                .ok()
+                .filter(|&n| n > 0)
+                .unwrap_or(OLD_DEFAULT)
+        }
+    }
+}
+
+thread_local! {
+    static OVERRIDE: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// Force a chunk size on this thread until the guard drops, so tests can
+/// exercise chunking with a handful of rows.
+#[doc(hidden)]
+pub fn override_max_keys_per_statement(max: usize) -> OverrideGuard {
+    let previous = OVERRIDE.with(|o| o.replace(Some(max.max(1))));
+    OverrideGuard { previous }
+}
+
+#[doc(hidden)]
+pub struct OverrideGuard {
+    previous: Option<usize>,
+}
+
+impl Drop for OverrideGuard {
+    fn drop(&mut self) {
+        OVERRIDE.with(|o| o.set(self.previous));
+    }
+}
+
+/// The chunk size to use for backend `DB` on this thread.
+pub(crate) fn max_keys<DB: KeyBatching>() -> Option<usize> {
+    OVERRIDE
+        .with(|o| o.get())
+        .or_else(DB::max_keys_per_statement)
+}
+
+/// Run `load` once per chunk of `keys` (once in all when there is no limit)
+/// and concatenate the rows in chunk order.
+pub(crate) fn load_in_chunks<DB, K, T, E>(
+    keys: Vec<K>,
+    mut load: impl FnMut(Vec<K>) -> Result<Vec<T>, E>,
+) -> Result<Vec<T>, E>
+where
+    DB: KeyBatching,
+{
+    match max_keys::<DB>() {
+        Some(max) if keys.len() > max => {
+            let mut rows = Vec::new();
+            let mut keys = keys.into_iter();
+            loop {
+                let chunk: Vec<K> = keys.by_ref().take(max).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                let mut chunk_rows = load(chunk)?;
+                if rows.is_empty() {
+                    rows = chunk_rows;
+                } else {
+                    rows.append(&mut chunk_rows);
+                }
+            }
+            Ok(rows)
+        }
+        _ => load(keys),
+    }
+}

@@ -1,0 +1,102 @@
+//! The error a loader returns: which relation failed, and why.
+
+use std::fmt;
+
+/// A relation failed to load. Nothing partial is returned with it.
+///
+/// `Error` names the relation (`relation()`) and converts into
+/// `diesel::result::Error` with `?`, so loaders fit in functions that return
+/// `QueryResult`.
+#[derive(Debug)]
+pub struct Error {
+    relation: &'static str,
+    kind: ErrorKind,
+}
+
+/// Why a relation failed to load.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The database returned an error (missing table, bad column type,
+    /// lost connection, timeout, ...).
+    Database(diesel::result::Error),
+    /// A child's foreign key names a parent row that does not exist, so a
+    /// forward relation has nothing to point at.
+    MissingParent {
+        /// The dangling key, formatted with `Debug`.
+        key: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn database(relation: &'static str, error: diesel::result::Error) -> Self {
+        Error {
+            relation,
+            kind: ErrorKind::Database(error),
+        }
+    }
+
+    pub(crate) fn missing_parent(relation: &'static str, key: &dyn fmt::Debug) -> Self {
+        Error {
+            relation,
+            kind: ErrorKind::MissingParent {
+                key: format!("{key:?}"),
+            },
+        }
+    }
+
+    /// The name of the relation that failed (`"books"`).
+    pub fn relation(&self) -> &'static str {
+        self.relation
+    }
+
+    /// Why it failed.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The database error, if the database reported one.
+    pub fn database_error(&self) -> Option<&diesel::result::Error> {
+        match &self.kind {
+            ErrorKind::Database(e) => Some(e),
+            ErrorKind::MissingParent { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ErrorKind::Database(e) => write!(f, "loading relation `{}` failed: {e}", self.relation),
+            ErrorKind::MissingParent { key } => write!(
+                f,
+                "loading relation `{}` failed: no parent row has key {key}",
+                self.relation
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Database(e) => Some(e),
+            ErrorKind::MissingParent { .. } => None,
+        }
+    }
+}
+
+/// `?` in a function returning `QueryResult`: a database error is passed on as
+/// it was (so `NotFound`, `DatabaseError(..)` can still be matched); any other
+/// failure becomes `QueryBuilderError` carrying this error.
+impl From<Error> for diesel::result::Error {
+    fn from(e: Error) -> Self {
+        match e.kind {
+            ErrorKind::Database(inner) => inner,
+            _ => diesel::result::Error::QueryBuilderError(Box::new(e)),
+        }
+    }
+}
+
+/// The result of a loader.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,42 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod backends;
+mod batch;
+mod count;
+mod error;
+mod join;
+mod model;
+mod prefetch;
+mod query;
+mod relation;
+mod with;
+
+pub use batch::KeyBatching;
+pub use count::{assert_num_queries, QueryCount};
+pub use error::{Error, ErrorKind, Result};
+pub use join::{select_related, JoinBelongsTo, JoinQuery, SelectRelated};
+pub use model::{Model, Node, Nodes, PrimaryKey, Rooted};
+pub use prefetch::{prefetch_belongs_to, prefetch_has_many, prefetch_has_many_then};
+pub use query::{KeyOf, LoadBelongsTo, LoadHasMany, ModelQuery, ParentOf, SelectModel};
+pub use relation::{BelongsTo, ForeignKeyField, HasMany, Relation};
+pub use relations_derive::Relations;
+pub use with::{Get, Here, There, With};
+
+/// Everything a user of the generated loaders needs in scope:
+/// `use relations_runtime::prelude::*;`
+pub mod prelude {
+    pub use crate::join::select_related;
+    pub use crate::with::With;
+    pub use crate::Relations;
+}
+
+/// Paths used by the code `#[derive(Relations)]` generates. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::batch::override_max_keys_per_statement;
+    pub use crate::prefetch::get;
+    pub use crate::query::PrimaryKeyColumns;
+    pub use ::core;
+    pub use ::diesel;
+}

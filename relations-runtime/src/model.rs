@@ -1,0 +1,130 @@
+//! What the derive says about each model: its table, its primary key, and how a
+//! model, a loaded model and a collection of them relate.
+
+use std::fmt;
+use std::hash::Hash;
+
+use crate::with::With;
+
+/// A Diesel model that derives [`Relations`](crate::Relations).
+///
+/// Implemented by the derive; you do not implement it by hand.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a model known to relations",
+    label = "add `#[derive(Relations)]` to `{Self}`",
+    note = "every model that takes part in a relation, parent or child, derives `Relations`"
+)]
+pub trait Model: Sized + 'static {
+    /// The Diesel table the model is loaded from (`books::table`).
+    type Table: diesel::Table + Default + Copy + Send + 'static;
+}
+
+/// A model whose primary key is one column, so children can point at it.
+///
+/// Implemented by the derive for every model with a single-column primary key
+/// (`id`, or the one column named in `#[diesel(primary_key(...))]`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the parent of a relation: it has no single-column primary key",
+    label = "a foreign key must reference a model whose primary key is one column",
+    note = "derive `Relations` on `{Self}`; its primary key is the field `id` or the one named in `#[diesel(primary_key(...))]`"
+)]
+pub trait PrimaryKey: Model {
+    /// The type of the primary-key field (`i32`, `i64`, `String`, ...).
+    type Key: Eq + Hash + Clone + fmt::Debug + Send + 'static;
+    /// `pk IN (keys)` (`= ANY(keys)` on PostgreSQL): `authors::id.eq_any(keys)`.
+    type KeyFilter;
+    /// The filter on the primary-key column for one chunk of keys.
+    fn key_filter(keys: Vec<Self::Key>) -> Self::KeyFilter;
+    /// The primary-key value of this row.
+    fn primary_key(&self) -> &Self::Key;
+}
+
+/// A model, or a model wrapped in [`With`] layers of loaded relations.
+///
+/// Loaders and accessors accept any `Node` whose [`Model`](Node::Model) is the
+/// right type, so relations can be prefetched one after another.
+pub trait Node {
+    /// The model at the bottom of the `With` layers.
+    type Model: Model;
+    /// The model at the bottom of the `With` layers.
+    fn model(&self) -> &Self::Model;
+}
+
+impl<M: Model> Node for M {
+    type Model = M;
+    #[inline]
+    fn model(&self) -> &M {
+        self
+    }
+}
+
+impl<P: Node, K, V> Node for With<P, K, V> {
+    type Model = P::Model;
+    #[inline]
+    fn model(&self) -> &P::Model {
+        self.parent().model()
+    }
+}
+
+/// What a loader can be called on: one node, a `Vec` of nodes, or an `Option`
+/// of one. The result has the same shape, each node wrapped in a [`With`].
+///
+/// This is how `authors.prefetch_books(conn)` works on a `Vec<Author>` you
+/// loaded yourself (Django's `prefetch_related_objects`), on a single `Author`,
+/// and on `Option<Author>` from `.optional()`.
+pub trait Nodes: Sized {
+    /// The element type.
+    type Node: Node;
+    /// `Self` with each node wrapped in `With<Self::Node, K, V>`.
+    type Wrapped<K, V>;
+    /// The nodes, in order.
+    fn into_nodes(self) -> Vec<Self::Node>;
+    /// Put wrapped nodes back into the shape of `Self`.
+    ///
+    /// `nodes` has exactly as many elements as [`into_nodes`](Nodes::into_nodes) returned.
+    fn from_wrapped<K, V>(nodes: Vec<With<Self::Node, K, V>>) -> Self::Wrapped<K, V>;
+}
+
+impl<N: Node> Nodes for N {
+    type Node = N;
+    type Wrapped<K, V> = With<N, K, V>;
+    fn into_nodes(self) -> Vec<N> {
+        vec![self]
+    }
+    fn from_wrapped<K, V>(nodes: Vec<With<N, K, V>>) -> With<N, K, V> {
+        nodes
+            .into_iter()
+            .next()
+            .expect("one node in, one node out")
+    }
+}
+
+impl<N: Node> Nodes for Vec<N> {
+    type Node = N;
+    type Wrapped<K, V> = Vec<With<N, K, V>>;
+    fn into_nodes(self) -> Vec<N> {
+        self
+    }
+    fn from_wrapped<K, V>(nodes: Vec<With<N, K, V>>) -> Vec<With<N, K, V>> {
+        nodes
+    }
+}
+
+impl<N: Node> Nodes for Option<N> {
+    type Node = N;
+    type Wrapped<K, V> = Option<With<N, K, V>>;
+    fn into_nodes(self) -> Vec<N> {
+        self.into_iter().collect()
+    }
+    fn from_wrapped<K, V>(nodes: Vec<With<N, K, V>>) -> Option<With<N, K, V>> {
+        nodes.into_iter().next()
+    }
+}
+
+/// Implemented for every type a relation's methods may be called on when that
+/// relation starts at model `M`: `M`, `With<.., ..>` over `M`, and `Vec`/`Option`
+/// of those. The generated extension traits are implemented for `T: Rooted<M>`,
+/// so two relations with the same name on different parents never clash.
+pub trait Rooted<M> {}
+
+impl<T: Nodes> Rooted<<T::Node as Node>::Model> for T {}

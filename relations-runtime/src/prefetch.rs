@@ -1,0 +1,227 @@
+//! Prefetching: one statement per relation (per chunk of keys off PostgreSQL),
+//! matched to the owners in memory in O(owners + rows).
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use diesel::Connection;
+
+use crate::error::{Error, Result};
+use crate::model::{Node, Nodes, PrimaryKey};
+use crate::query::{KeyOf, LoadBelongsTo, LoadHasMany, ParentOf};
+use crate::relation::{HasMany, Relation};
+use crate::with::With;
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// No slot: a row whose key matches no owner.
+const NO_SLOT: u32 = u32::MAX;
+
+/// The distinct keys of a list, each with a slot number, plus the slot of every
+/// element (`NO_SLOT` for a `None` key).
+struct Slots<'a, K> {
+    index: FastMap<&'a K, u32>,
+    of_element: Vec<u32>,
+    /// How many elements share each slot.
+    uses: Vec<u32>,
+}
+
+impl<'a, K: Eq + Hash> Slots<'a, K> {
+    fn new<T: 'a>(elements: &'a [T], key: impl Fn(&'a T) -> Option<&'a K>) -> Self {
+        let mut index =
+            FastMap::with_capacity_and_hasher(elements.len(), foldhash::fast::RandomState::default());
+        let mut of_element = Vec::with_capacity(elements.len());
+        let mut uses: Vec<u32> = Vec::new();
+        for element in elements {
+            let slot = match key(element) {
+                None => NO_SLOT,
+                Some(k) => *index.entry(k).or_insert_with(|| {
+                    uses.push(0);
+                    (uses.len() - 1) as u32
+                }),
+            };
+            if slot != NO_SLOT {
+                uses[slot as usize] += 1;
+            }
+            of_element.push(slot);
+        }
+        Slots {
+            index,
+            of_element,
+            uses,
+        }
+    }
+
+    /// The distinct keys, cloned, in slot order (first appearance).
+    fn keys(&self) -> Vec<K>
+    where
+        K: Clone,
+    {
+        let mut keys: Vec<Option<K>> = vec![None; self.uses.len()];
+        for (k, &slot) in &self.index {
+            keys[slot as usize] = Some((*k).clone());
+        }
+        keys.into_iter().flatten().collect()
+    }
+
+    fn slot(&self, key: Option<&K>) -> u32 {
+        key.and_then(|k| self.index.get(k).copied())
+            .unwrap_or(NO_SLOT)
+    }
+}
+
+/// Hands out each slot's value to the elements that share it: clones for all
+/// but the last, which gets the original (so unshared values are never cloned).
+struct Distribute<T> {
+    values: Vec<Option<T>>,
+    remaining: Vec<u32>,
+}
+
+impl<T: Clone> Distribute<T> {
+    fn take(&mut self, slot: u32) -> Option<T> {
+        let s = slot as usize;
+        self.remaining[s] -= 1;
+        if self.remaining[s] == 0 {
+            self.values[s].take()
+        } else {
+            self.values[s].clone()
+        }
+    }
+}
+
+/// Prefetch has-many relation `R` onto `nodes`: one query (or one per chunk of
+/// keys), then each owner gets its children in the order of the child query.
+///
+/// This is what the generated `prefetch_<relation>` methods call.
+pub fn prefetch_has_many<R, S, C>(nodes: S, conn: &mut C) -> Result<S::Wrapped<R, Vec<R::Child>>>
+where
+    R: LoadHasMany<C>,
+    R::Child: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Parent>,
+    C: Connection,
+{
+    prefetch_has_many_then(nodes, conn, |children, _| Ok(children))
+}
+
+/// Like [`prefetch_has_many`], and `then` turns the loaded children (all owners'
+/// children in one list) into what each owner holds, e.g. by prefetching a
+/// relation of the children. `then` must return one value per child, in order.
+pub fn prefetch_has_many_then<R, S, C, T>(
+    nodes: S,
+    conn: &mut C,
+    then: impl FnOnce(Vec<R::Child>, &mut C) -> Result<Vec<T>>,
+) -> Result<S::Wrapped<R, Vec<T>>>
+where
+    R: LoadHasMany<C>,
+    T: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Parent>,
+    C: Connection,
+{
+    let nodes = nodes.into_nodes();
+    let (slot_of_node, mut groups) = {
+        let slots = Slots::new(&nodes, |n| Some(n.model().primary_key()));
+        if slots.uses.is_empty() {
+            drop(slots);
+            let wrapped = nodes.into_iter().map(|n| With::new(n, Vec::new())).collect();
+            return Ok(S::from_wrapped(wrapped));
+        }
+        let children = R::load_children(slots.keys(), conn)
+        .map_err(|e| Error::database(R::NAME, e))?;
+
+        // Count first so each group is allocated once at its final size.
+        let slot_of_child: Vec<u32> = children
+            .iter()
+            .map(|c| slots.slot(R::foreign_key(c)))
+            .collect();
+        let mut sizes = vec![0usize; slots.uses.len()];
+        for &s in &slot_of_child {
+            if s != NO_SLOT {
+                sizes[s as usize] += 1;
+            }
+        }
+        let children = then(children, conn)?;
+        debug_assert_eq!(children.len(), slot_of_child.len());
+        let mut groups: Vec<Vec<T>> = sizes.into_iter().map(Vec::with_capacity).collect();
+        for (child, s) in children.into_iter().zip(slot_of_child) {
+            if s != NO_SLOT {
+                groups[s as usize].push(child);
+            }
+        }
+        let groups = Distribute {
+            values: groups.into_iter().map(Some).collect(),
+            remaining: slots.uses,
+        };
+        (slots.of_element, groups)
+    };
+    let wrapped = nodes
+        .into_iter()
+        .zip(slot_of_node)
+        .map(|(node, s)| With::new(node, groups.take(s).unwrap_or_default()))
+        .collect();
+    Ok(S::from_wrapped(wrapped))
+}
+
+/// Prefetch belongs-to relation `R` onto `nodes`: one query over the distinct
+/// foreign-key values (NULLs are never sent), then each child gets its parent.
+///
+/// A non-NULL key with no parent row is [`ErrorKind::MissingParent`](crate::ErrorKind::MissingParent).
+pub fn prefetch_belongs_to<R, S, C>(nodes: S, conn: &mut C) -> Result<S::Wrapped<R, R::Value>>
+where
+    R: LoadBelongsTo<C>,
+    ParentOf<R>: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Owner>,
+    C: Connection,
+{
+    let nodes = nodes.into_nodes();
+    let (slot_of_node, mut parents) = {
+        let slots = Slots::new(&nodes, |n| {
+            <R::Reverse as HasMany>::foreign_key(n.model())
+        });
+        let loaded = if slots.uses.is_empty() {
+            Vec::new()
+        } else {
+            R::load_parents(slots.keys(), conn)
+            .map_err(|e| Error::database(R::NAME, e))?
+        };
+        let mut by_slot: Vec<Option<ParentOf<R>>> = vec![None; slots.uses.len()];
+        for parent in loaded {
+            let s = slots.slot(Some(parent.primary_key()));
+            if s != NO_SLOT {
+                by_slot[s as usize] = Some(parent);
+            }
+        }
+        // A dangling key is an error before anything is handed out.
+        for (node, &s) in nodes.iter().zip(&slots.of_element) {
+            if s != NO_SLOT && by_slot[s as usize].is_none() {
+                let key: &KeyOf<ParentOf<R>> = <R::Reverse as HasMany>::foreign_key(node.model())
+                    .expect("a slot comes from a key");
+                return Err(Error::missing_parent(R::NAME, key));
+            }
+        }
+        let parents = Distribute {
+            values: by_slot,
+            remaining: slots.uses,
+        };
+        (slots.of_element, parents)
+    };
+    let mut wrapped = Vec::with_capacity(nodes.len());
+    for (node, s) in nodes.into_iter().zip(slot_of_node) {
+        let parent = if s == NO_SLOT { None } else { parents.take(s) };
+        match R::value(parent) {
+            Some(value) => wrapped.push(With::new(node, value)),
+            // Only a required key can give no value, and a required key is
+            // never NULL: the row would not have decoded.
+            None => return Err(Error::missing_parent(R::NAME, &"NULL")),
+        }
+    }
+    Ok(S::from_wrapped(wrapped))
+}
+
+/// Read the loaded value of relation `K` (what the generated accessors call).
+#[inline]
+pub fn get<K: Relation, I, T: crate::with::Get<K, I>>(node: &T) -> &T::Value {
+    node.get()
+}

@@ -1,0 +1,130 @@
+//! The statements the loaders run, built once here for every relation.
+//!
+//! Each statement starts as `SELECT <Model::as_select()> FROM <table>` boxed for
+//! the connection's backend, so every later step (key filter, default order, and
+//! the user's own filters) works on one nameable type, [`ModelQuery`].
+
+use diesel::backend::Backend;
+use diesel::query_dsl::methods::{FilterDsl, OrderDsl};
+use diesel::query_dsl::LoadQuery;
+use diesel::{Connection, QueryResult, RunQueryDsl, Selectable, Table};
+
+use crate::batch::load_in_chunks;
+
+use crate::batch::KeyBatching;
+use crate::model::{Model, PrimaryKey};
+use crate::relation::{BelongsTo, HasMany};
+
+/// `SELECT <M::as_select()> FROM <M's table>`, boxed for backend `DB`.
+pub type ModelQuery<M, DB> = <M as SelectModel<DB>>::Query;
+
+/// The primary-key column(s) of model `M`'s table.
+pub type PrimaryKeyColumns<M> = <<M as Model>::Table as Table>::PrimaryKey;
+
+/// The key type of parent `P`.
+pub type KeyOf<P> = <P as PrimaryKey>::Key;
+
+/// A model that can be selected as a whole over backend `DB`.
+///
+/// The derive implements it for every backend Diesel can select the model on;
+/// its `Query` is `books::table.select(Book::as_select()).into_boxed()`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be selected over backend `{DB}`",
+    label = "`{Self}` is not `Selectable` for this backend",
+    note = "derive `Selectable` on `{Self}` and check its fields against the schema (`#[diesel(check_for_backend(...))]` shows which field does not fit)"
+)]
+pub trait SelectModel<DB: Backend>: Model + Selectable<DB> {
+    /// The boxed `SELECT`.
+    type Query;
+    /// `SELECT <Self::as_select()> FROM <table>`, boxed.
+    fn select_model() -> Self::Query;
+}
+
+/// Loading the children of has-many relation `Self` over connection `C`:
+/// `SELECT <child> FROM <child table> WHERE <fk> IN (<keys>) ORDER BY <child pk>`.
+///
+/// Blanket-implemented for every [`HasMany`] relation whose tables and columns
+/// Diesel can query on `C`.
+#[diagnostic::on_unimplemented(
+    message = "relation `{Self}` cannot be loaded over connection `{C}`",
+    label = "the child query of `{Self}` does not type-check for this connection",
+    note = "check that the child model is `Selectable` for this backend (`#[diesel(check_for_backend(...))]` shows why not), that its table is in the schema, and that the matching feature of relations-runtime is enabled"
+)]
+pub trait LoadHasMany<C: Connection>: HasMany {
+    /// The children of these parent keys (one statement per chunk of keys),
+    /// in child primary-key order within each chunk.
+    fn load_children(
+        keys: Vec<KeyOf<Self::Parent>>,
+        conn: &mut C,
+    ) -> QueryResult<Vec<Self::Child>>;
+}
+
+impl<R, C> LoadHasMany<C> for R
+where
+    R: HasMany,
+    C: Connection,
+    C::Backend: KeyBatching,
+    R::Child: SelectModel<C::Backend>,
+    ModelQuery<R::Child, C::Backend>: FilterDsl<R::KeyFilter, Output = ModelQuery<R::Child, C::Backend>>
+        + OrderDsl<PrimaryKeyColumns<R::Child>, Output = ModelQuery<R::Child, C::Backend>>
+        + LoadQuery<'static, C, R::Child>
+        + RunQueryDsl<C>,
+{
+    fn load_children(
+        keys: Vec<KeyOf<R::Parent>>,
+        conn: &mut C,
+    ) -> QueryResult<Vec<R::Child>> {
+        load_in_chunks::<C::Backend, _, _, _>(keys, |chunk| {
+            let table = <R::Child as Model>::Table::default();
+            R::Child::select_model()
+                .filter(R::key_filter(chunk))
+                .order(table.primary_key())
+                .load(conn)
+        })
+    }
+}
+
+/// Loading the parents of belongs-to relation `Self` over connection `C`:
+/// `SELECT <parent> FROM <parent table> WHERE <pk> IN (<keys>)`.
+///
+/// Blanket-implemented for every [`BelongsTo`] relation whose tables and
+/// columns Diesel can query on `C`.
+#[diagnostic::on_unimplemented(
+    message = "relation `{Self}` cannot be loaded over connection `{C}`",
+    label = "the parent query of `{Self}` does not type-check for this connection",
+    note = "check that the parent model is `Selectable` for this backend, that its table is in the schema, and that the matching feature of relations-runtime is enabled"
+)]
+pub trait LoadBelongsTo<C: Connection>: BelongsTo {
+    /// The parents with these keys (one statement per chunk), in no particular order.
+    fn load_parents(
+        keys: Vec<KeyOf<ParentOf<Self>>>,
+        conn: &mut C,
+    ) -> QueryResult<Vec<ParentOf<Self>>>;
+}
+
+/// The parent model of belongs-to relation `R`.
+pub type ParentOf<R> = <<R as BelongsTo>::Reverse as HasMany>::Parent;
+
+impl<R, C> LoadBelongsTo<C> for R
+where
+    R: BelongsTo,
+    C: Connection,
+    C::Backend: KeyBatching,
+    ParentOf<R>: SelectModel<C::Backend>,
+    ModelQuery<ParentOf<R>, C::Backend>: FilterDsl<
+            <ParentOf<R> as PrimaryKey>::KeyFilter,
+            Output = ModelQuery<ParentOf<R>, C::Backend>,
+        > + LoadQuery<'static, C, ParentOf<R>>
+        + RunQueryDsl<C>,
+{
+    fn load_parents(
+        keys: Vec<KeyOf<ParentOf<R>>>,
+        conn: &mut C,
+    ) -> QueryResult<Vec<ParentOf<R>>> {
+        load_in_chunks::<C::Backend, _, _, _>(keys, |chunk| {
+            ParentOf::<R>::select_model()
+                .filter(ParentOf::<R>::key_filter(chunk))
+                .load(conn)
+        })
+    }
+}

@@ -1,0 +1,84 @@
+//! The relation traits the derive fills in, one impl per relation key.
+
+use crate::model::{Model, PrimaryKey};
+
+/// A named relation that can be loaded onto a model.
+///
+/// Each `#[foreign_key]` field makes two relation keys: the reverse one on the
+/// parent (`AuthorBooks`, read as `author.books()`) and the forward one on the
+/// child (`BookAuthor`, read as `book.author()`).
+pub trait Relation: 'static {
+    /// The model the relation is read from.
+    type Owner: Model;
+    /// What loading the relation yields per owner, when nothing else is asked:
+    /// `Vec<Book>` for has-many, `Author` or `Option<Author>` for belongs-to.
+    type Value;
+    /// The relation's name as the user wrote it (`"books"`, `"author"`).
+    const NAME: &'static str;
+}
+
+/// The reverse side of a foreign key: a parent has many children
+/// (`Author` has many `Book` through `books.author_id`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a has-many relation",
+    label = "expected a reverse relation such as `AuthorBooks`",
+    note = "reverse relations are declared on the child's foreign-key field: `#[foreign_key(related_name = \"books\")]`"
+)]
+pub trait HasMany: Relation<Owner = Self::Parent> {
+    /// The model the foreign key points at.
+    type Parent: PrimaryKey;
+    /// The model that holds the foreign key.
+    type Child: Model;
+    /// The foreign-key column (`books::author_id`).
+    type Column: diesel::Column<Table = <Self::Child as Model>::Table> + Default + Copy + Send + 'static;
+    /// `fk IN (keys)` (`= ANY(keys)` on PostgreSQL): `books::author_id.eq_any(keys)`.
+    type KeyFilter;
+    /// The filter on the foreign-key column for one chunk of parent keys.
+    fn key_filter(keys: Vec<<Self::Parent as PrimaryKey>::Key>) -> Self::KeyFilter;
+    /// The foreign-key value of a child; `None` for a NULL foreign key.
+    fn foreign_key(child: &Self::Child) -> Option<&<Self::Parent as PrimaryKey>::Key>;
+}
+
+/// The forward side of a foreign key: a child belongs to one parent
+/// (`Book` belongs to `Author` through `books.author_id`).
+///
+/// [`Relation::Value`] is the parent for a `NOT NULL` foreign key and
+/// `Option<Parent>` for a nullable one.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a forward (belongs-to) relation, so it cannot be joined",
+    label = "`select_related` needs a forward relation such as `BookAuthor`",
+    note = "a has-many relation would repeat each parent once per child in a join; load it with its `prefetch_*` method instead"
+)]
+pub trait BelongsTo: Relation<Owner = <Self::Reverse as HasMany>::Child> {
+    /// The reverse relation of the same foreign key.
+    type Reverse: HasMany;
+    /// `Value` from the parent found for a child's key (`None` when no parent
+    /// row has that key, or the key is NULL).
+    fn value(parent: Option<<Self::Reverse as HasMany>::Parent>) -> Option<Self::Value>;
+}
+
+/// A foreign-key field: the key type itself, or `Option` of it for a nullable
+/// column.
+#[diagnostic::on_unimplemented(
+    message = "a foreign key of type `{Self}` cannot hold the parent's primary key of type `{K}`",
+    label = "expected `{K}` or `Option<{K}>` here, the type of the parent's primary key",
+    note = "the field type must match the primary key of the model named in `references = ...` / `belongs_to(...)`"
+)]
+pub trait ForeignKeyField<K> {
+    /// The key, or `None` when the column is NULL.
+    fn as_key(&self) -> Option<&K>;
+}
+
+impl<K> ForeignKeyField<K> for K {
+    #[inline]
+    fn as_key(&self) -> Option<&K> {
+        Some(self)
+    }
+}
+
+impl<K> ForeignKeyField<K> for Option<K> {
+    #[inline]
+    fn as_key(&self) -> Option<&K> {
+        self.as_ref()
+    }
+}

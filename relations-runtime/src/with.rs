@@ -1,0 +1,161 @@
+//! [`With`]: a loaded model together with one loaded relation, and [`Get`]:
+//! reading a relation out of any number of `With` layers.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+
+use crate::relation::Relation;
+
+/// A model (or an already wrapped model) together with one loaded relation.
+///
+/// `With<Author, AuthorBooks>` is an author whose books were prefetched;
+/// prefetching a second relation wraps again:
+/// `With<With<Author, AuthorBooks>, AuthorProfile>`. The relation key `K` says
+/// which relation was loaded and `V` is what was loaded (`Vec<Book>` by
+/// default, or e.g. `Vec<With<Book, BookReviews>>` for a nested prefetch).
+///
+/// `With` dereferences to the wrapped value, so `author.name` and methods of
+/// `Author` work unchanged; relations are read with the generated accessors
+/// (`author.books()`), which only compile when the relation was loaded.
+pub struct With<P, K, V = <K as Relation>::Value> {
+    parent: P,
+    value: V,
+    key: PhantomData<fn() -> K>,
+}
+
+impl<P, K, V> With<P, K, V> {
+    /// Wrap `parent` with a loaded relation value.
+    #[inline]
+    pub fn new(parent: P, value: V) -> Self {
+        With {
+            parent,
+            value,
+            key: PhantomData,
+        }
+    }
+
+    /// The wrapped model (or inner `With`).
+    #[inline]
+    pub fn parent(&self) -> &P {
+        &self.parent
+    }
+
+    /// The loaded value of relation `K`.
+    #[inline]
+    pub fn value(&self) -> &V {
+        &self.value
+    }
+
+    /// The loaded value of relation `K`, mutably.
+    #[inline]
+    pub fn value_mut(&mut self) -> &mut V {
+        &mut self.value
+    }
+
+    /// Split into the wrapped model and the loaded value.
+    #[inline]
+    pub fn into_parts(self) -> (P, V) {
+        (self.parent, self.value)
+    }
+
+    /// Drop the loaded value, keep the wrapped model.
+    #[inline]
+    pub fn into_parent(self) -> P {
+        self.parent
+    }
+}
+
+impl<P, K, V> Deref for With<P, K, V> {
+    type Target = P;
+    #[inline]
+    fn deref(&self) -> &P {
+        &self.parent
+    }
+}
+
+impl<P, K, V> DerefMut for With<P, K, V> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut P {
+        &mut self.parent
+    }
+}
+
+impl<P: Clone, K, V: Clone> Clone for With<P, K, V> {
+    fn clone(&self) -> Self {
+        With::new(self.parent.clone(), self.value.clone())
+    }
+}
+
+impl<P: PartialEq, K, V: PartialEq> PartialEq for With<P, K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.parent == other.parent && self.value == other.value
+    }
+}
+
+impl<P: Eq, K, V: Eq> Eq for With<P, K, V> {}
+
+impl<P: fmt::Debug, K: Relation, V: fmt::Debug> fmt::Debug for With<P, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("With")
+            .field("parent", &self.parent)
+            .field(K::NAME, &self.value)
+            .finish()
+    }
+}
+
+/// Index of a relation in a chain of `With` layers: the outermost layer.
+///
+/// You never name this type; the compiler infers it.
+pub enum Here {}
+
+/// Index of a relation in a chain of `With` layers: somewhere inside.
+///
+/// You never name this type; the compiler infers it.
+pub struct There<I>(PhantomData<I>);
+
+/// Read relation `K` from any depth of `With` layers.
+///
+/// `I` is inferred ([`Here`] or [`There`]); it lets the compiler find the layer
+/// without overlapping impls. If `K` was never loaded there is no impl, and the
+/// generated accessor does not compile.
+#[diagnostic::on_unimplemented(
+    message = "relation `{K}` was not loaded on `{Self}`",
+    label = "`{K}` is not prefetched here",
+    note = "prefetch it first, e.g. `let parents = parents.prefetch_<relation>(conn)?;`, or use `select_related` for a forward relation; reading a relation that was not loaded is a compile error, never a lazy query"
+)]
+pub trait Get<K, I> {
+    /// What was loaded for `K`.
+    type Value;
+    /// What was loaded for `K`.
+    fn get(&self) -> &Self::Value;
+    /// What was loaded for `K`, mutably.
+    fn get_mut(&mut self) -> &mut Self::Value;
+}
+
+impl<P, K, V> Get<K, Here> for With<P, K, V> {
+    type Value = V;
+    #[inline]
+    fn get(&self) -> &V {
+        &self.value
+    }
+    #[inline]
+    fn get_mut(&mut self) -> &mut V {
+        &mut self.value
+    }
+}
+
+impl<P, K, K2, V, I> Get<K, There<I>> for With<P, K2, V>
+where
+    P: Get<K, I>,
+{
+    type Value = P::Value;
+    #[inline]
+    fn get(&self) -> &P::Value {
+        self.parent.get()
+    }
+    #[inline]
+    fn get_mut(&mut self) -> &mut P::Value {
+        self.parent.get_mut()
+    }
+}

@@ -1,0 +1,1 @@
+//! Test and example fixtures shared by the workspace (not published).
