@@ -1,0 +1,414 @@
+// The behavioural suite, written once and included into one module per backend
+// (see tests/behaviour.rs). The including module provides `connect()`.
+
+use diesel::prelude::*;
+use relations_runtime::prelude::*;
+use relations_runtime::{assert_num_queries, ErrorKind, QueryCount};
+
+use crate::common::models::schema::*;
+use crate::common::models::*;
+
+fn seed(conn: &mut Conn) {
+    let authors = vec![
+        Author { id: 1, name: "Ursula".into() },
+        Author { id: 2, name: "Octavia".into() },
+        Author { id: 3, name: "Iain".into() },
+        Author { id: 4, name: "Ted".into() },
+    ];
+    diesel::insert_into(authors::table).values(&authors).execute(conn).unwrap();
+    // Inserted out of key order: children must come back in key order anyway.
+    let book = |id, author_id, editor_id, title: &str| Book {
+        id,
+        author_id,
+        editor_id,
+        title: title.into(),
+    };
+    let books = vec![
+        book(5, 1, Some(2), "The Dispossessed"),
+        book(2, 1, None, "A Wizard of Earthsea"),
+        book(3, 2, Some(1), "Kindred"),
+        book(9, 4, None, "Stories of Your Life"),
+        book(1, 1, Some(4), "The Left Hand of Darkness"),
+    ];
+    diesel::insert_into(books::table).values(&books).execute(conn).unwrap();
+    let reviews = vec![
+        Review { id: 1, book_id: 1, stars: 5 },
+        Review { id: 2, book_id: 1, stars: 4 },
+        Review { id: 3, book_id: 3, stars: 5 },
+    ];
+    diesel::insert_into(reviews::table).values(&reviews).execute(conn).unwrap();
+}
+
+fn all_authors(conn: &mut Conn) -> Vec<Author> {
+    authors::table.order(authors::id).select(Author::as_select()).load(conn).unwrap()
+}
+
+fn titles(books: &[Book]) -> Vec<(i32, &str)> {
+    books.iter().map(|b| (b.id, b.title.as_str())).collect()
+}
+
+#[test]
+fn reverse_prefetch_gives_each_parent_its_children_in_child_key_order() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let authors = all_authors(conn).prefetch_books(conn).unwrap();
+    let got: Vec<(&str, Vec<i32>)> = authors
+        .iter()
+        .map(|a| (a.name.as_str(), a.books().iter().map(|b| b.id).collect()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("Ursula", vec![1, 2, 5]),
+            ("Octavia", vec![3]),
+            ("Iain", vec![]),
+            ("Ted", vec![9]),
+        ]
+    );
+    assert_eq!(
+        titles(authors[0].books()),
+        vec![
+            (1, "The Left Hand of Darkness"),
+            (2, "A Wizard of Earthsea"),
+            (5, "The Dispossessed")
+        ]
+    );
+}
+
+#[test]
+fn prefetch_costs_one_statement_per_relation() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let authors = assert_num_queries(conn, 1 + 2, |conn| {
+        all_authors(conn)
+            .prefetch_books(conn)
+            .unwrap()
+            .prefetch_edited_books(conn)
+            .unwrap()
+    });
+    assert_eq!(authors[0].books().len(), 3);
+    assert_eq!(titles(authors[1].edited_books()), vec![(5, "The Dispossessed")]);
+}
+
+#[test]
+fn empty_parent_list_runs_no_query() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    let loaded = assert_num_queries(conn, 0, |conn| {
+        Vec::<Author>::new()
+            .prefetch_books(conn)
+            .unwrap()
+            .prefetch_edited_books(conn)
+            .unwrap()
+    });
+    assert!(loaded.is_empty());
+    let books = assert_num_queries(conn, 0, |conn| Vec::<Book>::new().prefetch_author(conn).unwrap());
+    assert!(books.is_empty());
+}
+
+#[test]
+fn duplicate_parents_each_get_their_children() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let ursula = Author { id: 1, name: "Ursula".into() };
+    let octavia = Author { id: 2, name: "Octavia".into() };
+    let authors = vec![ursula.clone(), octavia, ursula];
+    let authors = authors.prefetch_books(conn).unwrap();
+    let ids: Vec<Vec<i32>> = authors.iter().map(|a| a.books().iter().map(|b| b.id).collect()).collect();
+    assert_eq!(ids, vec![vec![1, 2, 5], vec![3], vec![1, 2, 5]]);
+}
+
+#[test]
+fn keys_are_deduplicated_before_querying() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let a = |id| Author { id, name: String::new() };
+    let count = QueryCount::install(conn);
+    vec![a(2), a(1), a(2), a(1), a(2)].prefetch_books(conn).unwrap();
+    let statements = count.statements();
+    assert_eq!(statements.len(), 1, "{statements:?}");
+    // Each distinct key once, in first-seen order.
+    assert!(statements[0].contains("[2, 1]"), "{}", statements[0]);
+}
+
+#[test]
+fn null_foreign_keys_belong_to_no_parent_and_are_never_sent() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let authors = all_authors(conn).prefetch_edited_books(conn).unwrap();
+    let edited: Vec<Vec<i32>> = authors.iter().map(|a| a.edited_books().iter().map(|b| b.id).collect()).collect();
+    // Books 2 and 9 have no editor and appear nowhere.
+    assert_eq!(edited, vec![vec![3], vec![5], vec![], vec![1]]);
+
+    // Forward: only NULL keys, so nothing to ask the database.
+    let unedited: Vec<Book> = books::table.filter(books::editor_id.is_null()).order(books::id).load(conn).unwrap();
+    let unedited = assert_num_queries(conn, 0, |conn| unedited.prefetch_editor(conn).unwrap());
+    assert_eq!(unedited.len(), 2);
+    assert!(unedited.iter().all(|b| b.editor().is_none()));
+}
+
+#[test]
+fn forward_prefetch_loads_each_distinct_parent_once() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
+    let count = QueryCount::install(conn);
+    let books = books.prefetch_author(conn).unwrap().prefetch_editor(conn).unwrap();
+    assert_eq!(count.get(), 2);
+    let got: Vec<(i32, &str, Option<&str>)> = books
+        .iter()
+        .map(|b| (b.id, b.author().name.as_str(), b.editor().as_ref().map(|e| e.name.as_str())))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, "Ursula", Some("Ted")),
+            (2, "Ursula", None),
+            (3, "Octavia", Some("Ursula")),
+            (5, "Ursula", Some("Octavia")),
+            (9, "Ted", None),
+        ]
+    );
+    // Three books by Ursula, one distinct key for her in the statement.
+    assert!(count.statements()[0].contains("[1, 2, 4]"), "{}", count.statements()[0]);
+}
+
+#[test]
+fn forward_prefetch_with_a_dangling_key_is_an_error() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let orphan = Book { id: 99, author_id: 42, editor_id: None, title: "Orphan".into() };
+    let err = vec![orphan].prefetch_author(conn).unwrap_err();
+    assert_eq!(err.relation(), "author");
+    assert!(matches!(err.kind(), ErrorKind::MissingParent { key } if key == "42"), "{err}");
+    assert_eq!(err.to_string(), "loading relation `author` failed: no parent row has key 42");
+}
+
+#[test]
+fn select_related_joins_a_required_parent_in_one_statement() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let books = assert_num_queries(conn, 1, |conn| {
+        select_related(BookAuthor).load_with(conn, |q| q.order(books::id)).unwrap()
+    });
+    let got: Vec<(i32, &str)> = books.iter().map(|b| (b.id, b.author().name.as_str())).collect();
+    assert_eq!(got, vec![(1, "Ursula"), (2, "Ursula"), (3, "Octavia"), (5, "Ursula"), (9, "Ted")]);
+}
+
+#[test]
+fn select_related_left_joins_a_nullable_parent() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let books = select_related(BookEditor).load_with(conn, |q| q.order(books::id)).unwrap();
+    let got: Vec<(i32, Option<&str>)> =
+        books.iter().map(|b| (b.id, b.editor().as_ref().map(|e| e.name.as_str()))).collect();
+    assert_eq!(
+        got,
+        vec![(1, Some("Ted")), (2, None), (3, Some("Ursula")), (5, Some("Octavia")), (9, None)]
+    );
+}
+
+#[test]
+fn select_related_filters_on_the_parent_table() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let books = select_related(BookAuthor)
+        .load_with(conn, |q| q.filter(authors::name.eq("Ursula")).order(books::id.desc()))
+        .unwrap();
+    let ids: Vec<i32> = books.iter().map(|b| b.id).collect();
+    assert_eq!(ids, vec![5, 2, 1]);
+}
+
+#[test]
+fn joined_and_prefetched_relations_compose() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let books = assert_num_queries(conn, 2, |conn| {
+        select_related(BookAuthor)
+            .load_with(conn, |q| q.order(books::id))
+            .unwrap()
+            .prefetch_review_set(conn)
+            .unwrap()
+    });
+    let got: Vec<(&str, Vec<i32>)> = books
+        .iter()
+        .map(|b| (b.author().name.as_str(), b.review_set().iter().map(|r| r.stars).collect()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("Ursula", vec![5, 4]), ("Ursula", vec![]), ("Octavia", vec![5]), ("Ursula", vec![]), ("Ted", vec![])]
+    );
+}
+
+#[test]
+fn works_on_one_parent_and_on_an_optional_parent() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let ursula: Author = authors::table.find(1).first(conn).unwrap();
+    let ursula = ursula.prefetch_books(conn).unwrap();
+    assert_eq!(ursula.books().len(), 3);
+    assert_eq!(ursula.name, "Ursula");
+
+    let nobody: Option<Author> = authors::table.find(77).first(conn).optional().unwrap();
+    let nobody = assert_num_queries(conn, 0, |conn| nobody.prefetch_books(conn).unwrap());
+    assert!(nobody.is_none());
+
+    let octavia: Option<Author> = authors::table.find(2).first(conn).optional().unwrap();
+    let octavia = octavia.prefetch_books(conn).unwrap().unwrap();
+    assert_eq!(titles(octavia.books()), vec![(3, "Kindred")]);
+}
+
+#[test]
+fn chunked_prefetch_gives_the_same_tree_as_one_statement() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let whole = all_authors(conn).prefetch_books(conn).unwrap().prefetch_edited_books(conn).unwrap();
+    let chunked = {
+        let _chunks_of_two = relations_runtime::__private::override_max_keys_per_statement(2);
+        // 4 authors: two chunks per relation.
+        assert_num_queries(conn, 1 + 2 + 2, |conn| {
+            all_authors(conn).prefetch_books(conn).unwrap().prefetch_edited_books(conn).unwrap()
+        })
+    };
+    assert_eq!(whole, chunked);
+
+    let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
+    let whole = books.clone().prefetch_author(conn).unwrap();
+    let _one_key_per_statement = relations_runtime::__private::override_max_keys_per_statement(1);
+    // Three distinct authors among the books: three statements.
+    let chunked = assert_num_queries(conn, 3, |conn| books.prefetch_author(conn).unwrap());
+    assert_eq!(whole, chunked);
+}
+
+#[test]
+fn text_keys_and_nullable_text_foreign_keys() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    let country = |code: &str, name: &str| Country { code: code.into(), name: name.into() };
+    diesel::insert_into(countries::table)
+        .values(&vec![
+            country("0f8fad5b-d9cb-469f-a165-70867728950e", "Narnia"),
+            country("it's; -- \"quoted\"", "Quotes"),
+            country("Ünïcødé", "Unicode"),
+        ])
+        .execute(conn)
+        .unwrap();
+    let city = |id, code: Option<&str>, name: &str| City { id, country: code.map(Into::into), name: name.into() };
+    diesel::insert_into(cities::table)
+        .values(&vec![
+            city(1, Some("0f8fad5b-d9cb-469f-a165-70867728950e"), "Cair Paravel"),
+            city(2, Some("it's; -- \"quoted\""), "Semicolon"),
+            city(3, None, "Nowhere"),
+            city(4, Some("Ünïcødé"), "Ångström"),
+            city(5, Some("0f8fad5b-d9cb-469f-a165-70867728950e"), "Beaversdam"),
+        ])
+        .execute(conn)
+        .unwrap();
+    let countries: Vec<Country> = countries::table.order(countries::name).load(conn).unwrap();
+    let countries = countries.prefetch_cities(conn).unwrap();
+    let got: Vec<(&str, Vec<i64>)> =
+        countries.iter().map(|c| (c.name.as_str(), c.cities().iter().map(|c| c.id).collect())).collect();
+    assert_eq!(got, vec![("Narnia", vec![1, 5]), ("Quotes", vec![2]), ("Unicode", vec![4])]);
+
+    let cities: Vec<City> = cities::table.order(cities::id).load(conn).unwrap();
+    let cities = cities.prefetch_country(conn).unwrap();
+    let got: Vec<Option<&str>> = cities.iter().map(|c| c.country().as_ref().map(|c| c.name.as_str())).collect();
+    assert_eq!(got, vec![Some("Narnia"), Some("Quotes"), None, Some("Unicode"), Some("Narnia")]);
+    // The field is named `country` (column `country_code`): the forward
+    // relation is named after the field, and the value is still readable.
+    assert_eq!(cities[1].parent().country.as_deref(), Some("it's; -- \"quoted\""));
+}
+
+#[test]
+fn big_integer_keys() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    let big = i64::MAX - 1;
+    diesel::insert_into(galaxies::table)
+        .values(&vec![
+            Galaxy { id: big, name: "Far".into() },
+            Galaxy { id: -big, name: "Negative".into() },
+        ])
+        .execute(conn)
+        .unwrap();
+    diesel::insert_into(stars::table)
+        .values(&vec![
+            Star { id: 1, galaxy_id: big, name: "a".into() },
+            Star { id: 2, galaxy_id: -big, name: "b".into() },
+            Star { id: 3, galaxy_id: big, name: "c".into() },
+        ])
+        .execute(conn)
+        .unwrap();
+    let galaxies: Vec<Galaxy> = galaxies::table.order(galaxies::id).load(conn).unwrap();
+    let galaxies = galaxies.prefetch_stars(conn).unwrap();
+    let got: Vec<(i64, Vec<i64>)> =
+        galaxies.iter().map(|g| (g.id, g.stars().iter().map(|s| s.id).collect())).collect();
+    assert_eq!(got, vec![(-big, vec![2]), (big, vec![1, 3])]);
+}
+
+#[test]
+fn small_integer_keys() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    diesel::insert_into(sensors::table)
+        .values(&vec![Sensor { id: i16::MIN, label: "min".into() }, Sensor { id: i16::MAX, label: "max".into() }])
+        .execute(conn)
+        .unwrap();
+    diesel::insert_into(readings::table)
+        .values(&vec![
+            Reading { id: 1, sensor_id: i16::MAX, value: 10 },
+            Reading { id: 2, sensor_id: i16::MIN, value: 20 },
+        ])
+        .execute(conn)
+        .unwrap();
+    let readings: Vec<Reading> = readings::table.order(readings::id).load(conn).unwrap();
+    let readings = readings.prefetch_sensor(conn).unwrap();
+    let labels: Vec<&str> = readings.iter().map(|r| r.sensor().label.as_str()).collect();
+    assert_eq!(labels, vec!["max", "min"]);
+}
+
+#[test]
+fn a_database_error_is_an_err_naming_the_relation() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let authors = all_authors(conn);
+    diesel::sql_query("DROP TABLE books").execute(conn).unwrap();
+    let err = authors.clone().prefetch_books(conn).unwrap_err();
+    assert_eq!(err.relation(), "books");
+    assert!(err.database_error().is_some(), "{err:?}");
+    assert!(err.to_string().starts_with("loading relation `books` failed: "), "{err}");
+    // `?` into diesel's error keeps the database error as it was.
+    let as_diesel: diesel::result::Error = err.into();
+    assert!(matches!(as_diesel, diesel::result::Error::DatabaseError(..)), "{as_diesel:?}");
+}
+
+#[test]
+fn loaded_relations_read_through_layers_and_deref_to_the_model() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let mut authors = all_authors(conn).prefetch_books(conn).unwrap().prefetch_edited_books(conn).unwrap();
+    // `books` sits one layer down, `edited_books` on top; both read the same way.
+    assert_eq!(authors[0].books().len(), 3);
+    assert_eq!(authors[0].edited_books().len(), 1);
+    // The model's fields through `Deref`, and a mutable model through `DerefMut`.
+    authors[0].name.push_str(" K. Le Guin");
+    assert_eq!(authors[0].name, "Ursula K. Le Guin");
+    let (inner, edited) = authors.remove(0).into_parts();
+    assert_eq!(edited.len(), 1);
+    assert_eq!(inner.into_parent().name, "Ursula K. Le Guin");
+}

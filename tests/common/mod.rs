@@ -1,0 +1,143 @@
+//! Shared by the integration tests: the test models, their schema on each
+//! backend, and isolated connections (a fresh in-memory database on SQLite, a
+//! schema per test on PostgreSQL, a database per test on MySQL/MariaDB).
+#![allow(dead_code)]
+
+pub mod models;
+
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+
+/// A connection to an isolated test database, dropped again when the test ends.
+pub struct TestConn<C: Connection> {
+    conn: C,
+    cleanup: Option<String>,
+}
+
+impl<C: Connection> Deref for TestConn<C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        &self.conn
+    }
+}
+
+impl<C: Connection> DerefMut for TestConn<C> {
+    fn deref_mut(&mut self) -> &mut C {
+        &mut self.conn
+    }
+}
+
+impl<C: Connection> Drop for TestConn<C> {
+    fn drop(&mut self) {
+        if let Some(sql) = self.cleanup.take() {
+            let _ = self.conn.batch_execute(&sql);
+        }
+    }
+}
+
+/// A name no other test in this run (or a concurrent run) uses.
+pub fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+/// The URL of a server-backed suite, from `var`. Without one the suite is
+/// skipped with a printed reason, except under `CI=true`, where a missing
+/// server is a failure.
+pub fn server_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("{var} is not set, and CI=true: the server-backed suite must run in CI");
+            }
+            eprintln!("skipped: set {var} to run this test against a real server");
+            None
+        }
+    }
+}
+
+/// The statements that create the test schema.
+pub fn schema(backend: Backend) -> String {
+    let text_key = match backend {
+        // MySQL cannot index TEXT without a length.
+        Backend::Mysql => "VARCHAR(64)",
+        _ => "TEXT",
+    };
+    format!(
+        "
+        CREATE TABLE authors (id INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL);
+        CREATE TABLE books (
+            id INTEGER PRIMARY KEY NOT NULL,
+            author_id INTEGER NOT NULL,
+            editor_id INTEGER,
+            title TEXT NOT NULL
+        );
+        CREATE INDEX books_author_id ON books(author_id);
+        CREATE TABLE reviews (id INTEGER PRIMARY KEY NOT NULL, book_id INTEGER NOT NULL, stars INTEGER NOT NULL);
+        CREATE TABLE countries (code {text_key} PRIMARY KEY NOT NULL, name TEXT NOT NULL);
+        CREATE TABLE cities (id BIGINT PRIMARY KEY NOT NULL, country_code {text_key}, name TEXT NOT NULL);
+        CREATE TABLE galaxies (id BIGINT PRIMARY KEY NOT NULL, name TEXT NOT NULL);
+        CREATE TABLE stars (id BIGINT PRIMARY KEY NOT NULL, galaxy_id BIGINT NOT NULL, name TEXT NOT NULL);
+        CREATE TABLE sensors (id SMALLINT PRIMARY KEY NOT NULL, label TEXT NOT NULL);
+        CREATE TABLE readings (id INTEGER PRIMARY KEY NOT NULL, sensor_id SMALLINT NOT NULL, value INTEGER NOT NULL);
+        "
+    )
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+#[cfg(feature = "sqlite")]
+pub fn sqlite() -> Option<TestConn<diesel::SqliteConnection>> {
+    let mut conn = diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+    conn.batch_execute(&schema(Backend::Sqlite)).expect("schema");
+    Some(TestConn {
+        conn,
+        cleanup: None,
+    })
+}
+
+#[cfg(feature = "postgres")]
+pub fn postgres() -> Option<TestConn<diesel::PgConnection>> {
+    let url = server_url("POSTGRES_URL")?;
+    let mut conn = diesel::PgConnection::establish(&url)
+        .unwrap_or_else(|e| panic!("POSTGRES_URL={url} is set but the server is unreachable: {e}"));
+    let schema_name = unique_name("relations_test");
+    conn.batch_execute(&format!(
+        "CREATE SCHEMA {schema_name}; SET search_path TO {schema_name};"
+    ))
+    .expect("create test schema");
+    conn.batch_execute(&schema(Backend::Postgres)).expect("schema");
+    Some(TestConn {
+        conn,
+        cleanup: Some(format!("DROP SCHEMA {schema_name} CASCADE;")),
+    })
+}
+
+#[cfg(feature = "mysql")]
+pub fn mysql() -> Option<TestConn<diesel::MysqlConnection>> {
+    let url = server_url("MYSQL_URL")?;
+    let mut conn = diesel::MysqlConnection::establish(&url)
+        .unwrap_or_else(|e| panic!("MYSQL_URL={url} is set but the server is unreachable: {e}"));
+    let db = unique_name("relations_test");
+    conn.batch_execute(&format!("CREATE DATABASE {db}; USE {db};"))
+        .expect("create test database");
+    conn.batch_execute(&schema(Backend::Mysql)).expect("schema");
+    Some(TestConn {
+        conn,
+        cleanup: Some(format!("DROP DATABASE {db};")),
+    })
+}

@@ -1,0 +1,114 @@
+//! The models the behavioural tests load, one per key shape: `i32` keys
+//! (authors, books, reviews), a nullable foreign key (`books.editor_id`), text
+//! keys (countries, cities), `i64` keys (galaxies, stars) and `i16` keys
+//! (sensors, readings).
+
+use diesel::prelude::*;
+use relations_runtime::Relations;
+
+pub mod schema {
+    diesel::table! { authors (id) { id -> Integer, name -> Text, } }
+    diesel::table! {
+        books (id) {
+            id -> Integer,
+            author_id -> Integer,
+            editor_id -> Nullable<Integer>,
+            title -> Text,
+        }
+    }
+    diesel::table! { reviews (id) { id -> Integer, book_id -> Integer, stars -> Integer, } }
+    diesel::table! { countries (code) { code -> Text, name -> Text, } }
+    diesel::table! { cities (id) { id -> BigInt, country_code -> Nullable<Text>, name -> Text, } }
+    diesel::table! { galaxies (id) { id -> BigInt, name -> Text, } }
+    diesel::table! { stars (id) { id -> BigInt, galaxy_id -> BigInt, name -> Text, } }
+    diesel::table! { sensors (id) { id -> SmallInt, label -> Text, } }
+    diesel::table! { readings (id) { id -> Integer, sensor_id -> SmallInt, value -> Integer, } }
+
+    diesel::allow_tables_to_appear_in_same_query!(
+        authors, books, reviews, countries, cities, galaxies, stars, sensors, readings
+    );
+}
+
+use schema::*;
+
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = authors)]
+pub struct Author {
+    pub id: i32,
+    pub name: String,
+}
+
+/// Two foreign keys to the same parent: `author_id` (required, found through
+/// Diesel's `belongs_to`) and `editor_id` (nullable, named with `references`).
+#[derive(
+    Queryable, Selectable, Identifiable, Insertable, Associations, Relations, Debug, Clone, PartialEq,
+)]
+#[diesel(table_name = books, belongs_to(Author))]
+pub struct Book {
+    pub id: i32,
+    #[foreign_key(related_name = "books")]
+    pub author_id: i32,
+    #[foreign_key(references = Author, related_name = "edited_books")]
+    pub editor_id: Option<i32>,
+    pub title: String,
+}
+
+/// `related_name` left out: the reverse relation is Django's `review_set`.
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = reviews)]
+pub struct Review {
+    pub id: i32,
+    #[foreign_key(references = Book)]
+    pub book_id: i32,
+    pub stars: i32,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = countries, primary_key(code))]
+pub struct Country {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = cities)]
+pub struct City {
+    pub id: i64,
+    /// Column and field names differ.
+    #[diesel(column_name = country_code)]
+    #[foreign_key(references = Country, related_name = "cities")]
+    pub country: Option<String>,
+    pub name: String,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = galaxies)]
+pub struct Galaxy {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = stars)]
+pub struct Star {
+    pub id: i64,
+    #[foreign_key(references = Galaxy, related_name = "stars")]
+    pub galaxy_id: i64,
+    pub name: String,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = sensors)]
+pub struct Sensor {
+    pub id: i16,
+    pub label: String,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = readings)]
+pub struct Reading {
+    pub id: i32,
+    #[foreign_key(references = Sensor, related_name = "readings")]
+    pub sensor_id: i16,
+    pub value: i32,
+}
