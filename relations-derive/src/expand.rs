@@ -2,7 +2,7 @@
 //! `relations_runtime`; every loop, query and grouping lives there.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
 use crate::model::{ForeignKey, Model};
@@ -102,17 +102,26 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
     let prefetch_reverse = format_ident!("prefetch_{}", related_name, span = related_name.span());
     let prefetch_forward = format_ident!("prefetch_{}", forward_name, span = forward_name.span());
 
+    // Everything that compares the parent's key with this column is spanned at
+    // the field's type, so a key of the wrong type is reported there.
+    let key_filter = quote_spanned! {field_ty.span()=>
+        type KeyFilter = #d::dsl::EqAny<#table::#column, ::std::vec::Vec<#key>>;
+        #[inline]
+        fn key_filter(keys: ::std::vec::Vec<#key>) -> Self::KeyFilter {
+            #d::ExpressionMethods::eq_any(#table::#column, keys)
+        }
+    };
     // The field's type must hold the parent's key: checked here, at the field.
     let as_key = quote_spanned! {field_ty.span()=>
         <#field_ty as #rt::ForeignKeyField<#key>>::as_key(&child.#field)
     };
 
-    let (value, from_parent, join, on) = if fk.nullable {
+    let (value, from_parent, kind, on) = if fk.nullable {
         (
             quote!(::core::option::Option<#parent>),
             quote!(::core::option::Option::Some(parent)),
-            quote!(LeftJoinOn),
-            quote!(#d::ExpressionMethods::eq(
+            quote!(LeftOuter),
+            quote_spanned!(field_ty.span()=> #d::ExpressionMethods::eq(
                 #table::#column,
                 #d::NullableExpressionMethods::nullable(
                     <#rt::__private::PrimaryKeyColumns<#parent> as ::core::default::Default>::default()
@@ -123,23 +132,38 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
         (
             quote!(#parent),
             quote!(parent),
-            quote!(InnerJoinOn),
-            quote!(#d::ExpressionMethods::eq(
+            quote!(Inner),
+            quote_spanned!(field_ty.span()=> #d::ExpressionMethods::eq(
                 #table::#column,
                 <#rt::__private::PrimaryKeyColumns<#parent> as ::core::default::Default>::default(),
             )),
         )
     };
     let on_ty = if fk.nullable {
-        quote!(#d::dsl::Eq<#table::#column, #d::dsl::Nullable<#rt::__private::PrimaryKeyColumns<#parent>>>)
+        quote_spanned!(field_ty.span()=> #d::dsl::Eq<#table::#column, #d::dsl::Nullable<#rt::__private::PrimaryKeyColumns<#parent>>>)
     } else {
-        quote!(#d::dsl::Eq<#table::#column, #rt::__private::PrimaryKeyColumns<#parent>>)
+        quote_spanned!(field_ty.span()=> #d::dsl::Eq<#table::#column, #rt::__private::PrimaryKeyColumns<#parent>>)
     };
-    let join_ty = quote!(#d::dsl::#join<#table::table, <#parent as #rt::Model>::Table, #on_ty>);
-    let join_call = if fk.nullable {
-        quote!(left_join)
+
+    // Diesel cannot join a table to itself without an alias: a self-referential
+    // foreign key is loaded with its prefetch methods only.
+    let self_referential = path_name(parent) == child.to_string()
+        || parent.is_ident("Self");
+    let join_impl = if self_referential {
+        quote!()
     } else {
-        quote!(inner_join)
+        quote! {
+        #rt::__impl_join! {
+                relation = #forward,
+                child = #child,
+                value = #value,
+                kind = #kind,
+                table = #table::table,
+                parent_table = <#parent as #rt::Model>::Table,
+                on_type = #on_ty,
+                on = #on,
+        }
+        }
     };
 
     let reverse_doc = format!(
@@ -169,14 +193,21 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
     let read_reverse_doc = format!("The [`{child}`]s loaded by `prefetch_{related_str}`.");
     let read_forward_doc = format!("The [`{parent_name}`] loaded by `prefetch_{forward_str}` or `select_related`.");
 
-    quote! {
+    // The named items are spanned at the relation's name, so a clash with
+    // another relation of the same name points at the user's `related_name`.
+    let reverse_vis = respan(vis, related_name.span());
+    let forward_vis = respan(vis, forward_name.span());
+    let reverse_struct = quote_spanned! {related_name.span()=>
         #[doc = #reverse_doc]
-        #[derive(Clone, Copy, Debug, Default)]
-        #vis struct #reverse;
-
+        #reverse_vis struct #reverse;
+    };
+    let forward_struct = quote_spanned! {forward_name.span()=>
         #[doc = #forward_doc]
-        #[derive(Clone, Copy, Debug, Default)]
-        #vis struct #forward;
+        #forward_vis struct #forward;
+    };
+    quote! {
+        #reverse_struct
+        #forward_struct
 
         const _: () = {
             #[automatically_derived]
@@ -191,11 +222,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
                 type Parent = #parent;
                 type Child = #child;
                 type Column = #table::#column;
-                type KeyFilter = #d::dsl::EqAny<#table::#column, ::std::vec::Vec<#key>>;
-                #[inline]
-                fn key_filter(keys: ::std::vec::Vec<#key>) -> Self::KeyFilter {
-                    #d::ExpressionMethods::eq_any(#table::#column, keys)
-                }
+                #key_filter
                 #[inline]
                 fn foreign_key(child: &#child) -> ::core::option::Option<&#key> {
                     #as_key
@@ -218,16 +245,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
                 }
             }
 
-            #rt::__impl_join! {
-                relation = #forward,
-                child = #child,
-                value = #value,
-                join = #join_call,
-                join_ty = #join_ty,
-                table = #table::table,
-                parent_table = <<#parent as #rt::Model>::Table as ::core::default::Default>::default(),
-                on = #on,
-            }
+            #join_impl
         };
 
         #[doc = #reverse_ext_doc]
@@ -242,7 +260,9 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
                 <Self as #rt::Nodes>::Node: #rt::Node<Model = #parent>,
                 __C: #d::Connection,
                 #reverse: #rt::LoadHasMany<__C>,
-                #child: ::core::clone::Clone,
+                // Higher-ranked, so that a model without `Clone` only fails
+                // where it is prefetched, not at the derive.
+                for<'__r> #child: ::core::clone::Clone,
             {
                 #rt::prefetch_has_many::<#reverse, Self, __C>(self, conn)
             }
@@ -272,7 +292,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
                 <Self as #rt::Nodes>::Node: #rt::Node<Model = #child>,
                 __C: #d::Connection,
                 #forward: #rt::LoadBelongsTo<__C>,
-                #parent: ::core::clone::Clone,
+                for<'__r> #parent: ::core::clone::Clone,
             {
                 #rt::prefetch_belongs_to::<#forward, Self, __C>(self, conn)
             }
@@ -290,4 +310,23 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
         #[automatically_derived]
         impl<__T: #rt::Rooted<#child>> #forward_ext for __T {}
     }
+}
+
+/// `tokens` with every span replaced by `span`, so an item made of the user's
+/// visibility and a generated name is reported at one place.
+fn respan(tokens: &impl ToTokens, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .to_token_stream()
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(g) = &tt {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(&g.stream(), span));
+                group.set_span(span);
+                tt = proc_macro2::TokenTree::Group(group);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
 }

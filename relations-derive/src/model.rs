@@ -1,7 +1,6 @@
 //! The validated model: everything expansion needs, each part with the span
 //! of the user's token it came from.
 
-use proc_macro2::Span;
 use syn::{Ident, Path, Type};
 
 /// A struct deriving `Relations`.
@@ -38,6 +37,4 @@ pub struct ForeignKey {
     pub reverse_key: Ident,
     /// `BookAuthor`.
     pub forward_key: Ident,
-    /// The `#[foreign_key]` attribute.
-    pub attr_span: Span,
 }

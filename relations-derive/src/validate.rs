@@ -102,12 +102,12 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
     }
 
     // Two relations of this struct with the same name on the same parent
-    // (Django's reverse-accessor clash).
-    for (i, fk) in foreign_keys.iter().enumerate() {
-        if let Some(first) = foreign_keys[..i]
-            .iter()
-            .find(|other| other.reverse_key == fk.reverse_key)
-        {
+    // (Django's reverse-accessor clash), or two forward relations with the same
+    // name. The later one is reported and left out of the expansion, so the
+    // user sees this error and not the clash of the generated items.
+    let mut kept: Vec<ForeignKey> = Vec::with_capacity(foreign_keys.len());
+    for fk in foreign_keys {
+        if let Some(first) = kept.iter().find(|other| other.reverse_key == fk.reverse_key) {
             errors.push(
                 Error::custom(format!(
                     "`{}` already has a relation named `{}` (from field `{}`): give this foreign key \
@@ -120,11 +120,9 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
                 ))
                 .with_span(&fk.related_name.span()),
             );
+            continue;
         }
-        if let Some(first) = foreign_keys[..i]
-            .iter()
-            .find(|other| other.forward_name == fk.forward_name)
-        {
+        if let Some(first) = kept.iter().find(|other| other.forward_name == fk.forward_name) {
             errors.push(
                 Error::custom(format!(
                     "two foreign keys of `{ident}` are both named `{}` (the other is `{}`): set \
@@ -133,8 +131,11 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
                 ))
                 .with_span(&fk.forward_name.span()),
             );
+            continue;
         }
+        kept.push(fk);
     }
+    let foreign_keys = kept;
 
     let model = Model {
         ident,
@@ -191,7 +192,7 @@ fn foreign_key(
                  `#[foreign_key(references = {guess})]`, or add `#[diesel(belongs_to({guess}, \
                  foreign_key = {field_ident}))]` to the struct"
             ))
-            .with_span(&attr.span),
+            .with_span(&field_ident),
         );
         return None;
     };
@@ -246,7 +247,6 @@ fn foreign_key(
         forward_name,
         reverse_key,
         forward_key,
-        attr_span: attr.span,
     })
 }
 

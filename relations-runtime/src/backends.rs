@@ -17,6 +17,15 @@ macro_rules! __impl_join {
 }
 
 /// The impl for one backend.
+///
+/// It holds only where the two tables may appear in one query: the
+/// `TableNotEqual` bounds are what `allow_tables_to_appear_in_same_query!`
+/// implements. They are written higher-ranked (`for<'r>`) so that the compiler
+/// takes them as conditions of the impl instead of checking them where the impl
+/// is written. Without them, every model whose tables are not in that macro
+/// (and every self-referential foreign key, which Diesel cannot join without an
+/// alias) would fail to compile even when it never joins; with them, only a call
+/// to `select_related` reports it, with `JoinBelongsTo`'s message.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __impl_join_for {
@@ -25,34 +34,53 @@ macro_rules! __impl_join_for {
         relation = $rel:ty,
         child = $child:ty,
         value = $value:ty,
-        join = $join:ident,
-        join_ty = $join_ty:ty,
-        table = $table:expr,
-        parent_table = $parent_table:expr,
+        kind = $kind:ident,
+        table = $table:ty,
+        parent_table = $parent_table:ty,
+        on_type = $on_ty:ty,
         on = $on:expr $(,)?
     ) => {
         #[automatically_derived]
-        impl $crate::JoinBelongsTo<$db> for $rel {
-            type Query = $crate::__private::diesel::dsl::IntoBoxed<
+        impl $crate::JoinBelongsTo<$db> for $rel
+        where
+            for<'r> $table: $crate::__private::diesel::query_source::TableNotEqual<$parent_table>,
+            for<'r> $parent_table: $crate::__private::diesel::query_source::TableNotEqual<$table>,
+        {
+            type Query = $crate::__private::diesel::internal::table_macro::BoxedSelectStatement<
                 'static,
-                $crate::__private::diesel::dsl::Select<
-                    $join_ty,
-                    (
-                        $crate::__private::diesel::dsl::AsSelect<$child, $db>,
-                        $crate::__private::diesel::dsl::AsSelect<$value, $db>,
-                    ),
+                (
+                    $crate::__private::diesel::dsl::AsSelect<$child, $db>,
+                    $crate::__private::diesel::dsl::AsSelect<$value, $db>,
+                ),
+                $crate::__private::diesel::internal::table_macro::FromClause<
+                    $crate::__private::diesel::internal::table_macro::JoinOn<
+                        $crate::__private::diesel::internal::table_macro::Join<
+                            $table,
+                            $parent_table,
+                            $crate::__private::diesel::internal::table_macro::$kind,
+                        >,
+                        $on_ty,
+                    >,
                 >,
                 $db,
             >;
             fn join_query() -> Self::Query {
-                use $crate::__private::diesel::{JoinOnDsl as _, QueryDsl as _, SelectableHelper as _};
-                $table
-                    .$join($parent_table.on($on))
-                    .select((
+                use $crate::__private::diesel::query_dsl::methods::{BoxedDsl, SelectDsl};
+                use $crate::__private::diesel::query_dsl::JoinWithImplicitOnClause;
+                use $crate::__private::diesel::JoinOnDsl;
+                let join = JoinWithImplicitOnClause::join_with_implicit_on_clause(
+                    <$table as ::core::default::Default>::default(),
+                    JoinOnDsl::on(<$parent_table as ::core::default::Default>::default(), $on),
+                    <$crate::__private::diesel::internal::table_macro::$kind as ::core::default::Default>::default(),
+                );
+                let select = SelectDsl::select(
+                    join,
+                    (
                         <$child as $crate::__private::diesel::SelectableHelper<$db>>::as_select(),
                         <$value as $crate::__private::diesel::SelectableHelper<$db>>::as_select(),
-                    ))
-                    .into_boxed()
+                    ),
+                );
+                BoxedDsl::internal_into_boxed(select)
             }
         }
     };

@@ -15,9 +15,9 @@ use crate::with::With;
 /// implements it for every forward relation key. An inner join for a `NOT NULL`
 /// foreign key, a left join for a nullable one.
 #[diagnostic::on_unimplemented(
-    message = "the join of `{Self}` does not type-check over backend `{DB}`",
-    label = "cannot join the child and parent tables of `{Self}`",
-    note = "both tables must be listed in `diesel::allow_tables_to_appear_in_same_query!` (diesel print-schema writes it), both models `Selectable` for this backend, and the matching feature of relations-runtime enabled"
+    message = "`{Self}` cannot be joined: `select_related` takes a forward (belongs-to) relation",
+    label = "not a forward relation that can be joined",
+    note = "a has-many relation would repeat each parent once per child in a join, and a self-referential foreign key cannot be joined without an alias: load those with their `prefetch_*` method (one extra query)"
 )]
 pub trait JoinBelongsTo<DB: Backend>: BelongsTo {
     /// `SELECT <child>, <parent> FROM child INNER|LEFT JOIN parent ON fk = pk`,
@@ -34,9 +34,11 @@ pub type JoinQuery<R, DB> = <R as JoinBelongsTo<DB>>::Query;
 /// (Django's `select_related`): `select_related(BookAuthor).load(conn)` gives
 /// `Vec<With<Book, BookAuthor>>`.
 ///
-/// Only forward relations can be joined; passing a has-many relation is a
-/// compile error (load it with its `prefetch_*` method).
-pub fn select_related<R: BelongsTo>(_relation: R) -> SelectRelated<R> {
+/// Only forward relations can be joined: loading a join of a has-many relation
+/// is a compile error (load it with its `prefetch_*` method). Both tables must
+/// be listed in `diesel::allow_tables_to_appear_in_same_query!`, as
+/// `diesel print-schema` writes them.
+pub fn select_related<R>(_relation: R) -> SelectRelated<R> {
     SelectRelated {
         relation: PhantomData,
     }
@@ -48,13 +50,13 @@ pub struct SelectRelated<R> {
     relation: PhantomData<fn() -> R>,
 }
 
-impl<R: BelongsTo> SelectRelated<R> {
+impl<R> SelectRelated<R> {
     /// Run the join: one statement.
-    pub fn load<C>(self, conn: &mut C) -> Result<Vec<With<R::Owner, R>>>
+    pub fn load<C>(self, conn: &mut C) -> Result<Vec<With<<R as Relation>::Owner, R>>>
     where
         C: Connection,
         R: JoinBelongsTo<C::Backend>,
-        JoinQuery<R, C::Backend>: LoadQuery<'static, C, (R::Owner, R::Value)>,
+        JoinQuery<R, C::Backend>: LoadQuery<'static, C, (<R as Relation>::Owner, <R as Relation>::Value)>,
     {
         self.load_with(conn, |q| q)
     }
@@ -70,13 +72,13 @@ impl<R: BelongsTo> SelectRelated<R> {
         self,
         conn: &mut C,
         refine: impl FnOnce(JoinQuery<R, C::Backend>) -> Q,
-    ) -> Result<Vec<With<R::Owner, R>>>
+    ) -> Result<Vec<With<<R as Relation>::Owner, R>>>
     where
         C: Connection,
         R: JoinBelongsTo<C::Backend>,
-        Q: LoadQuery<'static, C, (R::Owner, R::Value)>,
+        Q: LoadQuery<'static, C, (<R as Relation>::Owner, <R as Relation>::Value)>,
     {
-        let rows: Vec<(R::Owner, R::Value)> = refine(R::join_query())
+        let rows: Vec<(<R as Relation>::Owner, <R as Relation>::Value)> = refine(R::join_query())
             .load(conn)
             .map_err(|e| Error::database(<R as Relation>::NAME, e))?;
         Ok(rows

@@ -24,9 +24,9 @@ pub trait Model: Sized + 'static {
 /// Implemented by the derive for every model with a single-column primary key
 /// (`id`, or the one column named in `#[diesel(primary_key(...))]`).
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be the parent of a relation: it has no single-column primary key",
-    label = "a foreign key must reference a model whose primary key is one column",
-    note = "derive `Relations` on `{Self}`; its primary key is the field `id` or the one named in `#[diesel(primary_key(...))]`"
+    message = "`{Self}` cannot be the parent of a relation",
+    label = "a parent must derive `Relations` and have a one-column primary key",
+    note = "derive `Relations` on `{Self}`; its primary key is the field `id`, or the one field named in `#[diesel(primary_key(...))]`"
 )]
 pub trait PrimaryKey: Model {
     /// The type of the primary-key field (`i32`, `i64`, `String`, ...).
@@ -62,7 +62,7 @@ impl<P: Node, K, V> Node for With<P, K, V> {
     type Model = P::Model;
     #[inline]
     fn model(&self) -> &P::Model {
-        self.parent().model()
+        With::inner(self).model()
     }
 }
 

@@ -24,12 +24,15 @@ pub struct With<P, K, V = <K as Relation>::Value> {
     key: PhantomData<fn() -> K>,
 }
 
+/// `With` dereferences to the model, so its own helpers are associated
+/// functions (`With::inner(&author)`), like `Rc::strong_count`: a method would
+/// shadow a relation or model method of the same name.
 impl<P, K, V> With<P, K, V> {
-    /// Wrap `parent` with a loaded relation value.
+    /// Wrap `inner` with a loaded relation value.
     #[inline]
-    pub fn new(parent: P, value: V) -> Self {
+    pub fn new(inner: P, value: V) -> Self {
         With {
-            parent,
+            parent: inner,
             value,
             key: PhantomData,
         }
@@ -37,32 +40,32 @@ impl<P, K, V> With<P, K, V> {
 
     /// The wrapped model (or inner `With`).
     #[inline]
-    pub fn parent(&self) -> &P {
-        &self.parent
+    pub fn inner(this: &Self) -> &P {
+        &this.parent
     }
 
     /// The loaded value of relation `K`.
     #[inline]
-    pub fn value(&self) -> &V {
-        &self.value
+    pub fn value(this: &Self) -> &V {
+        &this.value
     }
 
     /// The loaded value of relation `K`, mutably.
     #[inline]
-    pub fn value_mut(&mut self) -> &mut V {
-        &mut self.value
+    pub fn value_mut(this: &mut Self) -> &mut V {
+        &mut this.value
     }
 
     /// Split into the wrapped model and the loaded value.
     #[inline]
-    pub fn into_parts(self) -> (P, V) {
-        (self.parent, self.value)
+    pub fn into_parts(this: Self) -> (P, V) {
+        (this.parent, this.value)
     }
 
     /// Drop the loaded value, keep the wrapped model.
     #[inline]
-    pub fn into_parent(self) -> P {
-        self.parent
+    pub fn into_inner(this: Self) -> P {
+        this.parent
     }
 }
 
@@ -98,7 +101,7 @@ impl<P: Eq, K, V: Eq> Eq for With<P, K, V> {}
 impl<P: fmt::Debug, K: Relation, V: fmt::Debug> fmt::Debug for With<P, K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("With")
-            .field("parent", &self.parent)
+            .field("inner", &self.parent)
             .field(K::NAME, &self.value)
             .finish()
     }

@@ -329,7 +329,7 @@ fn text_keys_and_nullable_text_foreign_keys() {
     assert_eq!(got, vec![Some("Narnia"), Some("Quotes"), None, Some("Unicode"), Some("Narnia")]);
     // The field is named `country` (column `country_code`): the forward
     // relation is named after the field, and the value is still readable.
-    assert_eq!(cities[1].parent().country.as_deref(), Some("it's; -- \"quoted\""));
+    assert_eq!(With::inner(&cities[1]).country.as_deref(), Some("it's; -- \"quoted\""));
 }
 
 #[test]
@@ -408,7 +408,7 @@ fn loaded_relations_read_through_layers_and_deref_to_the_model() {
     // The model's fields through `Deref`, and a mutable model through `DerefMut`.
     authors[0].name.push_str(" K. Le Guin");
     assert_eq!(authors[0].name, "Ursula K. Le Guin");
-    let (inner, edited) = authors.remove(0).into_parts();
+    let (inner, edited) = With::into_parts(authors.remove(0));
     assert_eq!(edited.len(), 1);
-    assert_eq!(inner.into_parent().name, "Ursula K. Le Guin");
+    assert_eq!(With::into_inner(inner).name, "Ursula K. Le Guin");
 }

@@ -1,0 +1,23 @@
+// A model that references itself, loaded two levels down.
+use diesel::prelude::*;
+use relations_runtime::prelude::*;
+
+diesel::table! { categories (id) { id -> Integer, parent_id -> Nullable<Integer>, } }
+
+#[derive(Queryable, Selectable, Relations, Clone)]
+#[diesel(table_name = categories)]
+pub struct Category {
+    pub id: i32,
+    #[foreign_key(references = Category, related_name = "children")]
+    pub parent_id: Option<i32>,
+}
+
+fn load(conn: &mut SqliteConnection, roots: Vec<Category>) -> QueryResult<()> {
+    let roots = roots.prefetch_children(conn)?;
+    let _: &Vec<Category> = roots[0].children();
+    let leaves = roots[0].children().clone().prefetch_parent(conn)?;
+    let _: &Option<Category> = leaves[0].parent();
+    Ok(())
+}
+
+fn main() {}

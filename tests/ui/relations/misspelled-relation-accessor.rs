@@ -1,0 +1,27 @@
+use diesel::prelude::*;
+use relations_runtime::Relations;
+
+diesel::table! { authors (id) { id -> Integer, name -> Text, } }
+diesel::table! { books (id) { id -> Integer, author_id -> Integer, } }
+
+#[derive(Queryable, Selectable, Relations, Clone)]
+#[diesel(table_name = authors)]
+pub struct Author {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Queryable, Selectable, Relations, Clone)]
+#[diesel(table_name = books)]
+pub struct Book {
+    pub id: i32,
+    #[foreign_key(references = Author, related_name = "books")]
+    pub author_id: i32,
+}
+
+fn load(conn: &mut SqliteConnection, authors: Vec<Author>) {
+    let authors = authors.prefetch_books(conn).unwrap();
+    let _ = authors[0].book();
+}
+
+fn main() {}

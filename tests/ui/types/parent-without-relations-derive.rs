@@ -1,0 +1,22 @@
+use diesel::prelude::*;
+use relations_runtime::Relations;
+
+diesel::table! { authors (id) { id -> Integer, } }
+diesel::table! { books (id) { id -> Integer, author_id -> Integer, } }
+
+// No `Relations` here.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = authors)]
+pub struct Author {
+    pub id: i32,
+}
+
+#[derive(Queryable, Selectable, Relations)]
+#[diesel(table_name = books)]
+pub struct Book {
+    pub id: i32,
+    #[foreign_key(references = Author, related_name = "books")]
+    pub author_id: i32,
+}
+
+fn main() {}
