@@ -10,7 +10,10 @@ use crate::validate::path_name;
 
 pub fn expand(model: &Model) -> TokenStream {
     let model_impls = model_impls(model);
-    let relations = model.foreign_keys.iter().map(|fk| relation_items(model, fk));
+    let relations = model
+        .foreign_keys
+        .iter()
+        .map(|fk| relation_items(model, fk));
     quote! {
         #model_impls
         #(#relations)*
@@ -147,8 +150,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
 
     // Diesel cannot join a table to itself without an alias: a self-referential
     // foreign key is loaded with its prefetch methods only.
-    let self_referential = path_name(parent) == child.to_string()
-        || parent.is_ident("Self");
+    let self_referential = path_name(parent) == child.to_string() || parent.is_ident("Self");
     let join_impl = if self_referential {
         quote!()
     } else {
@@ -191,7 +193,8 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
          each [`{child}`] given its [`{parent_name}`]."
     );
     let read_reverse_doc = format!("The [`{child}`]s loaded by `prefetch_{related_str}`.");
-    let read_forward_doc = format!("The [`{parent_name}`] loaded by `prefetch_{forward_str}` or `select_related`.");
+    let read_forward_doc =
+        format!("The [`{parent_name}`] loaded by `prefetch_{forward_str}` or `select_related`.");
 
     // The named items are spanned at the relation's name, so a clash with
     // another relation of the same name points at the user's `related_name`.
@@ -199,10 +202,12 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
     let forward_vis = respan(vis, forward_name.span());
     let reverse_struct = quote_spanned! {related_name.span()=>
         #[doc = #reverse_doc]
+        #[allow(dead_code)]
         #reverse_vis struct #reverse;
     };
     let forward_struct = quote_spanned! {forward_name.span()=>
         #[doc = #forward_doc]
+        #[allow(dead_code)]
         #forward_vis struct #forward;
     };
     quote! {

@@ -4,8 +4,7 @@
 
 use darling::util::SpannedValue;
 use darling::{FromDeriveInput, FromField, FromMeta};
-use proc_macro2::{Span, TokenStream};
-use syn::spanned::Spanned;
+use proc_macro2::TokenStream;
 use syn::{Attribute, Ident, Path};
 
 /// The struct `#[derive(Relations)]` is on.
@@ -43,8 +42,6 @@ pub struct ForeignKeyOpts {
 /// `#[foreign_key(...)]` as written on one field.
 pub struct ForeignKeyAttr {
     pub opts: ForeignKeyOpts,
-    /// The whole attribute, for errors about the attribute as such.
-    pub span: Span,
 }
 
 impl ForeignKeyAttr {
@@ -54,10 +51,7 @@ impl ForeignKeyAttr {
             syn::Meta::Path(_) => ForeignKeyOpts::default(),
             meta => ForeignKeyOpts::from_meta(meta)?,
         };
-        Ok(ForeignKeyAttr {
-            opts,
-            span: attr.span(),
-        })
+        Ok(ForeignKeyAttr { opts })
     }
 }
 

@@ -39,7 +39,11 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
     let diesel = diesel_struct_attrs(&receiver.attrs);
     let ident = receiver.ident.clone();
     let table = diesel.table_name.clone().unwrap_or_else(|| {
-        let name = format_ident!("{}s", ident.to_string().to_snake_case(), span = ident.span());
+        let name = format_ident!(
+            "{}s",
+            ident.to_string().to_snake_case(),
+            span = ident.span()
+        );
         Path::from(name)
     });
 
@@ -96,7 +100,14 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
         let Some(attr) = errors.handle(ForeignKeyAttr::parse(first)) else {
             continue;
         };
-        if let Some(fk) = foreign_key(&ident, field, attr, &diesel.belongs_to, column_of(field), &mut errors) {
+        if let Some(fk) = foreign_key(
+            &ident,
+            field,
+            attr,
+            &diesel.belongs_to,
+            column_of(field),
+            &mut errors,
+        ) {
             foreign_keys.push(fk);
         }
     }
@@ -107,7 +118,10 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
     // user sees this error and not the clash of the generated items.
     let mut kept: Vec<ForeignKey> = Vec::with_capacity(foreign_keys.len());
     for fk in foreign_keys {
-        if let Some(first) = kept.iter().find(|other| other.reverse_key == fk.reverse_key) {
+        if let Some(first) = kept
+            .iter()
+            .find(|other| other.reverse_key == fk.reverse_key)
+        {
             errors.push(
                 Error::custom(format!(
                     "`{}` already has a relation named `{}` (from field `{}`): give this foreign key \
@@ -122,7 +136,10 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
             );
             continue;
         }
-        if let Some(first) = kept.iter().find(|other| other.forward_name == fk.forward_name) {
+        if let Some(first) = kept
+            .iter()
+            .find(|other| other.forward_name == fk.forward_name)
+        {
             errors.push(
                 Error::custom(format!(
                     "two foreign keys of `{ident}` are both named `{}` (the other is `{}`): set \
@@ -176,7 +193,10 @@ fn foreign_key(
             .iter()
             .find(|b| match &b.foreign_key {
                 Some(fk) => *fk == field_ident,
-                None => format!("{}_id", path_name(&b.parent).to_snake_case()) == field_ident.to_string(),
+                None => {
+                    format!("{}_id", path_name(&b.parent).to_snake_case())
+                        == field_ident.to_string()
+                }
             })
             .map(|b| b.parent.clone())
     });
@@ -205,7 +225,11 @@ fn foreign_key(
                 return None;
             }
         },
-        None => format_ident!("{}_set", child.to_string().to_snake_case(), span = field_ident.span()),
+        None => format_ident!(
+            "{}_set",
+            child.to_string().to_snake_case(),
+            span = field_ident.span()
+        ),
     };
     let forward_name = match &opts.forward_name {
         Some(name) => match identifier(name.as_str(), name.span()) {
@@ -217,7 +241,10 @@ fn foreign_key(
         },
         None => {
             let s = field_ident.to_string();
-            let base = s.strip_suffix("_id").filter(|b| !b.is_empty()).unwrap_or(&s);
+            let base = s
+                .strip_suffix("_id")
+                .filter(|b| !b.is_empty())
+                .unwrap_or(&s);
             Ident::new(base, field_ident.span())
         }
     };
@@ -261,11 +288,12 @@ fn identifier(name: &str, span: Span) -> Result<Ident, Error> {
             .map(|c| if c.is_alphanumeric() { c } else { '_' })
             .collect::<String>()
             .to_snake_case();
-        let suggestion = if suggestion.is_empty() || suggestion.starts_with(|c: char| c.is_ascii_digit()) {
-            format!("r_{suggestion}")
-        } else {
-            suggestion
-        };
+        let suggestion =
+            if suggestion.is_empty() || suggestion.starts_with(|c: char| c.is_ascii_digit()) {
+                format!("r_{suggestion}")
+            } else {
+                suggestion
+            };
         Err(Error::custom(format!(
             "`{name}` is not a valid relation name: it becomes a method name, so it must be a \
              Rust identifier that is not a keyword, e.g. \"{suggestion}\""

@@ -56,7 +56,8 @@ impl<R> SelectRelated<R> {
     where
         C: Connection,
         R: JoinBelongsTo<C::Backend>,
-        JoinQuery<R, C::Backend>: LoadQuery<'static, C, (<R as Relation>::Owner, <R as Relation>::Value)>,
+        JoinQuery<R, C::Backend>:
+            LoadQuery<'static, C, (<R as Relation>::Owner, <R as Relation>::Value)>,
     {
         self.load_with(conn, |q| q)
     }

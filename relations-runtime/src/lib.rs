@@ -1,4 +1,17 @@
-#![doc = include_str!("../README.md")]
+//! Django's `prefetch_related` for Diesel, checked by the compiler.
+//!
+//! `#[derive(Relations)]` on Diesel models turns `#[foreign_key(...)]` fields into
+//! typed relation loaders; this crate holds the derive (re-exported as
+//! [`Relations`]) and the runtime that does the loading:
+//!
+//! - has-many: `authors.prefetch_books(conn)?` → `Vec<With<Author, AuthorBooks>>`,
+//!   read with `author.books()` ([`prefetch_has_many`]);
+//! - belongs-to: `books.prefetch_author(conn)?`, read with `book.author()`
+//!   ([`prefetch_belongs_to`]);
+//! - joins: [`select_related`]`(BookAuthor).load(conn)?`;
+//! - statement counting for tests: [`QueryCount`], [`assert_num_queries`].
+//!
+//! See the repository README for the attribute reference and the semantics.
 #![warn(missing_docs)]
 
 mod backends;

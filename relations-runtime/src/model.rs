@@ -92,10 +92,7 @@ impl<N: Node> Nodes for N {
         vec![self]
     }
     fn from_wrapped<K, V>(nodes: Vec<With<N, K, V>>) -> With<N, K, V> {
-        nodes
-            .into_iter()
-            .next()
-            .expect("one node in, one node out")
+        nodes.into_iter().next().expect("one node in, one node out")
     }
 }
 

@@ -28,8 +28,10 @@ struct Slots<'a, K> {
 
 impl<'a, K: Eq + Hash> Slots<'a, K> {
     fn new<T: 'a>(elements: &'a [T], key: impl Fn(&'a T) -> Option<&'a K>) -> Self {
-        let mut index =
-            FastMap::with_capacity_and_hasher(elements.len(), foldhash::fast::RandomState::default());
+        let mut index = FastMap::with_capacity_and_hasher(
+            elements.len(),
+            foldhash::fast::RandomState::default(),
+        );
         let mut of_element = Vec::with_capacity(elements.len());
         let mut uses: Vec<u32> = Vec::new();
         for element in elements {
@@ -124,11 +126,14 @@ where
         let slots = Slots::new(&nodes, |n| Some(n.model().primary_key()));
         if slots.uses.is_empty() {
             drop(slots);
-            let wrapped = nodes.into_iter().map(|n| With::new(n, Vec::new())).collect();
+            let wrapped = nodes
+                .into_iter()
+                .map(|n| With::new(n, Vec::new()))
+                .collect();
             return Ok(S::from_wrapped(wrapped));
         }
-        let children = R::load_children(slots.keys(), conn)
-        .map_err(|e| Error::database(R::NAME, e))?;
+        let children =
+            R::load_children(slots.keys(), conn).map_err(|e| Error::database(R::NAME, e))?;
 
         // Count first so each group is allocated once at its final size.
         let slot_of_child: Vec<u32> = children
@@ -177,14 +182,11 @@ where
 {
     let nodes = nodes.into_nodes();
     let (slot_of_node, mut parents) = {
-        let slots = Slots::new(&nodes, |n| {
-            <R::Reverse as HasMany>::foreign_key(n.model())
-        });
+        let slots = Slots::new(&nodes, |n| <R::Reverse as HasMany>::foreign_key(n.model()));
         let loaded = if slots.uses.is_empty() {
             Vec::new()
         } else {
-            R::load_parents(slots.keys(), conn)
-            .map_err(|e| Error::database(R::NAME, e))?
+            R::load_parents(slots.keys(), conn).map_err(|e| Error::database(R::NAME, e))?
         };
         let mut by_slot: Vec<Option<ParentOf<R>>> = vec![None; slots.uses.len()];
         for parent in loaded {

@@ -53,10 +53,8 @@ pub trait SelectModel<DB: Backend>: Model + Selectable<DB> {
 pub trait LoadHasMany<C: Connection>: HasMany {
     /// The children of these parent keys (one statement per chunk of keys),
     /// in child primary-key order within each chunk.
-    fn load_children(
-        keys: Vec<KeyOf<Self::Parent>>,
-        conn: &mut C,
-    ) -> QueryResult<Vec<Self::Child>>;
+    fn load_children(keys: Vec<KeyOf<Self::Parent>>, conn: &mut C)
+        -> QueryResult<Vec<Self::Child>>;
 }
 
 impl<R, C> LoadHasMany<C> for R
@@ -70,10 +68,7 @@ where
         + LoadQuery<'static, C, R::Child>
         + RunQueryDsl<C>,
 {
-    fn load_children(
-        keys: Vec<KeyOf<R::Parent>>,
-        conn: &mut C,
-    ) -> QueryResult<Vec<R::Child>> {
+    fn load_children(keys: Vec<KeyOf<R::Parent>>, conn: &mut C) -> QueryResult<Vec<R::Child>> {
         load_in_chunks::<C::Backend, _, _, _>(keys, |chunk| {
             let table = <R::Child as Model>::Table::default();
             R::Child::select_model()
@@ -117,10 +112,7 @@ where
         > + LoadQuery<'static, C, ParentOf<R>>
         + RunQueryDsl<C>,
 {
-    fn load_parents(
-        keys: Vec<KeyOf<ParentOf<R>>>,
-        conn: &mut C,
-    ) -> QueryResult<Vec<ParentOf<R>>> {
+    fn load_parents(keys: Vec<KeyOf<ParentOf<R>>>, conn: &mut C) -> QueryResult<Vec<ParentOf<R>>> {
         load_in_chunks::<C::Backend, _, _, _>(keys, |chunk| {
             ParentOf::<R>::select_model()
                 .filter(ParentOf::<R>::key_filter(chunk))

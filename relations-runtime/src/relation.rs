@@ -30,7 +30,11 @@ pub trait HasMany: Relation<Owner = Self::Parent> {
     /// The model that holds the foreign key.
     type Child: Model;
     /// The foreign-key column (`books::author_id`).
-    type Column: diesel::Column<Table = <Self::Child as Model>::Table> + Default + Copy + Send + 'static;
+    type Column: diesel::Column<Table = <Self::Child as Model>::Table>
+        + Default
+        + Copy
+        + Send
+        + 'static;
     /// `fk IN (keys)` (`= ANY(keys)` on PostgreSQL): `books::author_id.eq_any(keys)`.
     type KeyFilter;
     /// The filter on the foreign-key column for one chunk of parent keys.

@@ -103,7 +103,8 @@ pub enum Backend {
 #[cfg(feature = "sqlite")]
 pub fn sqlite() -> Option<TestConn<diesel::SqliteConnection>> {
     let mut conn = diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite");
-    conn.batch_execute(&schema(Backend::Sqlite)).expect("schema");
+    conn.batch_execute(&schema(Backend::Sqlite))
+        .expect("schema");
     Some(TestConn {
         conn,
         cleanup: None,
@@ -120,7 +121,8 @@ pub fn postgres() -> Option<TestConn<diesel::PgConnection>> {
         "CREATE SCHEMA {schema_name}; SET search_path TO {schema_name};"
     ))
     .expect("create test schema");
-    conn.batch_execute(&schema(Backend::Postgres)).expect("schema");
+    conn.batch_execute(&schema(Backend::Postgres))
+        .expect("schema");
     Some(TestConn {
         conn,
         cleanup: Some(format!("DROP SCHEMA {schema_name} CASCADE;")),

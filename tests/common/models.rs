@@ -41,7 +41,15 @@ pub struct Author {
 /// Two foreign keys to the same parent: `author_id` (required, found through
 /// Diesel's `belongs_to`) and `editor_id` (nullable, named with `references`).
 #[derive(
-    Queryable, Selectable, Identifiable, Insertable, Associations, Relations, Debug, Clone, PartialEq,
+    Queryable,
+    Selectable,
+    Identifiable,
+    Insertable,
+    Associations,
+    Relations,
+    Debug,
+    Clone,
+    PartialEq,
 )]
 #[diesel(table_name = books, belongs_to(Author))]
 pub struct Book {
