@@ -113,6 +113,19 @@ impl Drop for OverrideGuard {
     }
 }
 
+/// How many keys one prefetch statement carries on backend `DB`: `None` when
+/// all keys go in one statement (PostgreSQL). A prefetch over `n` distinct keys
+/// runs `n.div_ceil(max)` statements.
+///
+/// ```
+/// use diesel::sqlite::Sqlite;
+/// // 90 % of the bundled SQLite's 32,766 variables.
+/// assert_eq!(relations_runtime::keys_per_statement::<Sqlite>(), Some(29_490));
+/// ```
+pub fn keys_per_statement<DB: KeyBatching>() -> Option<usize> {
+    max_keys::<DB>()
+}
+
 /// The chunk size to use for backend `DB` on this thread.
 pub(crate) fn max_keys<DB: KeyBatching>() -> Option<usize> {
     OVERRIDE

@@ -25,7 +25,7 @@ mod query;
 mod relation;
 mod with;
 
-pub use batch::KeyBatching;
+pub use batch::{keys_per_statement, KeyBatching};
 pub use count::{assert_num_queries, QueryCount};
 pub use error::{Error, ErrorKind, Result};
 pub use join::{select_related, JoinBelongsTo, JoinQuery, SelectRelated};

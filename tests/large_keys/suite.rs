@@ -1,0 +1,56 @@
+// Included once per backend by tests/large_keys.rs, which provides `Conn`,
+// `Db`, `connect()` and `SEED`.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use relations_runtime::QueryCount;
+
+use crate::common::models::schema::*;
+use crate::common::models::*;
+
+const PARENTS: usize = 1_000_000;
+
+fn statements_for(keys: usize) -> usize {
+    match relations_runtime::keys_per_statement::<Db>() {
+        None => 1,
+        Some(max) => keys.div_ceil(max),
+    }
+}
+
+#[test]
+fn a_million_parents_in_one_prefetch() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    conn.batch_execute(SEED).unwrap();
+
+    let authors: Vec<Author> = authors::table.order(authors::id).load(conn).unwrap();
+    assert_eq!(authors.len(), PARENTS);
+
+    let count = QueryCount::install(conn);
+    let authors = authors.prefetch_books(conn).expect("no bind-parameter limit error");
+    assert_eq!(count.get(), statements_for(PARENTS), "{:?}", relations_runtime::keys_per_statement::<Db>());
+
+    // Every 10th author has books: the first 50,000 of them two, the rest one,
+    // in book-key order.
+    let mut books = 0;
+    for author in &authors {
+        let ids: Vec<i32> = author.books().iter().map(|b| b.id).collect();
+        let expected: Vec<i32> = if author.id % 10 != 0 {
+            vec![]
+        } else {
+            let first = author.id / 10;
+            if first <= 50_000 { vec![first, first + 100_000] } else { vec![first] }
+        };
+        assert_eq!(ids, expected, "author {}", author.id);
+        assert!(author.books().iter().all(|b| b.author_id == author.id));
+        books += ids.len();
+    }
+    assert_eq!(books, 150_000);
+
+    // The other way: 150,000 books, 100,000 distinct authors.
+    let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
+    count.reset();
+    let books = books.prefetch_author(conn).unwrap();
+    assert_eq!(count.get(), statements_for(100_000));
+    assert!(books.iter().all(|b| b.author().id == b.author_id));
+}
