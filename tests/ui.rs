@@ -6,6 +6,7 @@
 fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/attributes/*.rs");
+    t.compile_fail("tests/ui/prefetch/*.rs");
     t.compile_fail("tests/ui/relations/*.rs");
     t.compile_fail("tests/ui/types/*.rs");
     t.pass("tests/ui/pass/*.rs");

@@ -103,6 +103,8 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
     let reverse_ext = format_ident!("{}Ext", reverse, span = reverse.span());
     let forward_ext = format_ident!("{}Ext", forward, span = forward.span());
     let prefetch_reverse = format_ident!("prefetch_{}", related_name, span = related_name.span());
+    let prefetch_reverse_with =
+        format_ident!("prefetch_{}_with", related_name, span = related_name.span());
     let prefetch_forward = format_ident!("prefetch_{}", forward_name, span = forward_name.span());
 
     // Everything that compares the parent's key with this column is spanned at
@@ -188,6 +190,11 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
          (`WHERE {column} IN (...)`, split in chunks where the database limits binds), \
          ordered by the child's primary key, each parent given its own."
     );
+    let prefetch_reverse_with_doc = format!(
+        "Load relation `{related_str}` as `build` describes it: filtered and ordered \
+         (`.filter(..)`, `.order(..)` on the `{child}` table), nested (`.then(|children, conn| ..)`), \
+         or under another key (`.named(..)`). See [`relations_runtime::Prefetch`]."
+    );
     let prefetch_forward_doc = format!(
         "Load relation `{forward_str}`: one query for the distinct `{field}` values, \
          each [`{child}`] given its [`{parent_name}`]."
@@ -270,6 +277,24 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
                 for<'__r> #child: ::core::clone::Clone,
             {
                 #rt::prefetch_has_many::<#reverse, Self, __C>(self, conn)
+            }
+
+            #[doc = #prefetch_reverse_with_doc]
+            fn #prefetch_reverse_with<__C, __T, __K>(
+                self,
+                conn: &mut __C,
+                build: impl ::core::ops::FnOnce(
+                    #rt::Prefetch<#reverse, __C>,
+                ) -> #rt::Prefetch<#reverse, __C, __T, __K>,
+            ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<__K, ::std::vec::Vec<__T>>>
+            where
+                Self: #rt::Nodes,
+                <Self as #rt::Nodes>::Node: #rt::Node<Model = #parent>,
+                __C: #d::Connection,
+                #reverse: #rt::LoadHasMany<__C>,
+                __T: ::core::clone::Clone,
+            {
+                #rt::prefetch_has_many_with::<#reverse, Self, __C, __T, __K>(self, conn, build)
             }
 
             #[doc = #read_reverse_doc]

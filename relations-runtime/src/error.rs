@@ -26,6 +26,14 @@ pub enum ErrorKind {
         /// The dangling key, formatted with `Debug`.
         key: String,
     },
+    /// A nested loader (`Prefetch::then`) returned a different number of
+    /// values than it was given children.
+    NestedLength {
+        /// Children loaded.
+        expected: usize,
+        /// Values the nested loader returned.
+        got: usize,
+    },
 }
 
 impl Error {
@@ -45,6 +53,13 @@ impl Error {
         }
     }
 
+    pub(crate) fn nested_length(relation: &'static str, expected: usize, got: usize) -> Self {
+        Error {
+            relation,
+            kind: ErrorKind::NestedLength { expected, got },
+        }
+    }
+
     /// The name of the relation that failed (`"books"`).
     pub fn relation(&self) -> &'static str {
         self.relation
@@ -59,7 +74,7 @@ impl Error {
     pub fn database_error(&self) -> Option<&diesel::result::Error> {
         match &self.kind {
             ErrorKind::Database(e) => Some(e),
-            ErrorKind::MissingParent { .. } => None,
+            _ => None,
         }
     }
 }
@@ -73,6 +88,11 @@ impl fmt::Display for Error {
                 "loading relation `{}` failed: no parent row has key {key}",
                 self.relation
             ),
+            ErrorKind::NestedLength { expected, got } => write!(
+                f,
+                "loading relation `{}` failed: the nested loader returned {got} values for {expected} children",
+                self.relation
+            ),
         }
     }
 }
@@ -81,7 +101,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             ErrorKind::Database(e) => Some(e),
-            ErrorKind::MissingParent { .. } => None,
+            _ => None,
         }
     }
 }

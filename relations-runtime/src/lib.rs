@@ -23,6 +23,7 @@ mod model;
 mod prefetch;
 mod query;
 mod relation;
+mod spec;
 mod with;
 
 pub use batch::{keys_per_statement, KeyBatching};
@@ -30,16 +31,18 @@ pub use count::{assert_num_queries, QueryCount};
 pub use error::{Error, ErrorKind, Result};
 pub use join::{select_related, JoinBelongsTo, JoinQuery, SelectRelated};
 pub use model::{Model, Node, Nodes, PrimaryKey, Rooted};
-pub use prefetch::{prefetch_belongs_to, prefetch_has_many, prefetch_has_many_then};
-pub use query::{KeyOf, LoadBelongsTo, LoadHasMany, ModelQuery, ParentOf, SelectModel};
+pub use prefetch::{prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with};
+pub use query::{ChildQuery, KeyOf, LoadBelongsTo, LoadHasMany, ModelQuery, ParentOf, SelectModel};
 pub use relation::{BelongsTo, ForeignKeyField, HasMany, Relation};
 pub use relations_derive::Relations;
+pub use spec::{LoadedExt, Prefetch, RelationName};
 pub use with::{Get, Here, There, With};
 
 /// Everything a user of the generated loaders needs in scope:
 /// `use relations_runtime::prelude::*;`
 pub mod prelude {
     pub use crate::join::select_related;
+    pub use crate::spec::{LoadedExt as _, Prefetch};
     pub use crate::with::With;
     pub use crate::Relations;
 }

@@ -8,8 +8,9 @@ use diesel::Connection;
 
 use crate::error::{Error, Result};
 use crate::model::{Node, Nodes, PrimaryKey};
-use crate::query::{KeyOf, LoadBelongsTo, LoadHasMany, ParentOf};
+use crate::query::{ChildQuery, KeyOf, LoadBelongsTo, LoadHasMany, ParentOf};
 use crate::relation::{HasMany, Relation};
+use crate::spec::Prefetch;
 use crate::with::With;
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -103,17 +104,20 @@ where
     S::Node: Node<Model = R::Parent>,
     C: Connection,
 {
-    prefetch_has_many_then(nodes, conn, |children, _| Ok(children))
+    let grouped =
+        load_grouped::<R, S::Node, C, R::Child, R>(nodes.into_nodes(), conn, &|q| q, |c, _| Ok(c))?;
+    Ok(S::from_wrapped(grouped))
 }
 
-/// Like [`prefetch_has_many`], and `then` turns the loaded children (all owners'
-/// children in one list) into what each owner holds, e.g. by prefetching a
-/// relation of the children. `then` must return one value per child, in order.
-pub fn prefetch_has_many_then<R, S, C, T>(
+/// Prefetch has-many relation `R` as `build` describes it: filtered, ordered,
+/// nested, renamed (see [`Prefetch`]).
+///
+/// This is what the generated `prefetch_<relation>_with` methods call.
+pub fn prefetch_has_many_with<R, S, C, T, K>(
     nodes: S,
     conn: &mut C,
-    then: impl FnOnce(Vec<R::Child>, &mut C) -> Result<Vec<T>>,
-) -> Result<S::Wrapped<R, Vec<T>>>
+    build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
+) -> Result<S::Wrapped<K, Vec<T>>>
 where
     R: LoadHasMany<C>,
     T: Clone,
@@ -121,19 +125,37 @@ where
     S::Node: Node<Model = R::Parent>,
     C: Connection,
 {
-    let nodes = nodes.into_nodes();
+    let (refine, then) = build(Prefetch::new()).into_parts();
+    let grouped = load_grouped::<R, S::Node, C, T, K>(nodes.into_nodes(), conn, &*refine, then)?;
+    Ok(S::from_wrapped(grouped))
+}
+
+/// Load the children of `nodes` (one statement per chunk of distinct keys),
+/// let `then` turn them into `T`s, and hand each node its own, in the order of
+/// the child query. O(nodes + children).
+fn load_grouped<R, N, C, T, K>(
+    nodes: Vec<N>,
+    conn: &mut C,
+    refine: &dyn Fn(ChildQuery<R, C>) -> ChildQuery<R, C>,
+    then: impl FnOnce(Vec<R::Child>, &mut C) -> Result<Vec<T>>,
+) -> Result<Vec<With<N, K, Vec<T>>>>
+where
+    R: LoadHasMany<C>,
+    T: Clone,
+    N: Node<Model = R::Parent>,
+    C: Connection,
+{
     let (slot_of_node, mut groups) = {
         let slots = Slots::new(&nodes, |n| Some(n.model().primary_key()));
         if slots.uses.is_empty() {
             drop(slots);
-            let wrapped = nodes
+            return Ok(nodes
                 .into_iter()
                 .map(|n| With::new(n, Vec::new()))
-                .collect();
-            return Ok(S::from_wrapped(wrapped));
+                .collect());
         }
-        let children =
-            R::load_children(slots.keys(), conn).map_err(|e| Error::database(R::NAME, e))?;
+        let children = R::load_children_with(slots.keys(), conn, refine)
+            .map_err(|e| Error::database(R::NAME, e))?;
 
         // Count first so each group is allocated once at its final size.
         let slot_of_child: Vec<u32> = children
@@ -146,8 +168,11 @@ where
                 sizes[s as usize] += 1;
             }
         }
+        let loaded = children.len();
         let children = then(children, conn)?;
-        debug_assert_eq!(children.len(), slot_of_child.len());
+        if children.len() != loaded {
+            return Err(Error::nested_length(R::NAME, loaded, children.len()));
+        }
         let mut groups: Vec<Vec<T>> = sizes.into_iter().map(Vec::with_capacity).collect();
         for (child, s) in children.into_iter().zip(slot_of_child) {
             if s != NO_SLOT {
@@ -160,12 +185,11 @@ where
         };
         (slots.of_element, groups)
     };
-    let wrapped = nodes
+    Ok(nodes
         .into_iter()
         .zip(slot_of_node)
         .map(|(node, s)| With::new(node, groups.take(s).unwrap_or_default()))
-        .collect();
-    Ok(S::from_wrapped(wrapped))
+        .collect())
 }
 
 /// Prefetch belongs-to relation `R` onto `nodes`: one query over the distinct

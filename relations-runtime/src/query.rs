@@ -50,12 +50,28 @@ pub trait SelectModel<DB: Backend>: Model + Selectable<DB> {
     label = "the child query of `{Self}` does not type-check for this connection",
     note = "check that the child model is `Selectable` for this backend (`#[diesel(check_for_backend(...))]` shows why not), that its table is in the schema, and that the matching feature of relations-runtime is enabled"
 )]
-pub trait LoadHasMany<C: Connection>: HasMany {
+pub trait LoadHasMany<C: Connection>: HasMany<Child: SelectModel<C::Backend>> {
     /// The children of these parent keys (one statement per chunk of keys),
     /// in child primary-key order within each chunk.
-    fn load_children(keys: Vec<KeyOf<Self::Parent>>, conn: &mut C)
-        -> QueryResult<Vec<Self::Child>>;
+    fn load_children(
+        keys: Vec<KeyOf<Self::Parent>>,
+        conn: &mut C,
+    ) -> QueryResult<Vec<Self::Child>> {
+        Self::load_children_with(keys, conn, &|q| q)
+    }
+
+    /// Like [`load_children`](Self::load_children), with `refine` applied to
+    /// each chunk's query after the key filter and the default order: it may
+    /// add filters, and replace the order.
+    fn load_children_with(
+        keys: Vec<KeyOf<Self::Parent>>,
+        conn: &mut C,
+        refine: &dyn Fn(ChildQuery<Self, C>) -> ChildQuery<Self, C>,
+    ) -> QueryResult<Vec<Self::Child>>;
 }
+
+/// The boxed child query of has-many relation `R` over connection `C`.
+pub type ChildQuery<R, C> = ModelQuery<<R as HasMany>::Child, <C as Connection>::Backend>;
 
 impl<R, C> LoadHasMany<C> for R
 where
@@ -68,13 +84,19 @@ where
         + LoadQuery<'static, C, R::Child>
         + RunQueryDsl<C>,
 {
-    fn load_children(keys: Vec<KeyOf<R::Parent>>, conn: &mut C) -> QueryResult<Vec<R::Child>> {
+    fn load_children_with(
+        keys: Vec<KeyOf<R::Parent>>,
+        conn: &mut C,
+        refine: &dyn Fn(ChildQuery<R, C>) -> ChildQuery<R, C>,
+    ) -> QueryResult<Vec<R::Child>> {
         load_in_chunks::<C::Backend, _, _, _>(keys, |chunk| {
             let table = <R::Child as Model>::Table::default();
-            R::Child::select_model()
-                .filter(R::key_filter(chunk))
-                .order(table.primary_key())
-                .load(conn)
+            refine(
+                R::Child::select_model()
+                    .filter(R::key_filter(chunk))
+                    .order(table.primary_key()),
+            )
+            .load(conn)
         })
     }
 }

@@ -6,6 +6,7 @@ use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 
 use crate::relation::Relation;
+use crate::spec::RelationName;
 
 /// A model (or an already wrapped model) together with one loaded relation.
 ///
@@ -98,7 +99,7 @@ impl<P: PartialEq, K, V: PartialEq> PartialEq for With<P, K, V> {
 
 impl<P: Eq, K, V: Eq> Eq for With<P, K, V> {}
 
-impl<P: fmt::Debug, K: Relation, V: fmt::Debug> fmt::Debug for With<P, K, V> {
+impl<P: fmt::Debug, K: RelationName, V: fmt::Debug> fmt::Debug for With<P, K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("With")
             .field("inner", &self.parent)

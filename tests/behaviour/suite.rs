@@ -412,3 +412,128 @@ fn loaded_relations_read_through_layers_and_deref_to_the_model() {
     assert_eq!(edited.len(), 1);
     assert_eq!(With::into_inner(inner).name, "Ursula K. Le Guin");
 }
+
+// ---- Prefetch with a query: filtered, ordered, nested, renamed (issue 4) ----
+
+relations_runtime::alias! {
+    /// Books whose title starts with "The".
+    pub TheBooks;
+    /// Books that have an editor.
+    pub EditedOnes;
+}
+
+#[test]
+fn filtered_and_ordered_children() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let authors = assert_num_queries(conn, 2, |conn| {
+        all_authors(conn)
+            .prefetch_books_with(conn, |p| p.filter(books::title.like("The%")).order(books::title.desc()))
+            .unwrap()
+    });
+    let got: Vec<Vec<&str>> = authors.iter().map(|a| a.books().iter().map(|b| b.title.as_str()).collect()).collect();
+    assert_eq!(got, vec![vec!["The Left Hand of Darkness", "The Dispossessed"], vec![], vec![], vec![]]);
+
+    // Filters combine with AND; `then_order_by` adds to the primary-key order.
+    let authors = all_authors(conn)
+        .prefetch_books_with(conn, |p| {
+            p.filter(books::editor_id.is_not_null()).filter(books::id.gt(1)).then_order_by(books::title)
+        })
+        .unwrap();
+    let got: Vec<Vec<i32>> = authors.iter().map(|a| a.books().iter().map(|b| b.id).collect()).collect();
+    assert_eq!(got, vec![vec![5], vec![3], vec![], vec![]]);
+}
+
+#[test]
+fn filtered_prefetch_is_chunked_like_the_plain_one() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let build = |p: relations_runtime::Prefetch<AuthorBooks, Conn>| p.filter(books::editor_id.is_not_null()).order(books::title);
+    let whole = all_authors(conn).prefetch_books_with(conn, build).unwrap();
+    let _two = relations_runtime::__private::override_max_keys_per_statement(2);
+    let chunked = assert_num_queries(conn, 1 + 2, |conn| all_authors(conn).prefetch_books_with(conn, build).unwrap());
+    assert_eq!(whole, chunked);
+}
+
+#[test]
+fn the_same_relation_twice_under_two_names() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let authors = assert_num_queries(conn, 1 + 3, |conn| {
+        all_authors(conn)
+            .prefetch_books(conn)
+            .unwrap()
+            .prefetch_books_with(conn, |p| p.filter(books::title.like("The%")).named(TheBooks))
+            .unwrap()
+            .prefetch_books_with(conn, |p| p.filter(books::editor_id.is_not_null()).named(EditedOnes))
+            .unwrap()
+    });
+    let ursula = &authors[0];
+    let ids = |books: &Vec<Book>| books.iter().map(|b| b.id).collect::<Vec<_>>();
+    assert_eq!(ids(ursula.books()), vec![1, 2, 5]);
+    assert_eq!(ids(ursula.loaded(TheBooks)), vec![1, 5]);
+    assert_eq!(ids(ursula.loaded(EditedOnes)), vec![1, 5]);
+    assert_eq!(ids(ursula.loaded(AuthorBooks)), vec![1, 2, 5]);
+    assert_eq!(ids(authors[1].loaded(EditedOnes)), vec![3]);
+}
+
+#[test]
+fn nested_prefetch_costs_one_statement_per_level() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    // authors → books → (reviews → book, and editor): four relations, 1 + 4 statements.
+    let authors = assert_num_queries(conn, 1 + 4, |conn| {
+        all_authors(conn)
+            .prefetch_books_with(conn, |books| {
+                books.then(|books, conn| {
+                    books
+                        .prefetch_review_set_with(conn, |reviews| {
+                            reviews.order(reviews::stars.asc()).then(|r, conn| r.prefetch_book(conn))
+                        })?
+                        .prefetch_editor(conn)
+                })
+            })
+            .unwrap()
+    });
+    let ursula = &authors[0];
+    let book = &ursula.books()[0];
+    assert_eq!(book.title, "The Left Hand of Darkness");
+    assert_eq!(book.editor().as_ref().unwrap().name, "Ted");
+    let stars: Vec<i32> = book.review_set().iter().map(|r| r.stars).collect();
+    assert_eq!(stars, vec![4, 5]);
+    // Three levels down, back to the book.
+    assert_eq!(book.review_set()[0].book().title, "The Left Hand of Darkness");
+    assert!(authors[2].books().is_empty());
+}
+
+#[test]
+fn nested_prefetch_errors_name_the_inner_relation() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    diesel::sql_query("DROP TABLE reviews").execute(conn).unwrap();
+    let err = all_authors(conn)
+        .prefetch_books_with(conn, |b| b.then(|books, conn| books.prefetch_review_set(conn)))
+        .unwrap_err();
+    assert_eq!(err.relation(), "review_set");
+    assert!(err.database_error().is_some());
+}
+
+#[test]
+fn a_nested_loader_that_drops_children_is_an_error() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let err = all_authors(conn)
+        .prefetch_books_with(conn, |b| b.then(|mut books, _| {
+            books.pop();
+            Ok(books)
+        }))
+        .unwrap_err();
+    assert_eq!(err.relation(), "books");
+    assert!(matches!(err.kind(), ErrorKind::NestedLength { expected: 5, got: 4 }), "{err}");
+}

@@ -1,0 +1,223 @@
+//! [`Prefetch`]: how one has-many relation is loaded — filtered, ordered,
+//! nested, under another name (Django's `Prefetch(queryset=..., to_attr=...)`).
+
+use std::marker::PhantomData;
+
+use diesel::query_dsl::methods::{FilterDsl, OrderDsl, ThenOrderDsl};
+use diesel::Connection;
+
+use crate::error::Result;
+use crate::query::{ChildQuery, SelectModel};
+use crate::relation::HasMany;
+
+type Refine<R, C> = Box<dyn Fn(ChildQuery<R, C>) -> ChildQuery<R, C>>;
+type Then<R, C, T> = Box<dyn FnOnce(Vec<<R as HasMany>::Child>, &mut C) -> Result<Vec<T>>>;
+
+/// How to load has-many relation `R` over connection `C`: handed to the
+/// closure of a generated `prefetch_<relation>_with` method, which returns it
+/// refined.
+///
+/// ```ignore
+/// let authors = authors.prefetch_books_with(conn, |books| {
+///     books
+///         .filter(books::published.eq(true))       // Prefetch(queryset=...filter(...))
+///         .order(books::year.desc())               // ...order_by(...)
+///         .then(|b, conn| b.prefetch_review_set(conn)) // "books__reviews"
+///         .named(PublishedBooks)                   // to_attr="published_books"
+/// })?;
+/// ```
+///
+/// - `T` is what each parent holds per child: the child itself, or what
+///   [`then`](Self::then) made of it.
+/// - `K` is the key the result is stored under: `R` unless renamed with
+///   [`named`](Self::named).
+#[must_use = "return the refined `Prefetch` from the closure"]
+pub struct Prefetch<R, C, T = <R as HasMany>::Child, K = R>
+where
+    R: HasMany,
+    C: Connection,
+    R::Child: SelectModel<C::Backend>,
+{
+    refine: Refine<R, C>,
+    then: Then<R, C, T>,
+    key: PhantomData<fn() -> K>,
+}
+
+impl<R, C> Prefetch<R, C>
+where
+    R: HasMany,
+    C: Connection,
+    R::Child: SelectModel<C::Backend>,
+{
+    /// Load every child, as it is.
+    pub fn new() -> Self {
+        Prefetch {
+            refine: Box::new(|q| q),
+            then: Box::new(|children, _| Ok(children)),
+            key: PhantomData,
+        }
+    }
+}
+
+impl<R, C> Default for Prefetch<R, C>
+where
+    R: HasMany,
+    C: Connection,
+    R::Child: SelectModel<C::Backend>,
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R, C, T, K> Prefetch<R, C, T, K>
+where
+    R: HasMany,
+    C: Connection + 'static,
+    R::Child: SelectModel<C::Backend>,
+    ChildQuery<R, C>: 'static,
+{
+    /// Keep only the children matching `predicate`, a Diesel expression on the
+    /// child's table (naming another table's column does not compile).
+    /// Several filters are joined with `AND`.
+    pub fn filter<P>(self, predicate: P) -> Self
+    where
+        P: Clone + 'static,
+        ChildQuery<R, C>: FilterDsl<P, Output = ChildQuery<R, C>>,
+    {
+        self.query(move |q| q.filter(predicate.clone()))
+    }
+
+    /// Order each parent's children by `order` instead of by primary key.
+    pub fn order<O>(self, order: O) -> Self
+    where
+        O: diesel::Expression + Clone + 'static,
+        ChildQuery<R, C>: OrderDsl<O, Output = ChildQuery<R, C>>,
+    {
+        self.query(move |q| q.order(order.clone()))
+    }
+
+    /// Add an ordering after the current one (the primary key by default).
+    pub fn then_order_by<O>(self, order: O) -> Self
+    where
+        O: diesel::Expression + Clone + 'static,
+        ChildQuery<R, C>: ThenOrderDsl<O, Output = ChildQuery<R, C>>,
+    {
+        self.query(move |q| q.then_order_by(order.clone()))
+    }
+
+    /// Refine the child query with any of Diesel's query methods that keep its
+    /// type (`filter`, `or_filter`, `order`, `then_order_by`, ...). It is
+    /// applied to each chunk's statement, after the key filter.
+    pub fn query(self, refine: impl Fn(ChildQuery<R, C>) -> ChildQuery<R, C> + 'static) -> Self {
+        let before = self.refine;
+        Prefetch {
+            refine: Box::new(move |q| refine(before(q))),
+            then: self.then,
+            key: PhantomData,
+        }
+    }
+
+    /// Nested prefetch: turn the loaded children (all parents' children, in
+    /// one list) into what each parent holds, typically by prefetching a
+    /// relation of theirs: `.then(|books, conn| books.prefetch_reviews(conn))`.
+    /// One more statement per nested relation, whatever the number of parents.
+    ///
+    /// `then` must return one value per child, in order — every `prefetch_*`
+    /// method does.
+    pub fn then<U>(
+        self,
+        then: impl FnOnce(Vec<T>, &mut C) -> Result<Vec<U>> + 'static,
+    ) -> Prefetch<R, C, U, K>
+    where
+        T: 'static,
+    {
+        let before = self.then;
+        Prefetch {
+            refine: self.refine,
+            then: Box::new(move |children, conn| {
+                let children = before(children, conn)?;
+                then(children, conn)
+            }),
+            key: PhantomData,
+        }
+    }
+
+    /// Store the result under another key (Django's `to_attr`), so the same
+    /// relation can be loaded twice with different filters and both read
+    /// back. Declare the key with [`alias!`](crate::alias) and read it with
+    /// [`.loaded(key)`](crate::LoadedExt::loaded).
+    pub fn named<K2>(self, _key: K2) -> Prefetch<R, C, T, K2> {
+        Prefetch {
+            refine: self.refine,
+            then: self.then,
+            key: PhantomData,
+        }
+    }
+}
+
+impl<R, C, T, K> Prefetch<R, C, T, K>
+where
+    R: HasMany,
+    C: Connection,
+    R::Child: SelectModel<C::Backend>,
+{
+    pub(crate) fn into_parts(self) -> (Refine<R, C>, Then<R, C, T>) {
+        (self.refine, self.then)
+    }
+}
+
+/// Declare relation keys of your own, for loading a relation a second time
+/// under another name ([`Prefetch::named`], Django's `to_attr`).
+///
+/// ```ignore
+/// relations_runtime::alias! {
+///     /// Only the published books.
+///     pub PublishedBooks;
+/// }
+/// let authors = authors
+///     .prefetch_books(conn)?
+///     .prefetch_books_with(conn, |b| b.filter(books::published.eq(true)).named(PublishedBooks))?;
+/// let all: &Vec<Book> = authors[0].books();
+/// let published: &Vec<Book> = authors[0].loaded(PublishedBooks);
+/// ```
+#[macro_export]
+macro_rules! alias {
+    ($($(#[$attr:meta])* $vis:vis $name:ident;)+) => {
+        $(
+            $(#[$attr])*
+            #[derive(Clone, Copy, Debug, Default)]
+            $vis struct $name;
+
+            impl $crate::RelationName for $name {
+                const NAME: &'static str = stringify!($name);
+            }
+        )+
+    };
+}
+
+/// A name for a loaded value, used by `Debug` and serialization. Implemented
+/// by every relation key and by keys declared with [`alias!`](crate::alias).
+pub trait RelationName {
+    /// The name (`"books"`, `"PublishedBooks"`).
+    const NAME: &'static str;
+}
+
+impl<R: crate::relation::Relation> RelationName for R {
+    const NAME: &'static str = <R as crate::relation::Relation>::NAME;
+}
+
+/// `.loaded(key)`: read a loaded relation by its key, whatever its name
+/// (generated key or [`alias!`](crate::alias)).
+pub trait LoadedExt {
+    /// The value loaded under `key`. Does not compile when nothing was
+    /// loaded under that key.
+    fn loaded<K, I>(&self, _key: K) -> &<Self as crate::with::Get<K, I>>::Value
+    where
+        Self: crate::with::Get<K, I>,
+    {
+        self.get()
+    }
+}
+
+impl<T: ?Sized> LoadedExt for T {}
