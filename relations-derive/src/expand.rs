@@ -205,6 +205,22 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
 
     // The named items are spanned at the relation's name, so a clash with
     // another relation of the same name points at the user's `related_name`.
+    // Has-many: `Vec<Child>`; one-to-one: `Option<Child>`.
+    let (reverse_value, reverse_value_of_t, prefetch_fn, prefetch_with_fn) = if fk.one_to_one {
+        (
+            quote!(::core::option::Option<#child>),
+            quote!(::core::option::Option<__T>),
+            quote!(prefetch_has_one),
+            quote!(prefetch_has_one_with),
+        )
+    } else {
+        (
+            quote!(::std::vec::Vec<#child>),
+            quote!(::std::vec::Vec<__T>),
+            quote!(prefetch_has_many),
+            quote!(prefetch_has_many_with),
+        )
+    };
     let reverse_vis = respan(vis, related_name.span());
     let forward_vis = respan(vis, forward_name.span());
     let reverse_struct = quote_spanned! {related_name.span()=>
@@ -225,7 +241,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
             #[automatically_derived]
             impl #rt::Relation for #reverse {
                 type Owner = #parent;
-                type Value = ::std::vec::Vec<#child>;
+                type Value = #reverse_value;
                 const NAME: &'static str = #related_str;
             }
 
@@ -266,7 +282,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
             fn #prefetch_reverse<__C>(
                 self,
                 conn: &mut __C,
-            ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<#reverse, ::std::vec::Vec<#child>>>
+            ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<#reverse, #reverse_value>>
             where
                 Self: #rt::Nodes,
                 <Self as #rt::Nodes>::Node: #rt::Node<Model = #parent>,
@@ -276,7 +292,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
                 // where it is prefetched, not at the derive.
                 for<'__r> #child: ::core::clone::Clone,
             {
-                #rt::prefetch_has_many::<#reverse, Self, __C>(self, conn)
+                #rt::#prefetch_fn::<#reverse, Self, __C>(self, conn)
             }
 
             #[doc = #prefetch_reverse_with_doc]
@@ -286,7 +302,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
                 build: impl ::core::ops::FnOnce(
                     #rt::Prefetch<#reverse, __C>,
                 ) -> #rt::Prefetch<#reverse, __C, __T, __K>,
-            ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<__K, ::std::vec::Vec<__T>>>
+            ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<__K, #reverse_value_of_t>>
             where
                 Self: #rt::Nodes,
                 <Self as #rt::Nodes>::Node: #rt::Node<Model = #parent>,
@@ -294,7 +310,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
                 #reverse: #rt::LoadHasMany<__C>,
                 __T: ::core::clone::Clone,
             {
-                #rt::prefetch_has_many_with::<#reverse, Self, __C, __T, __K>(self, conn, build)
+                #rt::#prefetch_with_fn::<#reverse, Self, __C, __T, __K>(self, conn, build)
             }
 
             #[doc = #read_reverse_doc]

@@ -27,6 +27,8 @@ pub struct ForeignKey {
     pub key: KeyField,
     /// `Option<_>` field: nullable column, left join, `Option<Parent>` value.
     pub nullable: bool,
+    /// `one_to_one`: the reverse relation is `Option<Child>`.
+    pub one_to_one: bool,
     pub parent: Path,
     /// Name of the has-many relation on the parent (`books`), spanned at the
     /// user's `related_name` (or at the field when defaulted).

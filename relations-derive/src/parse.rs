@@ -37,6 +37,9 @@ pub struct ForeignKeyOpts {
     /// Name of the forward relation on the child; default: the field name
     /// without its `_id` suffix.
     pub forward_name: Option<SpannedValue<String>>,
+    /// The foreign key is unique: the reverse relation holds at most one child
+    /// (Django's `OneToOneField`).
+    pub one_to_one: darling::util::Flag,
 }
 
 /// `#[foreign_key(...)]` as written on one field.

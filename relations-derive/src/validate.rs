@@ -225,6 +225,12 @@ fn foreign_key(
                 return None;
             }
         },
+        // Django's defaults: `profile` for a one-to-one field, `book_set` otherwise.
+        None if opts.one_to_one.is_present() => format_ident!(
+            "{}",
+            child.to_string().to_snake_case(),
+            span = field_ident.span()
+        ),
         None => format_ident!(
             "{}_set",
             child.to_string().to_snake_case(),
@@ -269,6 +275,7 @@ fn foreign_key(
             column,
         },
         nullable: is_option(&field.ty),
+        one_to_one: opts.one_to_one.is_present(),
         parent,
         related_name,
         forward_name,

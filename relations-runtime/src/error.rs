@@ -26,6 +26,13 @@ pub enum ErrorKind {
         /// The dangling key, formatted with `Debug`.
         key: String,
     },
+    /// A one-to-one relation found more than one row for a parent.
+    NotUnique {
+        /// The parent's key, formatted with `Debug`.
+        key: String,
+        /// How many rows point at it.
+        rows: usize,
+    },
     /// A nested loader (`Prefetch::then`) returned a different number of
     /// values than it was given children.
     NestedLength {
@@ -49,6 +56,16 @@ impl Error {
             relation,
             kind: ErrorKind::MissingParent {
                 key: format!("{key:?}"),
+            },
+        }
+    }
+
+    pub(crate) fn not_unique(relation: &'static str, key: &dyn fmt::Debug, rows: usize) -> Self {
+        Error {
+            relation,
+            kind: ErrorKind::NotUnique {
+                key: format!("{key:?}"),
+                rows,
             },
         }
     }
@@ -86,6 +103,11 @@ impl fmt::Display for Error {
             ErrorKind::MissingParent { key } => write!(
                 f,
                 "loading relation `{}` failed: no parent row has key {key}",
+                self.relation
+            ),
+            ErrorKind::NotUnique { key, rows } => write!(
+                f,
+                "loading relation `{}` failed: it is one-to-one, but {rows} rows point at parent {key}",
                 self.relation
             ),
             ErrorKind::NestedLength { expected, got } => write!(

@@ -31,7 +31,10 @@ pub use count::{assert_num_queries, QueryCount};
 pub use error::{Error, ErrorKind, Result};
 pub use join::{select_related, JoinBelongsTo, JoinQuery, SelectRelated};
 pub use model::{Model, Node, Nodes, PrimaryKey, Rooted};
-pub use prefetch::{prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with};
+pub use prefetch::{
+    prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
+    prefetch_has_one_with,
+};
 pub use query::{ChildQuery, KeyOf, LoadBelongsTo, LoadHasMany, ModelQuery, ParentOf, SelectModel};
 pub use relation::{BelongsTo, ForeignKeyField, HasMany, Relation};
 pub use relations_derive::Relations;

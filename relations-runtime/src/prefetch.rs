@@ -130,6 +130,61 @@ where
     Ok(S::from_wrapped(grouped))
 }
 
+/// Prefetch one-to-one relation `R` (a unique foreign key): like
+/// [`prefetch_has_many`], but each owner gets `Option<Child>`; two children for
+/// one owner is [`ErrorKind::NotUnique`](crate::ErrorKind::NotUnique), naming its key.
+pub fn prefetch_has_one<R, S, C>(nodes: S, conn: &mut C) -> Result<S::Wrapped<R, Option<R::Child>>>
+where
+    R: LoadHasMany<C>,
+    R::Child: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Parent>,
+    C: Connection,
+{
+    let grouped =
+        load_grouped::<R, S::Node, C, R::Child, R>(nodes.into_nodes(), conn, &|q| q, |c, _| Ok(c))?;
+    Ok(S::from_wrapped(at_most_one::<R, _, _, _>(grouped)?))
+}
+
+/// [`prefetch_has_one`] as `build` describes it (see [`Prefetch`]).
+pub fn prefetch_has_one_with<R, S, C, T, K>(
+    nodes: S,
+    conn: &mut C,
+    build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
+) -> Result<S::Wrapped<K, Option<T>>>
+where
+    R: LoadHasMany<C>,
+    T: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Parent>,
+    C: Connection,
+{
+    let (refine, then) = build(Prefetch::new()).into_parts();
+    let grouped = load_grouped::<R, S::Node, C, T, K>(nodes.into_nodes(), conn, &*refine, then)?;
+    Ok(S::from_wrapped(at_most_one::<R, _, _, _>(grouped)?))
+}
+
+fn at_most_one<R, N, K, T>(grouped: Vec<With<N, K, Vec<T>>>) -> Result<Vec<With<N, K, Option<T>>>>
+where
+    R: HasMany,
+    N: Node<Model = R::Parent>,
+{
+    if let Some(node) = grouped.iter().find(|n| With::value(n).len() > 1) {
+        return Err(Error::not_unique(
+            R::NAME,
+            node.model().primary_key(),
+            With::value(node).len(),
+        ));
+    }
+    Ok(grouped
+        .into_iter()
+        .map(|n| {
+            let (node, children) = With::into_parts(n);
+            With::new(node, children.into_iter().next())
+        })
+        .collect())
+}
+
 /// Load the children of `nodes` (one statement per chunk of distinct keys),
 /// let `then` turn them into `T`s, and hand each node its own, in the order of
 /// the child query. O(nodes + children).

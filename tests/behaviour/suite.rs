@@ -537,3 +537,47 @@ fn a_nested_loader_that_drops_children_is_an_error() {
     assert_eq!(err.relation(), "books");
     assert!(matches!(err.kind(), ErrorKind::NestedLength { expected: 5, got: 4 }), "{err}");
 }
+
+// ---- One-to-one ----
+
+fn seed_profiles(conn: &mut Conn) {
+    let profile = |id, author_id, bio: &str| Profile { id, author_id, bio: bio.into() };
+    diesel::insert_into(profiles::table)
+        .values(&vec![profile(1, 2, "Kindred spirit"), profile(2, 1, "Earthsea")])
+        .execute(conn)
+        .unwrap();
+}
+
+#[test]
+fn one_to_one_gives_an_option_per_parent() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    seed_profiles(conn);
+    let authors = assert_num_queries(conn, 2, |conn| all_authors(conn).prefetch_profile(conn).unwrap());
+    let bios: Vec<Option<&str>> = authors.iter().map(|a| a.profile().as_ref().map(|p| p.bio.as_str())).collect();
+    assert_eq!(bios, vec![Some("Earthsea"), Some("Kindred spirit"), None, None]);
+
+    // With a filter, and back from the profile to its author.
+    let authors = all_authors(conn)
+        .prefetch_profile_with(conn, |p| p.filter(profiles::bio.like("K%")).then(|ps, conn| ps.prefetch_author(conn)))
+        .unwrap();
+    assert!(authors[0].profile().is_none());
+    assert_eq!(authors[1].profile().as_ref().unwrap().author().name, "Octavia");
+}
+
+#[test]
+fn one_to_one_with_two_rows_for_a_parent_is_an_error_naming_it() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    seed_profiles(conn);
+    diesel::insert_into(profiles::table)
+        .values(&Profile { id: 3, author_id: 2, bio: "second".into() })
+        .execute(conn)
+        .unwrap();
+    let err = all_authors(conn).prefetch_profile(conn).unwrap_err();
+    assert_eq!(err.relation(), "profile");
+    assert!(matches!(err.kind(), ErrorKind::NotUnique { key, rows: 2 } if key == "2"), "{err}");
+    assert_eq!(err.to_string(), "loading relation `profile` failed: it is one-to-one, but 2 rows point at parent 2");
+}

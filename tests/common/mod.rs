@@ -87,6 +87,7 @@ pub fn schema(backend: Backend) -> String {
         CREATE TABLE cities (id BIGINT PRIMARY KEY NOT NULL, country_code {text_key}, name TEXT NOT NULL);
         CREATE TABLE galaxies (id BIGINT PRIMARY KEY NOT NULL, name TEXT NOT NULL);
         CREATE TABLE stars (id BIGINT PRIMARY KEY NOT NULL, galaxy_id BIGINT NOT NULL, name TEXT NOT NULL);
+        CREATE TABLE profiles (id INTEGER PRIMARY KEY NOT NULL, author_id INTEGER NOT NULL, bio TEXT NOT NULL);
         CREATE TABLE sensors (id SMALLINT PRIMARY KEY NOT NULL, label TEXT NOT NULL);
         CREATE TABLE readings (id INTEGER PRIMARY KEY NOT NULL, sensor_id SMALLINT NOT NULL, value INTEGER NOT NULL);
         "

@@ -21,11 +21,12 @@ pub mod schema {
     diesel::table! { cities (id) { id -> BigInt, country_code -> Nullable<Text>, name -> Text, } }
     diesel::table! { galaxies (id) { id -> BigInt, name -> Text, } }
     diesel::table! { stars (id) { id -> BigInt, galaxy_id -> BigInt, name -> Text, } }
+    diesel::table! { profiles (id) { id -> Integer, author_id -> Integer, bio -> Text, } }
     diesel::table! { sensors (id) { id -> SmallInt, label -> Text, } }
     diesel::table! { readings (id) { id -> Integer, sensor_id -> SmallInt, value -> Integer, } }
 
     diesel::allow_tables_to_appear_in_same_query!(
-        authors, books, reviews, countries, cities, galaxies, stars, sensors, readings
+        authors, books, reviews, profiles, countries, cities, galaxies, stars, sensors, readings
     );
 }
 
@@ -69,6 +70,17 @@ pub struct Review {
     #[foreign_key(references = Book)]
     pub book_id: i32,
     pub stars: i32,
+}
+
+/// One-to-one: `author.profile()` is an `Option<Profile>`. (The test table
+/// has no UNIQUE constraint, so the not-unique error can be provoked.)
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = profiles)]
+pub struct Profile {
+    pub id: i32,
+    #[foreign_key(references = Author, one_to_one)]
+    pub author_id: i32,
+    pub bio: String,
 }
 
 #[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
