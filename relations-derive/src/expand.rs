@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
-use crate::model::{ForeignKey, Model};
+use crate::model::{ForeignKey, ManyToMany, Model};
 use crate::validate::path_name;
 
 pub fn expand(model: &Model) -> TokenStream {
@@ -14,9 +14,14 @@ pub fn expand(model: &Model) -> TokenStream {
         .foreign_keys
         .iter()
         .map(|fk| relation_items(model, fk));
+    let many_to_many = model
+        .many_to_many
+        .iter()
+        .map(|m2m| many_to_many_items(model, m2m));
     quote! {
         #model_impls
         #(#relations)*
+        #(#many_to_many)*
     }
 }
 
@@ -375,4 +380,138 @@ fn respan(tokens: &impl ToTokens, span: proc_macro2::Span) -> TokenStream {
             tt
         })
         .collect()
+}
+
+/// A many-to-many relation through this join model: its key, its `Relation`
+/// and `ManyToMany` impls, the per-backend join, and the extension trait
+/// (`prefetch_tags`, `tags()`).
+fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
+    let rt = quote!(::relations_runtime);
+    let d = quote!(::relations_runtime::__private::diesel);
+    let through = &model.ident;
+    let table = &model.table;
+    let ManyToMany {
+        name,
+        key,
+        parent,
+        target,
+        source_column,
+        target_column,
+    } = m2m;
+    let name_str = name.to_string();
+    let parent_name = path_name(parent);
+    let target_name = path_name(target);
+    let parent_key = quote!(<#parent as #rt::PrimaryKey>::Key);
+    let ext = format_ident!("{}Ext", key, span = key.span());
+    let prefetch = format_ident!("prefetch_{}", name, span = name.span());
+    let prefetch_with = format_ident!("prefetch_{}_with", name, span = name.span());
+    let vis = respan(&model.vis, name.span());
+
+    let key_doc = format!(
+        "Many-to-many relation `{name_str}` of [`{parent_name}`]: its [`{target_name}`]s, \
+         through [`{through}`]. Load it with `prefetch_{name_str}` ([`{ext}`])."
+    );
+    let ext_doc = format!(
+        "`prefetch_{name_str}` and `{name_str}()` for [`{parent_name}`] (relation [`{key}`])."
+    );
+    let prefetch_doc = format!(
+        "Load relation `{name_str}`: one statement joining `{through}` to the [`{target_name}`]s \
+         (per chunk of keys where the database limits binds); each parent gets its own, \
+         in the order the links were made."
+    );
+    let prefetch_with_doc = format!(
+        "Load relation `{name_str}` with `refine` applied to the join query: filter on \
+         `{through}`'s or `{target_name}`'s columns, order by either."
+    );
+    let read_doc = format!("The [`{target_name}`]s loaded by `prefetch_{name_str}`.");
+    let key_struct = quote_spanned! {name.span()=>
+        #[doc = #key_doc]
+        #[allow(dead_code)]
+        #vis struct #key;
+    };
+    quote! {
+        #key_struct
+
+        const _: () = {
+            #[automatically_derived]
+            impl #rt::Relation for #key {
+                type Owner = #parent;
+                type Value = ::std::vec::Vec<#target>;
+                const NAME: &'static str = #name_str;
+            }
+
+            #[automatically_derived]
+            impl #rt::ManyToMany for #key {
+                type Parent = #parent;
+                type Target = #target;
+                type Through = #through;
+                type KeyFilter = #d::dsl::EqAny<#table::#source_column, ::std::vec::Vec<#parent_key>>;
+                #[inline]
+                fn key_filter(keys: ::std::vec::Vec<#parent_key>) -> Self::KeyFilter {
+                    #d::ExpressionMethods::eq_any(#table::#source_column, keys)
+                }
+            }
+
+            #rt::__impl_many_to_many! {
+                relation = #key,
+                target = #target,
+                through_table = #table::table,
+                target_table = <#target as #rt::Model>::Table,
+                source_column = #table::#source_column,
+                on_type = #d::dsl::Eq<#table::#target_column, #rt::__private::PrimaryKeyColumns<#target>>,
+                on = #d::ExpressionMethods::eq(
+                    #table::#target_column,
+                    <#rt::__private::PrimaryKeyColumns<#target> as ::core::default::Default>::default(),
+                ),
+            }
+        };
+
+        #[doc = #ext_doc]
+        #vis trait #ext: ::core::marker::Sized {
+            #[doc = #prefetch_doc]
+            fn #prefetch<__C>(
+                self,
+                conn: &mut __C,
+            ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<#key, ::std::vec::Vec<#target>>>
+            where
+                Self: #rt::Nodes,
+                <Self as #rt::Nodes>::Node: #rt::Node<Model = #parent>,
+                __C: #d::Connection,
+                #key: #rt::LoadManyToMany<__C>,
+                for<'__r> #target: ::core::clone::Clone,
+            {
+                #rt::prefetch_many_to_many::<#key, Self, __C>(self, conn)
+            }
+
+            #[doc = #prefetch_with_doc]
+            fn #prefetch_with<__C>(
+                self,
+                conn: &mut __C,
+                refine: impl ::core::ops::Fn(
+                    #rt::ManyToManyQuery<#key, __C>,
+                ) -> #rt::ManyToManyQuery<#key, __C>,
+            ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<#key, ::std::vec::Vec<#target>>>
+            where
+                Self: #rt::Nodes,
+                <Self as #rt::Nodes>::Node: #rt::Node<Model = #parent>,
+                __C: #d::Connection,
+                #key: #rt::LoadManyToMany<__C>,
+                for<'__r> #target: ::core::clone::Clone,
+            {
+                #rt::prefetch_many_to_many_with::<#key, Self, __C>(self, conn, refine)
+            }
+
+            #[doc = #read_doc]
+            #[inline]
+            fn #name<__I>(&self) -> &<Self as #rt::Get<#key, __I>>::Value
+            where
+                Self: #rt::Get<#key, __I>,
+            {
+                <Self as #rt::Get<#key, __I>>::get(self)
+            }
+        }
+
+        #[automatically_derived]
+        impl<__T: #rt::Rooted<#parent>> #ext for __T {}
+    }
 }

@@ -12,6 +12,23 @@ pub struct Model {
     /// The primary key, when it is one column.
     pub primary_key: Option<KeyField>,
     pub foreign_keys: Vec<ForeignKey>,
+    pub many_to_many: Vec<ManyToMany>,
+}
+
+/// A many-to-many relation through this (join) model.
+pub struct ManyToMany {
+    /// `tags`, spanned at the user's `many_to_many = "tags"`.
+    pub name: Ident,
+    /// `BookTags`.
+    pub key: Ident,
+    /// The model that gets the relation (`Book`).
+    pub parent: Path,
+    /// The model at the other end (`Tag`).
+    pub target: Path,
+    /// This model's column to `parent` (`book_id`).
+    pub source_column: Ident,
+    /// This model's column to `target` (`tag_id`).
+    pub target_column: Ident,
 }
 
 /// A field and the column it maps to.

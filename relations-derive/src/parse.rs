@@ -40,6 +40,9 @@ pub struct ForeignKeyOpts {
     /// The foreign key is unique: the reverse relation holds at most one child
     /// (Django's `OneToOneField`).
     pub one_to_one: darling::util::Flag,
+    /// On a join model: the name of the many-to-many relation this field's
+    /// parent gets, reaching the parent of the join model's other foreign key.
+    pub many_to_many: Option<SpannedValue<String>>,
 }
 
 /// `#[foreign_key(...)]` as written on one field.

@@ -9,7 +9,7 @@ use quote::format_ident;
 use syn::spanned::Spanned;
 use syn::{Ident, Path, Type};
 
-use crate::model::{ForeignKey, KeyField, Model};
+use crate::model::{ForeignKey, KeyField, ManyToMany, Model};
 use crate::parse::{
     diesel_field_attrs, diesel_struct_attrs, FieldReceiver, ForeignKeyAttr, InputReceiver,
 };
@@ -154,12 +154,15 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
     }
     let foreign_keys = kept;
 
+    let many_to_many = many_to_many(&fields, &foreign_keys, &mut errors);
+
     let model = Model {
         ident,
         vis: receiver.vis,
         table,
         primary_key,
         foreign_keys,
+        many_to_many,
     };
     match errors.finish() {
         Ok(()) => (Some(model), None),
@@ -318,4 +321,82 @@ fn is_option(ty: &Type) -> bool {
             .is_some_and(|s| s.ident == "Option" && !s.arguments.is_empty()),
         _ => false,
     }
+}
+
+/// `many_to_many = "tags"` on a join model's foreign key: the relation goes
+/// from that key's parent to the parent of the other foreign key.
+fn many_to_many(
+    fields: &[FieldReceiver],
+    foreign_keys: &[ForeignKey],
+    errors: &mut darling::error::Accumulator,
+) -> Vec<ManyToMany> {
+    let mut out = Vec::new();
+    for field in fields {
+        let Some(attr) = field
+            .attrs
+            .iter()
+            .find(|a| a.path().is_ident("foreign_key"))
+        else {
+            continue;
+        };
+        let Ok(parsed) = ForeignKeyAttr::parse(attr) else {
+            continue;
+        };
+        let Some(name) = parsed.opts.many_to_many else {
+            continue;
+        };
+        let field_ident = field.ident.clone().expect("named fields");
+        let Some(this) = foreign_keys.iter().find(|fk| fk.key.field == field_ident) else {
+            continue;
+        };
+        let others: Vec<&ForeignKey> = foreign_keys
+            .iter()
+            .filter(|fk| fk.key.field != field_ident)
+            .collect();
+        let [other] = others.as_slice() else {
+            errors.push(
+                Error::custom(format!(
+                    "`many_to_many` goes on a join model with exactly two foreign keys; this one \
+                     has {}: mark the other end with `#[foreign_key(references = ...)]`, or \
+                     remove the extra `#[foreign_key]`",
+                    foreign_keys.len()
+                ))
+                .with_span(&name.span()),
+            );
+            continue;
+        };
+        for fk in [this, *other] {
+            if fk.nullable {
+                errors.push(
+                    Error::custom(format!(
+                        "a many-to-many join model links two rows: `{}` must not be an `Option`",
+                        fk.key.field
+                    ))
+                    .with_span(&fk.key.ty),
+                );
+            }
+        }
+        let name = match identifier(name.as_str(), name.span()) {
+            Ok(id) => id,
+            Err(e) => {
+                errors.push(e.with_span(&name.span()));
+                continue;
+            }
+        };
+        let key = format_ident!(
+            "{}{}",
+            path_name(&this.parent),
+            name.to_string().to_upper_camel_case(),
+            span = name.span()
+        );
+        out.push(ManyToMany {
+            name,
+            key,
+            parent: this.parent.clone(),
+            target: other.parent.clone(),
+            source_column: this.key.column.clone(),
+            target_column: other.key.column.clone(),
+        });
+    }
+    out
 }

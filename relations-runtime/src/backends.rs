@@ -86,10 +86,83 @@ macro_rules! __impl_join_for {
     };
 }
 
+/// One `JoinManyToMany<DB>` impl per enabled backend.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __impl_many_to_many {
+    ($($args:tt)*) => {
+        $crate::__impl_join_sqlite! { @many_to_many $($args)* }
+        $crate::__impl_join_pg! { @many_to_many $($args)* }
+        $crate::__impl_join_mysql! { @many_to_many $($args)* }
+    };
+}
+
+/// The many-to-many statement for one backend; conditional on the two tables
+/// being joinable, like [`__impl_join_for`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __impl_many_to_many_for {
+    (
+        backend = $db:ty,
+        relation = $rel:ty,
+        target = $target:ty,
+        through_table = $through:ty,
+        target_table = $target_table:ty,
+        source_column = $source:ty,
+        on_type = $on_ty:ty,
+        on = $on:expr $(,)?
+    ) => {
+        #[automatically_derived]
+        impl $crate::JoinManyToMany<$db> for $rel
+        where
+            for<'r> $through: $crate::__private::diesel::query_source::TableNotEqual<$target_table>,
+            for<'r> $target_table: $crate::__private::diesel::query_source::TableNotEqual<$through>,
+        {
+            type Query = $crate::__private::diesel::internal::table_macro::BoxedSelectStatement<
+                'static,
+                (
+                    $crate::__private::diesel::dsl::SqlTypeOf<$source>,
+                    $crate::__private::diesel::dsl::AsSelect<$target, $db>,
+                ),
+                $crate::__private::diesel::internal::table_macro::FromClause<
+                    $crate::__private::diesel::internal::table_macro::JoinOn<
+                        $crate::__private::diesel::internal::table_macro::Join<
+                            $through,
+                            $target_table,
+                            $crate::__private::diesel::internal::table_macro::Inner,
+                        >,
+                        $on_ty,
+                    >,
+                >,
+                $db,
+            >;
+            fn query() -> Self::Query {
+                use $crate::__private::diesel::query_dsl::methods::{BoxedDsl, SelectDsl};
+                use $crate::__private::diesel::query_dsl::JoinWithImplicitOnClause;
+                use $crate::__private::diesel::JoinOnDsl;
+                let join = JoinWithImplicitOnClause::join_with_implicit_on_clause(
+                    <$through as ::core::default::Default>::default(),
+                    JoinOnDsl::on(<$target_table as ::core::default::Default>::default(), $on),
+                    $crate::__private::diesel::internal::table_macro::Inner,
+                );
+                let select = SelectDsl::select(
+                    join,
+                    (
+                        <$source as ::core::default::Default>::default(),
+                        <$target as $crate::__private::diesel::SelectableHelper<$db>>::as_select(),
+                    ),
+                );
+                BoxedDsl::internal_into_boxed(select)
+            }
+        }
+    };
+}
+
 #[cfg(feature = "sqlite")]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __impl_join_sqlite {
+    (@many_to_many $($args:tt)*) => { $crate::__impl_many_to_many_for! { backend = $crate::__private::diesel::sqlite::Sqlite, $($args)* } };
     ($($args:tt)*) => { $crate::__impl_join_for! { backend = $crate::__private::diesel::sqlite::Sqlite, $($args)* } };
 }
 #[cfg(not(feature = "sqlite"))]
@@ -103,6 +176,7 @@ macro_rules! __impl_join_sqlite {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __impl_join_pg {
+    (@many_to_many $($args:tt)*) => { $crate::__impl_many_to_many_for! { backend = $crate::__private::diesel::pg::Pg, $($args)* } };
     ($($args:tt)*) => { $crate::__impl_join_for! { backend = $crate::__private::diesel::pg::Pg, $($args)* } };
 }
 #[cfg(not(feature = "postgres"))]
@@ -116,6 +190,7 @@ macro_rules! __impl_join_pg {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __impl_join_mysql {
+    (@many_to_many $($args:tt)*) => { $crate::__impl_many_to_many_for! { backend = $crate::__private::diesel::mysql::Mysql, $($args)* } };
     ($($args:tt)*) => { $crate::__impl_join_for! { backend = $crate::__private::diesel::mysql::Mysql, $($args)* } };
 }
 #[cfg(not(feature = "mysql"))]

@@ -33,10 +33,13 @@ pub use join::{select_related, JoinBelongsTo, JoinQuery, SelectRelated};
 pub use model::{Model, Node, Nodes, PrimaryKey, Rooted};
 pub use prefetch::{
     prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
-    prefetch_has_one_with,
+    prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with,
 };
-pub use query::{ChildQuery, KeyOf, LoadBelongsTo, LoadHasMany, ModelQuery, ParentOf, SelectModel};
-pub use relation::{BelongsTo, ForeignKeyField, HasMany, Relation};
+pub use query::{
+    ChildQuery, JoinManyToMany, KeyOf, LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery,
+    ModelQuery, ParentOf, SelectModel,
+};
+pub use relation::{BelongsTo, ForeignKeyField, HasMany, ManyToMany, Relation};
 pub use relations_derive::Relations;
 pub use spec::{LoadedExt, Prefetch, RelationName};
 pub use with::{Get, Here, There, With};

@@ -8,7 +8,9 @@ use diesel::Connection;
 
 use crate::error::{Error, Result};
 use crate::model::{Node, Nodes, PrimaryKey};
-use crate::query::{ChildQuery, KeyOf, LoadBelongsTo, LoadHasMany, ParentOf};
+use crate::query::{
+    ChildQuery, KeyOf, LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery, ParentOf,
+};
 use crate::relation::{HasMany, Relation};
 use crate::spec::Prefetch;
 use crate::with::With;
@@ -185,9 +187,52 @@ where
         .collect())
 }
 
+/// Prefetch many-to-many relation `R`: one statement joining the join table
+/// to the targets (per chunk of keys off PostgreSQL); each owner gets its
+/// targets in the order the links were made. A target linked to several
+/// owners is decoded once per link, so each owner holds its own copy.
+pub fn prefetch_many_to_many<R, S, C>(
+    nodes: S,
+    conn: &mut C,
+) -> Result<S::Wrapped<R, Vec<R::Target>>>
+where
+    R: LoadManyToMany<C>,
+    R::Target: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Parent>,
+    C: Connection,
+{
+    prefetch_many_to_many_with(nodes, conn, |q| q)
+}
+
+/// [`prefetch_many_to_many`] with `refine` applied to the join query: filter
+/// on the join model's or the target's columns, order by either.
+pub fn prefetch_many_to_many_with<R, S, C>(
+    nodes: S,
+    conn: &mut C,
+    refine: impl Fn(ManyToManyQuery<R, C>) -> ManyToManyQuery<R, C>,
+) -> Result<S::Wrapped<R, Vec<R::Target>>>
+where
+    R: LoadManyToMany<C>,
+    R::Target: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Parent>,
+    C: Connection,
+{
+    let grouped = group_rows::<_, _, _, R::Target, R>(
+        nodes.into_nodes(),
+        conn,
+        R::NAME,
+        |keys, conn| R::load_targets(keys, conn, &refine),
+        |row: &(KeyOf<R::Parent>, R::Target)| Some(&row.0),
+        |rows, _| Ok(rows.into_iter().map(|(_, target)| target).collect()),
+    )?;
+    Ok(S::from_wrapped(grouped))
+}
+
 /// Load the children of `nodes` (one statement per chunk of distinct keys),
 /// let `then` turn them into `T`s, and hand each node its own, in the order of
-/// the child query. O(nodes + children).
+/// the child query.
 fn load_grouped<R, N, C, T, K>(
     nodes: Vec<N>,
     conn: &mut C,
@@ -200,6 +245,34 @@ where
     N: Node<Model = R::Parent>,
     C: Connection,
 {
+    group_rows(
+        nodes,
+        conn,
+        R::NAME,
+        |keys, conn| R::load_children_with(keys, conn, refine),
+        R::foreign_key,
+        then,
+    )
+}
+
+/// The grouping every has-many shaped loader shares, O(nodes + rows): number
+/// the distinct keys of `nodes`, `load` the rows for them, find each row's
+/// node by `row_key`, let `then` turn the rows into `T`s (same number, same
+/// order), and hand each node its own, in row order. A key shared by several
+/// nodes gives each a copy; the last one gets the original.
+pub(crate) fn group_rows<N, C, Row, T, K>(
+    nodes: Vec<N>,
+    conn: &mut C,
+    relation: &'static str,
+    load: impl FnOnce(Vec<KeyOf<<N as Node>::Model>>, &mut C) -> diesel::QueryResult<Vec<Row>>,
+    row_key: impl Fn(&Row) -> Option<&KeyOf<<N as Node>::Model>>,
+    then: impl FnOnce(Vec<Row>, &mut C) -> Result<Vec<T>>,
+) -> Result<Vec<With<N, K, Vec<T>>>>
+where
+    N: Node,
+    N::Model: PrimaryKey,
+    T: Clone,
+{
     let (slot_of_node, mut groups) = {
         let slots = Slots::new(&nodes, |n| Some(n.model().primary_key()));
         if slots.uses.is_empty() {
@@ -209,29 +282,25 @@ where
                 .map(|n| With::new(n, Vec::new()))
                 .collect());
         }
-        let children = R::load_children_with(slots.keys(), conn, refine)
-            .map_err(|e| Error::database(R::NAME, e))?;
+        let rows = load(slots.keys(), conn).map_err(|e| Error::database(relation, e))?;
 
         // Count first so each group is allocated once at its final size.
-        let slot_of_child: Vec<u32> = children
-            .iter()
-            .map(|c| slots.slot(R::foreign_key(c)))
-            .collect();
+        let slot_of_row: Vec<u32> = rows.iter().map(|r| slots.slot(row_key(r))).collect();
         let mut sizes = vec![0usize; slots.uses.len()];
-        for &s in &slot_of_child {
+        for &s in &slot_of_row {
             if s != NO_SLOT {
                 sizes[s as usize] += 1;
             }
         }
-        let loaded = children.len();
-        let children = then(children, conn)?;
-        if children.len() != loaded {
-            return Err(Error::nested_length(R::NAME, loaded, children.len()));
+        let loaded = rows.len();
+        let values = then(rows, conn)?;
+        if values.len() != loaded {
+            return Err(Error::nested_length(relation, loaded, values.len()));
         }
         let mut groups: Vec<Vec<T>> = sizes.into_iter().map(Vec::with_capacity).collect();
-        for (child, s) in children.into_iter().zip(slot_of_child) {
+        for (value, s) in values.into_iter().zip(slot_of_row) {
             if s != NO_SLOT {
-                groups[s as usize].push(child);
+                groups[s as usize].push(value);
             }
         }
         let groups = Distribute {

@@ -142,3 +142,61 @@ where
         })
     }
 }
+
+/// The statement of many-to-many relation `Self` over backend `DB`:
+/// `SELECT through.parent_fk, <target> FROM through INNER JOIN target ON
+/// through.target_fk = target.pk`, boxed. Implemented by the derive, for each
+/// enabled backend, when the two tables may appear in one query.
+#[diagnostic::on_unimplemented(
+    message = "the many-to-many relation `{Self}` cannot be loaded over backend `{DB}`",
+    label = "its join table and target table cannot be joined",
+    note = "both tables must be listed in `diesel::allow_tables_to_appear_in_same_query!` (diesel print-schema writes it)"
+)]
+pub trait JoinManyToMany<DB: diesel::backend::Backend>: crate::relation::ManyToMany {
+    /// The boxed join; `.filter()`/`.order()` on it may name either table's columns.
+    type Query;
+    /// The join, selecting the parent key and the target.
+    fn query() -> Self::Query;
+}
+
+/// The boxed statement of many-to-many relation `R` over connection `C`.
+pub type ManyToManyQuery<R, C> = <R as JoinManyToMany<<C as Connection>::Backend>>::Query;
+
+/// Loading many-to-many relation `Self` over connection `C`.
+/// Blanket-implemented.
+pub trait LoadManyToMany<C: Connection>: JoinManyToMany<C::Backend> {
+    /// `(parent key, target)` rows for these parent keys, one statement per
+    /// chunk of keys, ordered by the join table's primary key (the order the
+    /// links were made) unless `refine` orders otherwise.
+    fn load_targets(
+        keys: Vec<KeyOf<Self::Parent>>,
+        conn: &mut C,
+        refine: &dyn Fn(ManyToManyQuery<Self, C>) -> ManyToManyQuery<Self, C>,
+    ) -> QueryResult<Vec<(KeyOf<Self::Parent>, Self::Target)>>;
+}
+
+impl<R, C> LoadManyToMany<C> for R
+where
+    R: JoinManyToMany<C::Backend>,
+    C: Connection,
+    C::Backend: KeyBatching,
+    ManyToManyQuery<R, C>: FilterDsl<R::KeyFilter, Output = ManyToManyQuery<R, C>>
+        + OrderDsl<PrimaryKeyColumns<R::Through>, Output = ManyToManyQuery<R, C>>
+        + LoadQuery<'static, C, (KeyOf<R::Parent>, R::Target)>,
+{
+    fn load_targets(
+        keys: Vec<KeyOf<R::Parent>>,
+        conn: &mut C,
+        refine: &dyn Fn(ManyToManyQuery<R, C>) -> ManyToManyQuery<R, C>,
+    ) -> QueryResult<Vec<(KeyOf<R::Parent>, R::Target)>> {
+        load_in_chunks::<C::Backend, _, _, _>(keys, |chunk| {
+            let through = <R::Through as Model>::Table::default();
+            refine(
+                R::query()
+                    .filter(R::key_filter(chunk))
+                    .order(through.primary_key()),
+            )
+            .load(conn)
+        })
+    }
+}

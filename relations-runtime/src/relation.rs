@@ -86,3 +86,23 @@ impl<K> ForeignKeyField<K> for Option<K> {
         self.as_ref()
     }
 }
+
+/// A many-to-many relation through a join model (`Book` has many `Tag`s
+/// through `book_tags`), declared with `many_to_many = "tags"` on the join
+/// model's foreign key to `Book`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a many-to-many relation",
+    label = "expected a relation declared with `many_to_many = \"...\"`"
+)]
+pub trait ManyToMany: Relation<Owner = Self::Parent> {
+    /// The model the relation is read from (`Book`).
+    type Parent: PrimaryKey;
+    /// The model at the other end (`Tag`).
+    type Target: Model;
+    /// The join model (`BookTag`).
+    type Through: Model;
+    /// `book_tags.book_id IN (keys)`.
+    type KeyFilter;
+    /// The filter on the join table's column to the parent, for one chunk of keys.
+    fn key_filter(keys: Vec<<Self::Parent as PrimaryKey>::Key>) -> Self::KeyFilter;
+}

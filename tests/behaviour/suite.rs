@@ -581,3 +581,111 @@ fn one_to_one_with_two_rows_for_a_parent_is_an_error_naming_it() {
     assert!(matches!(err.kind(), ErrorKind::NotUnique { key, rows: 2 } if key == "2"), "{err}");
     assert_eq!(err.to_string(), "loading relation `profile` failed: it is one-to-one, but 2 rows point at parent 2");
 }
+
+// ---- Many-to-many ----
+
+fn seed_tags(conn: &mut Conn) {
+    let tag = |id, name: &str| Tag { id, name: name.into() };
+    diesel::insert_into(tags::table)
+        .values(&vec![tag(1, "fantasy"), tag(2, "classic"), tag(3, "unused"), tag(4, "sf")])
+        .execute(conn)
+        .unwrap();
+    // Link ids give the order links were made, not tag order.
+    let link = |id, book_id, tag_id, weight| BookTag { id, book_id, tag_id, weight };
+    diesel::insert_into(book_tags::table)
+        .values(&vec![
+            link(1, 2, 1, 10), // Earthsea: fantasy, classic
+            link(2, 2, 2, 5),
+            link(3, 1, 4, 7), // Left Hand: sf, classic
+            link(4, 1, 2, 8),
+            link(5, 5, 4, 9), // Dispossessed: sf
+        ])
+        .execute(conn)
+        .unwrap();
+    let fav = |author_id, book_id| Favorite { author_id, book_id };
+    diesel::insert_into(favorites::table)
+        .values(&vec![fav(2, 1), fav(2, 3), fav(4, 1), fav(1, 9)])
+        .execute(conn)
+        .unwrap();
+}
+
+fn tag_names(tags: &[Tag]) -> Vec<&str> {
+    tags.iter().map(|t| t.name.as_str()).collect()
+}
+
+#[test]
+fn many_to_many_in_both_directions() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    seed_tags(conn);
+    let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
+    let books = assert_num_queries(conn, 1, |conn| books.prefetch_tags(conn).unwrap());
+    let got: Vec<(i32, Vec<&str>)> = books.iter().map(|b| (b.id, tag_names(b.tags()))).collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, vec!["sf", "classic"]),
+            (2, vec!["fantasy", "classic"]),
+            (3, vec![]),
+            (5, vec!["sf"]),
+            (9, vec![]),
+        ]
+    );
+
+    let tags: Vec<Tag> = tags::table.order(tags::id).load(conn).unwrap();
+    let tags = tags.prefetch_books(conn).unwrap();
+    let got: Vec<(&str, Vec<i32>)> =
+        tags.iter().map(|t| (t.name.as_str(), t.books().iter().map(|b| b.id).collect())).collect();
+    assert_eq!(got, vec![("fantasy", vec![2]), ("classic", vec![2, 1]), ("unused", vec![]), ("sf", vec![1, 5])]);
+}
+
+#[test]
+fn many_to_many_filters_on_the_join_model_and_orders_by_the_target() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    seed_tags(conn);
+    let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
+    let books = books
+        .prefetch_tags_with(conn, |q| q.filter(book_tags::weight.ge(8)).order(tags::name.desc()))
+        .unwrap();
+    let got: Vec<Vec<&str>> = books.iter().map(|b| tag_names(b.tags())).collect();
+    assert_eq!(got, vec![vec!["classic"], vec!["fantasy"], vec![], vec!["sf"], vec![]]);
+}
+
+#[test]
+fn many_to_many_through_a_composite_key_join_model() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    seed_tags(conn);
+    let authors = assert_num_queries(conn, 2, |conn| all_authors(conn).prefetch_favorite_books(conn).unwrap());
+    let got: Vec<Vec<i32>> = authors.iter().map(|a| a.favorite_books().iter().map(|b| b.id).collect()).collect();
+    assert_eq!(got, vec![vec![9], vec![1, 3], vec![], vec![1]]);
+
+    let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
+    let books = books.prefetch_fans(conn).unwrap().prefetch_tags(conn).unwrap();
+    let fans: Vec<Vec<&str>> = books.iter().map(|b| b.fans().iter().map(|a| a.name.as_str()).collect()).collect();
+    assert_eq!(fans, vec![vec!["Octavia", "Ted"], vec![], vec!["Octavia"], vec![], vec!["Ursula"]]);
+    assert_eq!(tag_names(books[0].tags()), vec!["sf", "classic"]);
+}
+
+#[test]
+fn many_to_many_as_a_nested_level_and_chunked() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    seed_tags(conn);
+    let nested = |conn: &mut Conn| {
+        all_authors(conn)
+            .prefetch_books_with(conn, |b| b.then(|books, conn| books.prefetch_tags(conn)))
+            .unwrap()
+    };
+    let whole = assert_num_queries(conn, 3, nested);
+    assert_eq!(tag_names(whole[0].books()[1].tags()), vec!["fantasy", "classic"]);
+    let _two = relations_runtime::__private::override_max_keys_per_statement(2);
+    // 4 authors → 2 chunks; 5 books → 3 chunks.
+    let chunked = assert_num_queries(conn, 1 + 2 + 3, nested);
+    assert_eq!(whole, chunked);
+}

@@ -88,6 +88,18 @@ pub fn schema(backend: Backend) -> String {
         CREATE TABLE galaxies (id BIGINT PRIMARY KEY NOT NULL, name TEXT NOT NULL);
         CREATE TABLE stars (id BIGINT PRIMARY KEY NOT NULL, galaxy_id BIGINT NOT NULL, name TEXT NOT NULL);
         CREATE TABLE profiles (id INTEGER PRIMARY KEY NOT NULL, author_id INTEGER NOT NULL, bio TEXT NOT NULL);
+        CREATE TABLE tags (id INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL);
+        CREATE TABLE book_tags (
+            id INTEGER PRIMARY KEY NOT NULL,
+            book_id INTEGER NOT NULL,
+            tag_id INTEGER NOT NULL,
+            weight INTEGER NOT NULL
+        );
+        CREATE TABLE favorites (
+            author_id INTEGER NOT NULL,
+            book_id INTEGER NOT NULL,
+            PRIMARY KEY (author_id, book_id)
+        );
         CREATE TABLE sensors (id SMALLINT PRIMARY KEY NOT NULL, label TEXT NOT NULL);
         CREATE TABLE readings (id INTEGER PRIMARY KEY NOT NULL, sensor_id SMALLINT NOT NULL, value INTEGER NOT NULL);
         "

@@ -22,11 +22,15 @@ pub mod schema {
     diesel::table! { galaxies (id) { id -> BigInt, name -> Text, } }
     diesel::table! { stars (id) { id -> BigInt, galaxy_id -> BigInt, name -> Text, } }
     diesel::table! { profiles (id) { id -> Integer, author_id -> Integer, bio -> Text, } }
+    diesel::table! { tags (id) { id -> Integer, name -> Text, } }
+    diesel::table! { book_tags (id) { id -> Integer, book_id -> Integer, tag_id -> Integer, weight -> Integer, } }
+    diesel::table! { favorites (author_id, book_id) { author_id -> Integer, book_id -> Integer, } }
     diesel::table! { sensors (id) { id -> SmallInt, label -> Text, } }
     diesel::table! { readings (id) { id -> Integer, sensor_id -> SmallInt, value -> Integer, } }
 
     diesel::allow_tables_to_appear_in_same_query!(
-        authors, books, reviews, profiles, countries, cities, galaxies, stars, sensors, readings
+        authors, books, reviews, profiles, tags, book_tags, favorites, countries, cities, galaxies,
+        stars, sensors, readings
     );
 }
 
@@ -81,6 +85,37 @@ pub struct Profile {
     #[foreign_key(references = Author, one_to_one)]
     pub author_id: i32,
     pub bio: String,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = tags)]
+pub struct Tag {
+    pub id: i32,
+    pub name: String,
+}
+
+/// A join model with its own key and a column of its own: `book.tags()` and
+/// `tag.books()`.
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = book_tags)]
+pub struct BookTag {
+    pub id: i32,
+    #[foreign_key(references = Book, related_name = "book_tags", many_to_many = "tags")]
+    pub book_id: i32,
+    #[foreign_key(references = Tag, related_name = "book_tags", many_to_many = "books")]
+    pub tag_id: i32,
+    pub weight: i32,
+}
+
+/// A join model keyed by its two foreign keys: `author.favorite_books()`,
+/// `book.fans()`.
+#[derive(Queryable, Selectable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = favorites, primary_key(author_id, book_id))]
+pub struct Favorite {
+    #[foreign_key(references = Author, related_name = "favorites", many_to_many = "favorite_books")]
+    pub author_id: i32,
+    #[foreign_key(references = Book, related_name = "fan_links", many_to_many = "fans")]
+    pub book_id: i32,
 }
 
 #[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
