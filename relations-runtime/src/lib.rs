@@ -24,6 +24,7 @@ mod prefetch;
 mod query;
 mod relation;
 mod spec;
+mod top_n;
 mod with;
 
 pub use batch::{keys_per_statement, KeyBatching};
@@ -36,8 +37,8 @@ pub use prefetch::{
     prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with,
 };
 pub use query::{
-    ChildQuery, JoinManyToMany, KeyOf, LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery,
-    ModelQuery, ParentOf, SelectModel,
+    ChildQuery, ChildSpec, JoinManyToMany, KeyOf, LoadBelongsTo, LoadHasMany, LoadManyToMany,
+    ManyToManyQuery, ModelQuery, ParentOf, SelectModel,
 };
 pub use relation::{BelongsTo, ForeignKeyField, HasMany, ManyToMany, Relation};
 pub use relations_derive::Relations;

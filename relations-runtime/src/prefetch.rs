@@ -9,7 +9,7 @@ use diesel::Connection;
 use crate::error::{Error, Result};
 use crate::model::{Node, Nodes, PrimaryKey};
 use crate::query::{
-    ChildQuery, KeyOf, LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery, ParentOf,
+    ChildSpec, KeyOf, LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery, ParentOf,
 };
 use crate::relation::{HasMany, Relation};
 use crate::spec::Prefetch;
@@ -106,8 +106,12 @@ where
     S::Node: Node<Model = R::Parent>,
     C: Connection,
 {
-    let grouped =
-        load_grouped::<R, S::Node, C, R::Child, R>(nodes.into_nodes(), conn, &|q| q, |c, _| Ok(c))?;
+    let grouped = load_grouped::<R, S::Node, C, R::Child, R>(
+        nodes.into_nodes(),
+        conn,
+        &ChildSpec::all(),
+        |c, _| Ok(c),
+    )?;
     Ok(S::from_wrapped(grouped))
 }
 
@@ -127,8 +131,9 @@ where
     S::Node: Node<Model = R::Parent>,
     C: Connection,
 {
-    let (refine, then) = build(Prefetch::new()).into_parts();
-    let grouped = load_grouped::<R, S::Node, C, T, K>(nodes.into_nodes(), conn, &*refine, then)?;
+    let (parts, then) = build(Prefetch::new()).into_parts();
+    let grouped =
+        load_grouped::<R, S::Node, C, T, K>(nodes.into_nodes(), conn, &parts.spec(), then)?;
     Ok(S::from_wrapped(grouped))
 }
 
@@ -143,8 +148,12 @@ where
     S::Node: Node<Model = R::Parent>,
     C: Connection,
 {
-    let grouped =
-        load_grouped::<R, S::Node, C, R::Child, R>(nodes.into_nodes(), conn, &|q| q, |c, _| Ok(c))?;
+    let grouped = load_grouped::<R, S::Node, C, R::Child, R>(
+        nodes.into_nodes(),
+        conn,
+        &ChildSpec::all(),
+        |c, _| Ok(c),
+    )?;
     Ok(S::from_wrapped(at_most_one::<R, _, _, _>(grouped)?))
 }
 
@@ -161,8 +170,9 @@ where
     S::Node: Node<Model = R::Parent>,
     C: Connection,
 {
-    let (refine, then) = build(Prefetch::new()).into_parts();
-    let grouped = load_grouped::<R, S::Node, C, T, K>(nodes.into_nodes(), conn, &*refine, then)?;
+    let (parts, then) = build(Prefetch::new()).into_parts();
+    let grouped =
+        load_grouped::<R, S::Node, C, T, K>(nodes.into_nodes(), conn, &parts.spec(), then)?;
     Ok(S::from_wrapped(at_most_one::<R, _, _, _>(grouped)?))
 }
 
@@ -236,7 +246,7 @@ where
 fn load_grouped<R, N, C, T, K>(
     nodes: Vec<N>,
     conn: &mut C,
-    refine: &dyn Fn(ChildQuery<R, C>) -> ChildQuery<R, C>,
+    spec: &ChildSpec<'_, R, C>,
     then: impl FnOnce(Vec<R::Child>, &mut C) -> Result<Vec<T>>,
 ) -> Result<Vec<With<N, K, Vec<T>>>>
 where
@@ -249,7 +259,7 @@ where
         nodes,
         conn,
         R::NAME,
-        |keys, conn| R::load_children_with(keys, conn, refine),
+        |keys, conn| R::load_children_with(keys, conn, spec),
         R::foreign_key,
         then,
     )

@@ -5,11 +5,15 @@
 //! the user's own filters) works on one nameable type, [`ModelQuery`].
 
 use diesel::backend::Backend;
+use diesel::dsl::AsSelect;
+use diesel::query_builder::QueryFragment;
 use diesel::query_dsl::methods::{FilterDsl, OrderDsl};
 use diesel::query_dsl::LoadQuery;
+use diesel::SelectableHelper;
 use diesel::{Connection, QueryResult, RunQueryDsl, Selectable, Table};
 
 use crate::batch::load_in_chunks;
+use crate::top_n::{OrderTerm, TopN};
 
 use crate::batch::KeyBatching;
 use crate::model::{Model, PrimaryKey};
@@ -57,18 +61,57 @@ pub trait LoadHasMany<C: Connection>: HasMany<Child: SelectModel<C::Backend>> {
         keys: Vec<KeyOf<Self::Parent>>,
         conn: &mut C,
     ) -> QueryResult<Vec<Self::Child>> {
-        Self::load_children_with(keys, conn, &|q| q)
+        Self::load_children_with(keys, conn, &ChildSpec::all())
     }
 
-    /// Like [`load_children`](Self::load_children), with `refine` applied to
-    /// each chunk's query after the key filter and the default order: it may
-    /// add filters, and replace the order.
+    /// Like [`load_children`](Self::load_children), as `spec` says: its
+    /// `refine` is applied to each chunk's query after the key filter and the
+    /// default order (it may add filters and replace the order), and with a
+    /// `limit_per_parent` only the first N children of each parent come back.
     fn load_children_with(
         keys: Vec<KeyOf<Self::Parent>>,
         conn: &mut C,
-        refine: &dyn Fn(ChildQuery<Self, C>) -> ChildQuery<Self, C>,
+        spec: &ChildSpec<'_, Self, C>,
     ) -> QueryResult<Vec<Self::Child>>;
 }
+
+/// What to load of a has-many relation, besides the keys: built by
+/// [`Prefetch`](crate::Prefetch).
+pub struct ChildSpec<'a, R: ?Sized, C>
+where
+    R: HasMany,
+    C: Connection,
+    R::Child: SelectModel<C::Backend>,
+{
+    pub(crate) refine: &'a dyn Fn(ChildQuery<R, C>) -> ChildQuery<R, C>,
+    pub(crate) order: &'a [OrderTerm<C::Backend>],
+    pub(crate) limit_per_parent: Option<u32>,
+}
+
+impl<R: ?Sized, C> ChildSpec<'_, R, C>
+where
+    R: HasMany,
+    C: Connection,
+    R::Child: SelectModel<C::Backend>,
+{
+    /// Every child, by primary key.
+    pub fn all() -> Self {
+        ChildSpec {
+            refine: &|q| q,
+            order: &[],
+            limit_per_parent: None,
+        }
+    }
+}
+
+/// The top-N statement of has-many relation `R` over connection `C`.
+pub type TopNQuery<R, C> = TopN<
+    ChildQuery<R, C>,
+    <<R as HasMany>::Child as Model>::Table,
+    <R as HasMany>::Column,
+    AsSelect<<R as HasMany>::Child, <C as Connection>::Backend>,
+    <C as Connection>::Backend,
+>;
 
 /// The boxed child query of has-many relation `R` over connection `C`.
 pub type ChildQuery<R, C> = ModelQuery<<R as HasMany>::Child, <C as Connection>::Backend>;
@@ -83,21 +126,42 @@ where
         + OrderDsl<PrimaryKeyColumns<R::Child>, Output = ModelQuery<R::Child, C::Backend>>
         + LoadQuery<'static, C, R::Child>
         + RunQueryDsl<C>,
+    TopNQuery<R, C>: LoadQuery<'static, C, R::Child>,
+    PrimaryKeyColumns<R::Child>: QueryFragment<C::Backend> + Send + Sync + 'static,
 {
     fn load_children_with(
         keys: Vec<KeyOf<R::Parent>>,
         conn: &mut C,
-        refine: &dyn Fn(ChildQuery<R, C>) -> ChildQuery<R, C>,
+        spec: &ChildSpec<'_, R, C>,
     ) -> QueryResult<Vec<R::Child>> {
-        load_in_chunks::<C::Backend, _, _, _>(keys, |chunk| {
-            let table = <R::Child as Model>::Table::default();
-            refine(
+        let table = <R::Child as Model>::Table::default();
+        let query = |chunk| {
+            (spec.refine)(
                 R::Child::select_model()
                     .filter(R::key_filter(chunk))
                     .order(table.primary_key()),
             )
-            .load(conn)
-        })
+        };
+        match spec.limit_per_parent {
+            None => load_in_chunks::<C::Backend, _, _, _>(keys, |chunk| query(chunk).load(conn)),
+            Some(n) => {
+                // The window orders by the user's terms, then by primary key
+                // so that ties are broken the same way on every backend.
+                let mut order = spec.order.to_vec();
+                order.push(std::sync::Arc::new(table.primary_key()));
+                load_in_chunks::<C::Backend, _, _, _>(keys, |chunk| {
+                    TopN {
+                        inner: query(chunk),
+                        table,
+                        partition_by: R::Column::default(),
+                        selection: R::Child::as_select(),
+                        order: order.clone(),
+                        n,
+                    }
+                    .load(conn)
+                })
+            }
+        }
     }
 }
 

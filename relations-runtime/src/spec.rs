@@ -2,13 +2,17 @@
 //! nested, under another name (Django's `Prefetch(queryset=..., to_attr=...)`).
 
 use std::marker::PhantomData;
+use std::sync::Arc;
+
+use diesel::query_builder::QueryFragment;
 
 use diesel::query_dsl::methods::{FilterDsl, OrderDsl, ThenOrderDsl};
 use diesel::Connection;
 
 use crate::error::Result;
-use crate::query::{ChildQuery, SelectModel};
+use crate::query::{ChildQuery, ChildSpec, SelectModel};
 use crate::relation::HasMany;
+use crate::top_n::OrderTerm;
 
 type Refine<R, C> = Box<dyn Fn(ChildQuery<R, C>) -> ChildQuery<R, C>>;
 type Then<R, C, T> = Box<dyn FnOnce(Vec<<R as HasMany>::Child>, &mut C) -> Result<Vec<T>>>;
@@ -38,9 +42,38 @@ where
     C: Connection,
     R::Child: SelectModel<C::Backend>,
 {
-    refine: Refine<R, C>,
+    parts: Parts<R, C>,
     then: Then<R, C, T>,
     key: PhantomData<fn() -> K>,
+}
+
+/// The query side of a [`Prefetch`]: what `Then` and the key do not change.
+pub(crate) struct Parts<R, C>
+where
+    R: HasMany,
+    C: Connection,
+    R::Child: SelectModel<C::Backend>,
+{
+    refine: Refine<R, C>,
+    /// The `.order()` / `.then_order_by()` terms, kept as SQL for the window
+    /// of `limit_per_parent`.
+    order: Vec<OrderTerm<C::Backend>>,
+    limit_per_parent: Option<u32>,
+}
+
+impl<R, C> Parts<R, C>
+where
+    R: HasMany,
+    C: Connection,
+    R::Child: SelectModel<C::Backend>,
+{
+    pub(crate) fn spec(&self) -> ChildSpec<'_, R, C> {
+        ChildSpec {
+            refine: &*self.refine,
+            order: &self.order,
+            limit_per_parent: self.limit_per_parent,
+        }
+    }
 }
 
 impl<R, C> Prefetch<R, C>
@@ -52,7 +85,11 @@ where
     /// Load every child, as it is.
     pub fn new() -> Self {
         Prefetch {
-            refine: Box::new(|q| q),
+            parts: Parts {
+                refine: Box::new(|q| q),
+                order: Vec::new(),
+                limit_per_parent: None,
+            },
             then: Box::new(|children, _| Ok(children)),
             key: PhantomData,
         }
@@ -89,33 +126,52 @@ where
     }
 
     /// Order each parent's children by `order` instead of by primary key.
-    pub fn order<O>(self, order: O) -> Self
+    pub fn order<O>(mut self, order: O) -> Self
     where
-        O: diesel::Expression + Clone + 'static,
+        O: diesel::Expression + QueryFragment<C::Backend> + Clone + Send + Sync + 'static,
         ChildQuery<R, C>: OrderDsl<O, Output = ChildQuery<R, C>>,
     {
+        self.parts.order = vec![Arc::new(order.clone())];
         self.query(move |q| q.order(order.clone()))
     }
 
     /// Add an ordering after the current one (the primary key by default).
-    pub fn then_order_by<O>(self, order: O) -> Self
+    pub fn then_order_by<O>(mut self, order: O) -> Self
     where
-        O: diesel::Expression + Clone + 'static,
+        O: diesel::Expression + QueryFragment<C::Backend> + Clone + Send + Sync + 'static,
         ChildQuery<R, C>: ThenOrderDsl<O, Output = ChildQuery<R, C>>,
     {
+        // After the default order (the primary key, unique) another term
+        // changes nothing; the window of `limit_per_parent` agrees.
+        if !self.parts.order.is_empty() {
+            self.parts.order.push(Arc::new(order.clone()));
+        }
         self.query(move |q| q.then_order_by(order.clone()))
+    }
+
+    /// Only the first `n` children of each parent, in the order given with
+    /// [`order`](Self::order) (primary key by default; ties broken by primary
+    /// key): Django's sliced `Prefetch`, "the 3 newest books of each author".
+    ///
+    /// Done in SQL with `ROW_NUMBER() OVER (PARTITION BY <foreign key> ...)`
+    /// around the filtered child query — never a `LIMIT` on the whole query,
+    /// never all rows cut in memory. Orders set through
+    /// [`query`](Self::query) are not seen by the window; use `order`.
+    pub fn limit_per_parent(mut self, n: u32) -> Self {
+        self.parts.limit_per_parent = Some(n);
+        self
     }
 
     /// Refine the child query with any of Diesel's query methods that keep its
     /// type (`filter`, `or_filter`, `order`, `then_order_by`, ...). It is
     /// applied to each chunk's statement, after the key filter.
-    pub fn query(self, refine: impl Fn(ChildQuery<R, C>) -> ChildQuery<R, C> + 'static) -> Self {
-        let before = self.refine;
-        Prefetch {
-            refine: Box::new(move |q| refine(before(q))),
-            then: self.then,
-            key: PhantomData,
-        }
+    pub fn query(
+        mut self,
+        refine: impl Fn(ChildQuery<R, C>) -> ChildQuery<R, C> + 'static,
+    ) -> Self {
+        let before = self.parts.refine;
+        self.parts.refine = Box::new(move |q| refine(before(q)));
+        self
     }
 
     /// Nested prefetch: turn the loaded children (all parents' children, in
@@ -134,7 +190,7 @@ where
     {
         let before = self.then;
         Prefetch {
-            refine: self.refine,
+            parts: self.parts,
             then: Box::new(move |children, conn| {
                 let children = before(children, conn)?;
                 then(children, conn)
@@ -149,7 +205,7 @@ where
     /// [`.loaded(key)`](crate::LoadedExt::loaded).
     pub fn named<K2>(self, _key: K2) -> Prefetch<R, C, T, K2> {
         Prefetch {
-            refine: self.refine,
+            parts: self.parts,
             then: self.then,
             key: PhantomData,
         }
@@ -162,8 +218,8 @@ where
     C: Connection,
     R::Child: SelectModel<C::Backend>,
 {
-    pub(crate) fn into_parts(self) -> (Refine<R, C>, Then<R, C, T>) {
-        (self.refine, self.then)
+    pub(crate) fn into_parts(self) -> (Parts<R, C>, Then<R, C, T>) {
+        (self.parts, self.then)
     }
 }
 

@@ -689,3 +689,68 @@ fn many_to_many_as_a_nested_level_and_chunked() {
     let chunked = assert_num_queries(conn, 1 + 2 + 3, nested);
     assert_eq!(whole, chunked);
 }
+
+// ---- Top-N per parent ----
+
+#[test]
+fn top_n_per_parent_not_a_global_limit() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    // Two per author by title, descending: a global LIMIT 2 would give
+    // Ursula two and everyone else none.
+    let authors = assert_num_queries(conn, 2, |conn| {
+        all_authors(conn)
+            .prefetch_books_with(conn, |p| p.order(books::title.desc()).limit_per_parent(2))
+            .unwrap()
+    });
+    let got: Vec<Vec<&str>> = authors.iter().map(|a| a.books().iter().map(|b| b.title.as_str()).collect()).collect();
+    assert_eq!(
+        got,
+        vec![
+            vec!["The Left Hand of Darkness", "The Dispossessed"],
+            vec!["Kindred"],
+            vec![],
+            vec!["Stories of Your Life"],
+        ]
+    );
+}
+
+#[test]
+fn top_n_applies_after_filters_and_breaks_ties_by_key() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    // Ursula's books with an editor are 1 and 5; both have the same
+    // author_id, so ordering by it ties and the key decides.
+    let authors = all_authors(conn)
+        .prefetch_books_with(conn, |p| {
+            p.filter(books::editor_id.is_not_null()).order(books::author_id).limit_per_parent(1)
+        })
+        .unwrap();
+    let got: Vec<Vec<i32>> = authors.iter().map(|a| a.books().iter().map(|b| b.id).collect()).collect();
+    assert_eq!(got, vec![vec![1], vec![3], vec![], vec![]]);
+
+    // Default order (primary key) and a limit above every count.
+    let authors = all_authors(conn).prefetch_books_with(conn, |p| p.limit_per_parent(10)).unwrap();
+    let plain = all_authors(conn).prefetch_books(conn).unwrap();
+    assert_eq!(authors, plain);
+}
+
+#[test]
+fn top_n_is_chunked_like_everything_else() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let top = |conn: &mut Conn| {
+        all_authors(conn)
+            .prefetch_books_with(conn, |p| p.order(books::title).limit_per_parent(1))
+            .unwrap()
+    };
+    let whole = top(conn);
+    let _two = relations_runtime::__private::override_max_keys_per_statement(2);
+    let chunked = assert_num_queries(conn, 1 + 2, top);
+    assert_eq!(whole, chunked);
+    let firsts: Vec<Vec<&str>> = whole.iter().map(|a| a.books().iter().map(|b| b.title.as_str()).collect()).collect();
+    assert_eq!(firsts, vec![vec!["A Wizard of Earthsea"], vec!["Kindred"], vec![], vec!["Stories of Your Life"]]);
+}
