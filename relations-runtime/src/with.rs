@@ -163,3 +163,46 @@ where
         self.parent.get_mut()
     }
 }
+
+/// With the `serde` feature: a loaded model serializes as the model's own
+/// fields plus one field per loaded relation, named after the relation
+/// (`{"id": 1, "name": "Ursula", "books": [...]}`) — the shape a web API
+/// returns. Layers nest: every loaded relation is a field of the same object.
+#[cfg(feature = "serde")]
+impl<P, K, V> serde::Serialize for With<P, K, V>
+where
+    P: serde::Serialize,
+    K: RelationName,
+    V: serde::Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// The relation as a one-entry map, so `flatten` can merge it.
+        struct Entry<'a, V> {
+            name: &'static str,
+            value: &'a V,
+        }
+        impl<V: serde::Serialize> serde::Serialize for Entry<'_, V> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry(self.name, self.value)?;
+                map.end()
+            }
+        }
+        #[derive(serde::Serialize)]
+        struct Flat<'a, P, E> {
+            #[serde(flatten)]
+            model: &'a P,
+            #[serde(flatten)]
+            relation: E,
+        }
+        Flat {
+            model: &self.parent,
+            relation: Entry {
+                name: K::NAME,
+                value: &self.value,
+            },
+        }
+        .serialize(serializer)
+    }
+}
