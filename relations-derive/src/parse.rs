@@ -31,18 +31,88 @@ pub struct FieldReceiver {
 #[derive(Default, FromMeta)]
 pub struct ForeignKeyOpts {
     /// Name of the reverse relation on the parent (`books`); default `<child>_set`.
-    pub related_name: Option<SpannedValue<String>>,
+    pub related_name: Option<NameValue>,
     /// The parent model (`Author`), when no `#[diesel(belongs_to(...))]` names it.
     pub references: Option<Path>,
     /// Name of the forward relation on the child; default: the field name
     /// without its `_id` suffix.
-    pub forward_name: Option<SpannedValue<String>>,
+    pub forward_name: Option<NameValue>,
     /// The foreign key is unique: the reverse relation holds at most one child
     /// (Django's `OneToOneField`).
-    pub one_to_one: darling::util::Flag,
+    #[darling(default)]
+    pub one_to_one: BareFlag,
     /// On a join model: the name of the many-to-many relation this field's
     /// parent gets, reaching the parent of the join model's other foreign key.
-    pub many_to_many: Option<SpannedValue<String>>,
+    pub many_to_many: Option<NameValue>,
+}
+
+/// A relation name: a string literal, spanned for errors.
+pub type NameValue = SpannedValue<Name>;
+
+/// A relation name as written: `"books"`. A bare identifier or any other value
+/// is an error that shows the string form.
+#[derive(Debug, Clone)]
+pub struct Name(pub String);
+
+impl std::ops::Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromMeta for Name {
+    fn from_string(value: &str) -> darling::Result<Self> {
+        Ok(Name(value.to_string()))
+    }
+
+    fn from_expr(expr: &syn::Expr) -> darling::Result<Self> {
+        match expr {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Ok(Name(s.value())),
+            syn::Expr::Path(p) if p.path.get_ident().is_some() => {
+                let ident = p.path.get_ident().expect("checked");
+                Err(darling::Error::custom(format!(
+                    "a relation name is a string: write `\"{ident}\"`"
+                )))
+            }
+            _ => Err(darling::Error::custom(
+                "a relation name is a string, e.g. `related_name = \"books\"`",
+            )),
+        }
+    }
+}
+
+/// A key that takes no value: `one_to_one`, not `one_to_one = true`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct BareFlag(bool);
+
+impl BareFlag {
+    pub fn is_present(&self) -> bool {
+        self.0
+    }
+}
+
+impl FromMeta for BareFlag {
+    fn from_meta(item: &syn::Meta) -> darling::Result<Self> {
+        match item {
+            syn::Meta::Path(_) => Ok(BareFlag(true)),
+            other => {
+                let name = other
+                    .path()
+                    .get_ident()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                Err(darling::Error::custom(format!(
+                    "`{name}` takes no value: write just `{name}`, e.g. \
+                     `#[foreign_key(references = Author, {name})]`"
+                ))
+                .with_span(other))
+            }
+        }
+    }
 }
 
 /// `#[foreign_key(...)]` as written on one field.

@@ -18,7 +18,21 @@ use crate::parse::{
 /// enough to emit fallback items, so the user sees the real errors and not a
 /// cascade of "cannot find type" errors.
 pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
-    let mut errors = Error::accumulator();
+    // The shape first, with a message that says what to write.
+    let shape = match &input.data {
+        syn::Data::Struct(s) if matches!(s.fields, syn::Fields::Named(_)) => None,
+        syn::Data::Struct(s) => Some(("a tuple or unit struct", s.struct_token.span)),
+        syn::Data::Enum(e) => Some(("an enum", e.enum_token.span)),
+        syn::Data::Union(u) => Some(("a union", u.union_token.span)),
+    };
+    if let Some((what, span)) = shape {
+        let error = Error::custom(format!(
+            "`Relations` goes on a Diesel model, a struct with named fields \
+             (`struct Author {{ id: i32, name: String }}`), not on {what}"
+        ))
+        .with_span(&span);
+        return (None, Some(error));
+    }
     let receiver = match InputReceiver::from_derive_input(input) {
         Ok(r) => r,
         Err(e) => {
@@ -27,14 +41,16 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
     };
 
     if let Some(param) = receiver.generics.params.first() {
-        errors.push(
-            Error::custom(
-                "`Relations` cannot be derived for a generic struct: Diesel models map to one \
-                 table, so remove the type, lifetime or const parameters",
-            )
-            .with_span(&param.span()),
-        );
+        // Nothing to expand for: the impls would need the parameters.
+        let error = Error::custom(
+            "`Relations` cannot be derived for a generic struct: Diesel models map to one \
+             table, so remove the type, lifetime or const parameters",
+        )
+        .with_span(&param.span());
+        return (None, Some(error));
     }
+    // Created only now: an accumulator must be finished, never dropped.
+    let mut errors = Error::accumulator();
 
     let diesel = diesel_struct_attrs(&receiver.attrs);
     let ident = receiver.ident.clone();
@@ -94,7 +110,7 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
                     "duplicate `#[foreign_key]` on one field: put all keys in one attribute, \
                      e.g. `#[foreign_key(related_name = \"books\", references = Author)]`",
                 )
-                .with_span(&extra.span()),
+                .with_span(&extra.meta.path()),
             );
         }
         let Some(attr) = errors.handle(ForeignKeyAttr::parse(first)) else {
@@ -203,7 +219,9 @@ fn foreign_key(
             })
             .map(|b| b.parent.clone())
     });
-    let Some(parent) = parent else {
+    // Every part is checked before giving up, so all mistakes show at once.
+    let mut failed = false;
+    if parent.is_none() {
         let guess = field_ident
             .to_string()
             .strip_suffix("_id")
@@ -217,15 +235,16 @@ fn foreign_key(
             ))
             .with_span(&field_ident),
         );
-        return None;
-    };
+        failed = true;
+    }
 
     let related_name = match &opts.related_name {
-        Some(name) => match identifier(name.as_str(), name.span()) {
+        Some(name) => match identifier(&name.0, name.span()) {
             Ok(id) => id,
             Err(e) => {
                 errors.push(e.with_span(&name.span()));
-                return None;
+                failed = true;
+                Ident::new("__invalid", name.span())
             }
         },
         // Django's defaults: `profile` for a one-to-one field, `book_set` otherwise.
@@ -241,11 +260,12 @@ fn foreign_key(
         ),
     };
     let forward_name = match &opts.forward_name {
-        Some(name) => match identifier(name.as_str(), name.span()) {
+        Some(name) => match identifier(&name.0, name.span()) {
             Ok(id) => id,
             Err(e) => {
                 errors.push(e.with_span(&name.span()));
-                return None;
+                failed = true;
+                Ident::new("__invalid", name.span())
             }
         },
         None => {
@@ -258,6 +278,9 @@ fn foreign_key(
         }
     };
 
+    let (false, Some(parent)) = (failed, parent) else {
+        return None;
+    };
     let parent_name = path_name(&parent);
     let reverse_key = format_ident!(
         "{}{}",
@@ -301,6 +324,9 @@ fn identifier(name: &str, span: Span) -> Result<Ident, Error> {
         let suggestion =
             if suggestion.is_empty() || suggestion.starts_with(|c: char| c.is_ascii_digit()) {
                 format!("r_{suggestion}")
+            } else if syn::parse_str::<Ident>(&suggestion).is_err() {
+                // A keyword (`type`): the usual Rust spelling adds an underscore.
+                format!("{suggestion}_")
             } else {
                 suggestion
             };
@@ -365,8 +391,10 @@ fn many_to_many(
             );
             continue;
         };
+        let mut nullable = false;
         for fk in [this, *other] {
             if fk.nullable {
+                nullable = true;
                 errors.push(
                     Error::custom(format!(
                         "a many-to-many join model links two rows: `{}` must not be an `Option`",
@@ -376,7 +404,10 @@ fn many_to_many(
                 );
             }
         }
-        let name = match identifier(name.as_str(), name.span()) {
+        if nullable {
+            continue;
+        }
+        let name = match identifier(&name.0, name.span()) {
             Ok(id) => id,
             Err(e) => {
                 errors.push(e.with_span(&name.span()));

@@ -43,7 +43,7 @@ pub use query::{
 pub use relation::{BelongsTo, ForeignKeyField, HasMany, ManyToMany, Relation};
 pub use relations_derive::Relations;
 pub use spec::{LoadedExt, Prefetch, RelationName};
-pub use with::{Get, Here, There, With};
+pub use with::{Get, Here, Is, There, With};
 
 /// Everything a user of the generated loaders needs in scope:
 /// `use relations_runtime::prelude::*;`

@@ -108,6 +108,16 @@ impl<P: fmt::Debug, K: RelationName, V: fmt::Debug> fmt::Debug for With<P, K, V>
     }
 }
 
+/// `Self` is the same type as `K`.
+#[diagnostic::on_unimplemented(
+    message = "relation `{Self}` was not loaded here (the outermost relation is `{K}`)",
+    label = "`{Self}` is not prefetched on this value",
+    note = "prefetch it first, e.g. `.prefetch_<relation>_with(conn, |p| p.named({Self}))`; reading a relation that was not loaded is a compile error, never a lazy query"
+)]
+pub trait Is<K> {}
+
+impl<K> Is<K> for K {}
+
 /// Index of a relation in a chain of `With` layers: the outermost layer.
 ///
 /// You never name this type; the compiler infers it.
@@ -137,7 +147,11 @@ pub trait Get<K, I> {
     fn get_mut(&mut self) -> &mut Self::Value;
 }
 
-impl<P, K, V> Get<K, Here> for With<P, K, V> {
+/// `Q` is the key asked for, `K` the key of this layer. Matching any `Q` and
+/// checking `Q: Is<K>` afterwards (instead of writing `Get<K, Here>`) lets the
+/// compiler take the key from the caller first, so asking for a key that was
+/// never loaded is reported as such, not as a type mismatch.
+impl<P, K, V, Q: Is<K>> Get<Q, Here> for With<P, K, V> {
     type Value = V;
     #[inline]
     fn get(&self) -> &V {

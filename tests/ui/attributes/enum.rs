@@ -1,0 +1,8 @@
+use relations_runtime::Relations;
+
+#[derive(Relations)]
+pub enum Author {
+    Anonymous,
+}
+
+fn main() {}

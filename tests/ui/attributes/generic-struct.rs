@@ -1,0 +1,9 @@
+use relations_runtime::Relations;
+
+#[derive(Relations)]
+pub struct Author<T> {
+    pub id: i32,
+    pub extra: T,
+}
+
+fn main() {}
