@@ -10,6 +10,9 @@ mod model;
 mod parse;
 mod validate;
 
+#[cfg(test)]
+mod tests;
+
 use proc_macro::TokenStream;
 
 /// Generates typed relation loaders from `#[foreign_key(...)]` fields.
