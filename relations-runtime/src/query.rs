@@ -86,6 +86,7 @@ where
     pub(crate) refine: &'a dyn Fn(ChildQuery<R, C>) -> ChildQuery<R, C>,
     pub(crate) order: &'a [OrderTerm<C::Backend>],
     pub(crate) limit_per_parent: Option<u32>,
+    pub(crate) offset_per_parent: u32,
 }
 
 impl<R: ?Sized, C> ChildSpec<'_, R, C>
@@ -100,6 +101,7 @@ where
             refine: &|q| q,
             order: &[],
             limit_per_parent: None,
+            offset_per_parent: 0,
         }
     }
 }
@@ -142,9 +144,11 @@ where
                     .order(table.primary_key()),
             )
         };
-        match spec.limit_per_parent {
-            None => load_in_chunks::<C::Backend, _, _, _>(keys, |chunk| query(chunk).load(conn)),
-            Some(n) => {
+        match (spec.limit_per_parent, spec.offset_per_parent) {
+            (None, 0) => {
+                load_in_chunks::<C::Backend, _, _, _>(keys, |chunk| query(chunk).load(conn))
+            }
+            (limit, offset) => {
                 // The window orders by the user's terms, then by primary key
                 // so that ties are broken the same way on every backend.
                 let mut order = spec.order.to_vec();
@@ -156,7 +160,8 @@ where
                         partition_by: R::Column::default(),
                         selection: R::Child::as_select(),
                         order: order.clone(),
-                        n,
+                        offset,
+                        limit,
                     }
                     .load(conn)
                 })

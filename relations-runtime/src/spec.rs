@@ -59,6 +59,7 @@ where
     /// of `limit_per_parent`.
     order: Vec<OrderTerm<C::Backend>>,
     limit_per_parent: Option<u32>,
+    offset_per_parent: u32,
 }
 
 impl<R, C> Parts<R, C>
@@ -72,6 +73,7 @@ where
             refine: &*self.refine,
             order: &self.order,
             limit_per_parent: self.limit_per_parent,
+            offset_per_parent: self.offset_per_parent,
         }
     }
 }
@@ -89,6 +91,7 @@ where
                 refine: Box::new(|q| q),
                 order: Vec::new(),
                 limit_per_parent: None,
+                offset_per_parent: 0,
             },
             then: Box::new(|children, _| Ok(children)),
             key: PhantomData,
@@ -159,6 +162,15 @@ where
     /// [`query`](Self::query) are not seen by the window; use `order`.
     pub fn limit_per_parent(mut self, n: u32) -> Self {
         self.parts.limit_per_parent = Some(n);
+        self
+    }
+
+    /// Skip the first `n` children of each parent (in the same order as
+    /// [`limit_per_parent`](Self::limit_per_parent)): page 2 of every
+    /// parent's children is `.offset_per_parent(10).limit_per_parent(10)`.
+    /// Done in the same window, in SQL.
+    pub fn offset_per_parent(mut self, n: u32) -> Self {
+        self.parts.offset_per_parent = n;
         self
     }
 

@@ -16,7 +16,8 @@ pub(crate) type OrderTerm<DB> = Arc<dyn QueryFragment<DB> + Send + Sync>;
 /// SELECT <selection> FROM (
 ///     SELECT t.*, ROW_NUMBER() OVER (PARTITION BY <fk> ORDER BY <order>) AS __relations_rn
 ///     FROM (<inner>) AS t
-/// ) AS t WHERE __relations_rn <= <n> ORDER BY <order>
+/// ) AS t WHERE __relations_rn > <offset> AND __relations_rn <= <offset + limit>
+/// ORDER BY <order>
 /// ```
 /// where `t` is the child table's own name, so the selection and the order
 /// terms, which name `t`'s columns, read the derived tables unchanged.
@@ -26,7 +27,10 @@ pub(crate) struct TopN<Inner, Table, Fk, Selection, DB: Backend> {
     pub(crate) partition_by: Fk,
     pub(crate) selection: Selection,
     pub(crate) order: Vec<OrderTerm<DB>>,
-    pub(crate) n: u32,
+    /// Rows skipped per parent.
+    pub(crate) offset: u32,
+    /// Rows kept per parent after the offset; `None` for all.
+    pub(crate) limit: Option<u32>,
 }
 
 impl<Inner, Table, Fk, Selection, DB> TopN<Inner, Table, Fk, Selection, DB>
@@ -69,10 +73,14 @@ where
         self.table.walk_ast(out.reborrow())?;
         out.push_sql(") AS ");
         self.table.walk_ast(out.reborrow())?;
-        out.push_sql(" WHERE __relations_rn <= ");
-        // An integer this crate owns, not user input: written as a literal
-        // so it does not take a bind parameter from the keys.
-        out.push_sql(&self.n.to_string());
+        // Integers this crate owns, not user input: written as literals so
+        // they do not take bind parameters from the keys.
+        out.push_sql(" WHERE __relations_rn > ");
+        out.push_sql(&self.offset.to_string());
+        if let Some(limit) = self.limit {
+            out.push_sql(" AND __relations_rn <= ");
+            out.push_sql(&(u64::from(self.offset) + u64::from(limit)).to_string());
+        }
         out.push_sql(" ORDER BY ");
         self.walk_order(&mut out)?;
         Ok(())

@@ -754,3 +754,75 @@ fn top_n_is_chunked_like_everything_else() {
     let firsts: Vec<Vec<&str>> = whole.iter().map(|a| a.books().iter().map(|b| b.title.as_str()).collect()).collect();
     assert_eq!(firsts, vec![vec!["A Wizard of Earthsea"], vec!["Kindred"], vec![], vec!["Stories of Your Life"]]);
 }
+
+#[test]
+fn offset_and_limit_per_parent_page_through_each_parents_children() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let page = |conn: &mut Conn, offset, limit| {
+        all_authors(conn)
+            .prefetch_books_with(conn, |p| p.order(books::title).offset_per_parent(offset).limit_per_parent(limit))
+            .unwrap()
+            .into_iter()
+            .map(|a| a.books().iter().map(|b| b.id).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    };
+    // Ursula's books by title: 2 (A Wizard), 5 (The Dispossessed), 1 (The Left Hand).
+    assert_eq!(page(conn, 0, 2), vec![vec![2, 5], vec![3], vec![], vec![9]]);
+    assert_eq!(page(conn, 2, 2), vec![vec![1], vec![], vec![], vec![]]);
+    let only_offset = all_authors(conn)
+        .prefetch_books_with(conn, |p| p.order(books::title).offset_per_parent(1))
+        .unwrap();
+    assert_eq!(only_offset[0].books().iter().map(|b| b.id).collect::<Vec<_>>(), vec![5, 1]);
+}
+
+// ---- Self-referential ----
+
+#[test]
+fn a_self_referential_tree_two_levels_down() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    let cat = |id, parent_id, name: &str| Category { id, parent_id, name: name.into() };
+    diesel::insert_into(categories::table)
+        .values(&vec![
+            cat(1, None, "fiction"),
+            cat(2, Some(1), "sf"),
+            cat(3, Some(1), "fantasy"),
+            cat(4, Some(2), "space opera"),
+            cat(5, Some(2), "cyberpunk"),
+            cat(6, None, "non-fiction"),
+            cat(7, Some(3), "epic"),
+        ])
+        .execute(conn)
+        .unwrap();
+    let roots: Vec<Category> = categories::table.filter(categories::parent_id.is_null()).order(categories::id).load(conn).unwrap();
+    let roots = assert_num_queries(conn, 2, |conn| {
+        roots
+            .prefetch_children_with(conn, |c| c.then(|children, conn| children.prefetch_children(conn)))
+            .unwrap()
+    });
+    let tree: Vec<(&str, Vec<(&str, Vec<&str>)>)> = roots
+        .iter()
+        .map(|r| {
+            let kids = r
+                .children()
+                .iter()
+                .map(|c| (c.name.as_str(), c.children().iter().map(|g| g.name.as_str()).collect()))
+                .collect();
+            (r.name.as_str(), kids)
+        })
+        .collect();
+    assert_eq!(
+        tree,
+        vec![
+            ("fiction", vec![("sf", vec!["space opera", "cyberpunk"]), ("fantasy", vec!["epic"])]),
+            ("non-fiction", vec![]),
+        ]
+    );
+    // And back up: each leaf's parent.
+    let leaves: Vec<Category> = categories::table.filter(categories::id.ge(4)).order(categories::id).load(conn).unwrap();
+    let leaves = leaves.prefetch_parent(conn).unwrap();
+    let parents: Vec<Option<&str>> = leaves.iter().map(|l| l.parent().as_ref().map(|p| p.name.as_str())).collect();
+    assert_eq!(parents, vec![Some("sf"), Some("sf"), None, Some("fantasy")]);
+}

@@ -100,6 +100,7 @@ pub fn schema(backend: Backend) -> String {
             book_id INTEGER NOT NULL,
             PRIMARY KEY (author_id, book_id)
         );
+        CREATE TABLE categories (id INTEGER PRIMARY KEY NOT NULL, parent_id INTEGER, name TEXT NOT NULL);
         CREATE TABLE sensors (id SMALLINT PRIMARY KEY NOT NULL, label TEXT NOT NULL);
         CREATE TABLE readings (id INTEGER PRIMARY KEY NOT NULL, sensor_id SMALLINT NOT NULL, value INTEGER NOT NULL);
         "

@@ -25,12 +25,13 @@ pub mod schema {
     diesel::table! { tags (id) { id -> Integer, name -> Text, } }
     diesel::table! { book_tags (id) { id -> Integer, book_id -> Integer, tag_id -> Integer, weight -> Integer, } }
     diesel::table! { favorites (author_id, book_id) { author_id -> Integer, book_id -> Integer, } }
+    diesel::table! { categories (id) { id -> Integer, parent_id -> Nullable<Integer>, name -> Text, } }
     diesel::table! { sensors (id) { id -> SmallInt, label -> Text, } }
     diesel::table! { readings (id) { id -> Integer, sensor_id -> SmallInt, value -> Integer, } }
 
     diesel::allow_tables_to_appear_in_same_query!(
-        authors, books, reviews, profiles, tags, book_tags, favorites, countries, cities, galaxies,
-        stars, sensors, readings
+        authors, books, reviews, profiles, tags, book_tags, favorites, categories, countries,
+        cities, galaxies, stars, sensors, readings
     );
 }
 
@@ -116,6 +117,16 @@ pub struct Favorite {
     pub author_id: i32,
     #[foreign_key(references = Book, related_name = "fan_links", many_to_many = "fans")]
     pub book_id: i32,
+}
+
+/// Self-referential: `category.children()` and `category.parent()`.
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = categories)]
+pub struct Category {
+    pub id: i32,
+    #[foreign_key(references = Category, related_name = "children")]
+    pub parent_id: Option<i32>,
+    pub name: String,
 }
 
 #[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]

@@ -161,6 +161,10 @@ fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
         .prefetch_books_with(conn, |p| p.order(books::title.desc()).limit_per_parent(2).named(TopBooks))
         .unwrap()
         .prefetch_books_with(conn, |p| {
+            p.order(books::title.desc()).offset_per_parent(1).limit_per_parent(2).named(PageTwo)
+        })
+        .unwrap()
+        .prefetch_books_with(conn, |p| {
             p.named(BooksWithReviews).then(|books, conn| books.prefetch_review_set(conn))
         })
         .unwrap()
@@ -187,6 +191,14 @@ fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
             .load(conn)
             .unwrap();
         prop_assert_eq!(got.loaded(TopBooks), &naive);
+        let naive: Vec<Book> = books::table
+            .filter(books::author_id.eq(author.id))
+            .order((books::title.desc(), books::id))
+            .offset(1)
+            .limit(2)
+            .load(conn)
+            .unwrap();
+        prop_assert_eq!(got.loaded(PageTwo), &naive);
         let with_reviews = got.loaded(BooksWithReviews);
         let naive: Vec<Book> = books::table.filter(books::author_id.eq(author.id)).order(books::id).load(conn).unwrap();
         prop_assert_eq!(with_reviews.len(), naive.len());
@@ -229,7 +241,21 @@ fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
 relations_runtime::alias! {
     FilteredBooks;
     TopBooks;
+    PageTwo;
     BooksWithReviews;
+}
+
+/// Shrunk failures are saved next to this file (proptest-regressions/) and
+/// run first on every later run: commit them as regression cases.
+fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        source_file: Some(file!()),
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::SourceParallel("proptest-regressions"),
+        )),
+        ..Config::default()
+    }
 }
 
 fn cases() -> u32 {
@@ -241,11 +267,7 @@ fn prefetch_matches_naive_loading_on_random_data() {
     let Some(conn) = connect() else { return };
     // The runner takes a `Fn`: the connection is borrowed through a RefCell.
     let conn = std::cell::RefCell::new(conn);
-    let mut runner = TestRunner::new(Config {
-        cases: cases(),
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(config(cases()));
     let result = runner.run(&dataset(), |data| check(&mut conn.borrow_mut(), &data));
     if let Err(e) = result {
         panic!("{e}");
@@ -258,11 +280,7 @@ fn prefetch_matches_naive_loading_when_chunked() {
     let conn = std::cell::RefCell::new(conn);
     // Chunks of 7 keys: every case with more parents spans several statements.
     let _chunks = relations_runtime::__private::override_max_keys_per_statement(7);
-    let mut runner = TestRunner::new(Config {
-        cases: cases() / 4,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(config(cases() / 4));
     let result = runner.run(&dataset(), |data| check(&mut conn.borrow_mut(), &data));
     if let Err(e) = result {
         panic!("{e}");
