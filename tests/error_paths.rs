@@ -7,7 +7,6 @@ use common::models::schema::*;
 use common::models::*;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use relations_runtime::prelude::*;
 use relations_runtime::ErrorKind;
 
 fn seed<C>(conn: &mut C)
