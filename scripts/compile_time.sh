@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Compile-time cost of #[derive(Relations)]: a generated schema of 50 models and
+# 100 relations (each model i > 1 has two foreign keys, to models i/2 and i-1),
+# built once with Diesel's derives alone and once with Relations added. Times
+# a clean build of the generated crate (its dependencies already built) and an
+# incremental rebuild after touching it, and prints the ratios.
+#
+#   bash scripts/compile_time.sh [models]      (default 50 models, 98 relations + 2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+models=${1:-50}
+work=$root/target/compile-time
+mkdir -p "$work"
+
+gen() { # $1 = with|without
+  local dir=$work/$1
+  mkdir -p "$dir/src"
+  cat > "$dir/Cargo.toml" <<TOML
+[package]
+name = "compile_time_$1"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[workspace]
+
+[dependencies]
+diesel = { version = "2.3", default-features = false, features = ["sqlite"] }
+relations-runtime = { path = "$root/relations-runtime" }
+TOML
+  python3 - "$1" "$models" > "$dir/src/lib.rs" <<'PY'
+import sys
+variant, n = sys.argv[1], int(sys.argv[2])
+rel = variant == "with"
+out = ["#![allow(dead_code)]", "use diesel::prelude::*;", "use relations_runtime::Relations;", ""]
+for i in range(1, n + 1):
+    cols = ["id -> Integer,", "name -> Text,"]
+    if i > 1:
+        cols += ["a_id -> Integer,", "b_id -> Nullable<Integer>,"]
+    out.append(f"diesel::table! {{ t{i} (id) {{ {' '.join(cols)} }} }}")
+out.append("diesel::allow_tables_to_appear_in_same_query!(" + ", ".join(f"t{i}" for i in range(1, n + 1)) + ");")
+derive = "#[derive(Queryable, Selectable, Identifiable, Debug, Clone" + (", Relations" if rel else "") + ")]"
+for i in range(1, n + 1):
+    out.append(derive)
+    out.append(f"#[diesel(table_name = t{i})]")
+    out.append(f"pub struct M{i} {{")
+    out.append("    pub id: i32,")
+    out.append("    pub name: String,")
+    if i > 1:
+        a, b = max(1, i // 2), i - 1
+        if rel:
+            out.append(f'    #[foreign_key(references = M{a}, related_name = "a_of_{i}")]')
+        out.append("    pub a_id: i32,")
+        if rel:
+            out.append(f'    #[foreign_key(references = M{b}, related_name = "b_of_{i}")]')
+        out.append("    pub b_id: Option<i32>,")
+    out.append("}")
+print("\n".join(out))
+PY
+}
+
+# Best of three wall-clock seconds of a build of the generated crate: `clean`
+# after `cargo clean -p` (dependencies stay built), `incr` after a touch.
+best_of_three() { # $1 = with|without, $2 = clean|incr
+  python3 - "$work" "$1" "$2" <<'PY'
+import os, subprocess, sys, time
+work, variant, kind = sys.argv[1:]
+env = dict(os.environ, CARGO_TARGET_DIR=f"{work}/target-{variant}")
+cwd = f"{work}/{variant}"
+best = float("inf")
+for _ in range(3):
+    if kind == "clean":
+        subprocess.run(["cargo", "clean", "-q", "-p", f"compile_time_{variant}"], cwd=cwd, env=env, check=True)
+    else:
+        os.utime(f"{cwd}/src/lib.rs")
+    start = time.perf_counter()
+    subprocess.run(["cargo", "build", "-q"], cwd=cwd, env=env, check=True)
+    best = min(best, time.perf_counter() - start)
+print(f"{best:.3f}")
+PY
+}
+
+for v in without with; do gen $v; done
+for v in without with; do
+  (cd "$work/$v" && CARGO_TARGET_DIR=$work/target-$v cargo build -q)   # dependencies
+done
+relations=$(( (models - 1) * 2 ))
+printf 'models=%s relations=%s\n' "$models" "$relations"
+for kind in clean incr; do
+  wo=$(best_of_three without $kind)
+  w=$(best_of_three with $kind)
+  printf '%-5s diesel_only_s=%s with_relations_s=%s ratio=%.2f\n' "$kind" "$wo" "$w" "$(echo "$w / $wo" | bc -l)"
+done
