@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Compile-time cost of #[derive(Relations)]: a generated schema of 50 models and
+# Compile-time cost of #[derive(Relations)]: a generated schema of 51 models and
 # 100 relations (each model i > 1 has two foreign keys, to models i/2 and i-1),
 # built once with Diesel's derives alone and once with Relations added. Times
 # a clean build of the generated crate (its dependencies already built) and an
 # incremental rebuild after touching it, and prints the ratios.
 #
-#   bash scripts/compile_time.sh [models]      (default 50 models, 98 relations + 2)
+#   bash scripts/compile_time.sh [models]   (default 51 models: 50 with keys, 100 relations)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-models=${1:-50}
+models=${1:-51}
 work=$root/target/compile-time
 mkdir -p "$work"
 
