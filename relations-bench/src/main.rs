@@ -60,7 +60,8 @@ RUN:
 
 OUTPUT: per scenario, one line per implementation
     <impl> <scenario> median_s=<s> queries=<statements> rows=<models loaded> peak_bytes=<b> min_s=<s> max_s=<s>
-then `ratios <scenario> relations/diesel=<x> relations/floor=<x> ...`.
+then `ratios <scenario> relations/diesel=<x> relations/floor=<x> ...`: ratios of the
+medians, then of peak bytes, then `paired_*`: the median of the per-round ratios.
 Exit status 1 if implementations of a scenario disagree on what they loaded.";
 
 struct Args {

@@ -192,6 +192,26 @@ pub fn run_scenario<C: Connection>(
         peaks.push(t.peak_bytes);
     }
 
+    // Per-round ratios (the two ran within one round, close in time), so that
+    // load that comes and goes on the machine cancels out.
+    let index = |name: &str| scenario.impls.iter().position(|i| i.name == name);
+    let paired = |a: usize, b: usize| {
+        let mut r: Vec<f64> = samples[a]
+            .iter()
+            .zip(&samples[b])
+            .map(|(x, y)| x / y)
+            .collect();
+        median(&mut r)
+    };
+    let mut paired_ratios = String::new();
+    if let Some(rel) = index("relations") {
+        for other in ["diesel", "floor", "nplus1"] {
+            if let Some(o) = index(other) {
+                paired_ratios.push_str(&format!(" paired_relations/{other}={:.3}", paired(rel, o)));
+            }
+        }
+    }
+
     let summaries: Vec<Summary> = scenario
         .impls
         .iter()
@@ -233,7 +253,7 @@ pub fn run_scenario<C: Connection>(
             }
         }
     }
-    println!("ratios {}{ratios}", scenario.name);
+    println!("ratios {}{ratios}{paired_ratios}", scenario.name);
 
     let first = &summaries[0];
     for s in &summaries[1..] {
