@@ -64,9 +64,7 @@ pub fn measure<C, T>(
     if memory {
         alloc::start();
     }
-    let start = Instant::now();
-    let out = load(conn);
-    let seconds = start.elapsed().as_secs_f64();
+    let (out, seconds) = timed(conn, load);
     let peak_bytes = if memory { alloc::stop() } else { 0 };
     let out = out?;
     let loaded = tally(&out);
@@ -76,6 +74,15 @@ pub fn measure<C, T>(
         peak_bytes,
         loaded,
     })
+}
+
+/// Exactly what is timed, in a function of its own so that a profiler can be
+/// limited to it: `valgrind --tool=callgrind --toggle-collect='relations_bench::runner::timed*'`.
+#[inline(never)]
+fn timed<C, T>(conn: &mut C, load: impl FnOnce(&mut C) -> QueryResult<T>) -> (QueryResult<T>, f64) {
+    let start = Instant::now();
+    let out = load(conn);
+    (out, start.elapsed().as_secs_f64())
 }
 
 /// One implementation of a scenario.
