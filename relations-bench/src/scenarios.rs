@@ -304,7 +304,7 @@ macro_rules! backend {
 
         /// A join decodes a book and an author per row.
         fn join_rows(mut l: Loaded) -> Loaded {
-            l.rows = 2 * l.rows;
+            l.rows *= 2;
             l
         }
 
