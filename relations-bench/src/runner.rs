@@ -1,0 +1,284 @@
+//! Runs the implementations of a scenario interleaved, checks that they load
+//! the same rows, and prints medians, statement counts, peak memory and ratios.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::{Connection, QueryResult};
+use relations_runtime::QueryCount;
+
+use crate::alloc;
+
+/// What one run loaded: models decoded (parents + children) and an
+/// order-independent checksum of the (parent id, child id) pairs it formed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loaded {
+    pub rows: u64,
+    pub checksum: u64,
+}
+
+impl Loaded {
+    pub fn new() -> Self {
+        Loaded {
+            rows: 0,
+            checksum: 0,
+        }
+    }
+
+    /// Count `n` decoded models.
+    pub fn rows(&mut self, n: usize) {
+        self.rows += n as u64;
+    }
+
+    /// Record that child `child` was matched with parent `parent`.
+    pub fn pair(&mut self, parent: i32, child: i32) {
+        let mut z = ((parent as u32 as u64) << 32 | child as u32 as u64) ^ 0x9E37_79B9_7F4A_7C15;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        self.checksum = self.checksum.wrapping_add(z ^ (z >> 31));
+    }
+}
+
+/// One timed run.
+pub struct Timed {
+    pub seconds: f64,
+    pub peak_bytes: isize,
+    pub loaded: Loaded,
+}
+
+thread_local! {
+    static MEMORY_RUN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Time `load` (and, on a memory run, track its peak heap growth); `tally`
+/// and dropping the result happen after the clock stops.
+pub fn measure<C, T>(
+    conn: &mut C,
+    load: impl FnOnce(&mut C) -> QueryResult<T>,
+    tally: impl FnOnce(&T) -> Loaded,
+) -> QueryResult<Timed> {
+    let memory = MEMORY_RUN.with(Cell::get);
+    if memory {
+        alloc::start();
+    }
+    let (out, seconds) = timed(conn, load);
+    let peak_bytes = if memory { alloc::stop() } else { 0 };
+    let out = out?;
+    let loaded = tally(&out);
+    drop(out);
+    Ok(Timed {
+        seconds,
+        peak_bytes,
+        loaded,
+    })
+}
+
+/// Exactly what is timed, in a function of its own so that a profiler can be
+/// limited to it: `valgrind --tool=callgrind --toggle-collect='relations_bench::runner::timed*'`.
+#[inline(never)]
+fn timed<C, T>(conn: &mut C, load: impl FnOnce(&mut C) -> QueryResult<T>) -> (QueryResult<T>, f64) {
+    let start = Instant::now();
+    let out = load(conn);
+    (out, start.elapsed().as_secs_f64())
+}
+
+/// One implementation of a scenario.
+pub struct Impl<C> {
+    /// `relations`, `diesel`, `nplus1` or `floor`.
+    pub name: &'static str,
+    pub run: fn(&mut C) -> QueryResult<Timed>,
+}
+
+/// A scenario and its implementations. `relations` comes first.
+pub struct Scenario<C> {
+    pub name: &'static str,
+    pub impls: Vec<Impl<C>>,
+}
+
+/// Counts statements and nothing else. `QueryCount` also keeps the text of
+/// each statement (with its binds formatted), which would be timed too; it
+/// counts the warm-up run, and this counter must agree with it on every run.
+#[derive(Clone, Default)]
+struct StatementCounter(Arc<AtomicUsize>);
+
+impl Instrumentation for StatementCounter {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl StatementCounter {
+    fn take(&self) -> usize {
+        self.0.swap(0, Ordering::Relaxed)
+    }
+}
+
+struct Summary {
+    name: &'static str,
+    median: f64,
+    min: f64,
+    max: f64,
+    queries: usize,
+    loaded: Loaded,
+    peak_bytes: isize,
+}
+
+fn median(samples: &mut [f64]) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    let n = samples.len();
+    if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        (samples[n / 2 - 1] + samples[n / 2]) / 2.0
+    }
+}
+
+/// Run `scenario`: a warm-up run of each implementation (counted with
+/// `QueryCount`), then `reps` rounds over all implementations (the starting
+/// implementation rotates each round), then one memory run each. Prints one
+/// line per implementation and the ratios. `Err` describes a failure: a
+/// database error, or implementations that disagree on what they loaded.
+pub fn run_scenario<C: Connection>(
+    conn: &mut C,
+    scenario: &Scenario<C>,
+    reps: usize,
+) -> Result<(), String> {
+    let n = scenario.impls.len();
+    let fail = |imp: &Impl<C>, e: diesel::result::Error| {
+        format!("{} {}: database error: {e}", imp.name, scenario.name)
+    };
+
+    // Warm-up: caches, prepared statements, and the reference statement counts.
+    let count = QueryCount::install(conn);
+    let mut reference = Vec::with_capacity(n);
+    for imp in &scenario.impls {
+        count.reset();
+        let t = (imp.run)(conn).map_err(|e| fail(imp, e))?;
+        reference.push((count.get(), t.loaded));
+    }
+
+    let counter = StatementCounter::default();
+    conn.set_instrumentation(counter.clone());
+    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(reps); n];
+    let mut problems = Vec::new();
+    let check = |i: usize, queries: usize, loaded: Loaded, problems: &mut Vec<String>| {
+        let (ref_queries, ref_loaded) = reference[i];
+        let name = scenario.impls[i].name;
+        if queries != ref_queries || loaded != ref_loaded {
+            problems.push(format!(
+                "{name} {}: run gave queries={queries} rows={} checksum={:#x}, warm-up gave queries={ref_queries} rows={} checksum={:#x}",
+                scenario.name, loaded.rows, loaded.checksum, ref_loaded.rows, ref_loaded.checksum
+            ));
+        }
+    };
+    for round in 0..reps {
+        for k in 0..n {
+            let i = (round + k) % n;
+            let imp = &scenario.impls[i];
+            counter.take();
+            let t = (imp.run)(conn).map_err(|e| fail(imp, e))?;
+            check(i, counter.take(), t.loaded, &mut problems);
+            samples[i].push(t.seconds);
+        }
+    }
+
+    // Peak memory: a separate run of each, with the counting allocator on.
+    let mut peaks = Vec::with_capacity(n);
+    for (i, imp) in scenario.impls.iter().enumerate() {
+        counter.take();
+        MEMORY_RUN.with(|m| m.set(true));
+        let t = (imp.run)(conn);
+        MEMORY_RUN.with(|m| m.set(false));
+        let t = t.map_err(|e| fail(imp, e))?;
+        check(i, counter.take(), t.loaded, &mut problems);
+        peaks.push(t.peak_bytes);
+    }
+
+    // Per-round ratios (the two ran within one round, close in time), so that
+    // load that comes and goes on the machine cancels out.
+    let index = |name: &str| scenario.impls.iter().position(|i| i.name == name);
+    let paired = |a: usize, b: usize| {
+        let mut r: Vec<f64> = samples[a]
+            .iter()
+            .zip(&samples[b])
+            .map(|(x, y)| x / y)
+            .collect();
+        median(&mut r)
+    };
+    let mut paired_ratios = String::new();
+    if let Some(rel) = index("relations") {
+        for other in ["diesel", "floor", "nplus1"] {
+            if let Some(o) = index(other) {
+                paired_ratios.push_str(&format!(" paired_relations/{other}={:.3}", paired(rel, o)));
+            }
+        }
+    }
+
+    let summaries: Vec<Summary> = scenario
+        .impls
+        .iter()
+        .enumerate()
+        .map(|(i, imp)| {
+            let s = &mut samples[i];
+            let med = median(s);
+            Summary {
+                name: imp.name,
+                median: med,
+                min: s.first().copied().unwrap_or(f64::NAN),
+                max: s.last().copied().unwrap_or(f64::NAN),
+                queries: reference[i].0,
+                loaded: reference[i].1,
+                peak_bytes: peaks[i],
+            }
+        })
+        .collect();
+    for s in &summaries {
+        println!(
+            "{} {} median_s={:.6} queries={} rows={} peak_bytes={} min_s={:.6} max_s={:.6}",
+            s.name, scenario.name, s.median, s.queries, s.loaded.rows, s.peak_bytes, s.min, s.max
+        );
+    }
+    let of = |name: &str| summaries.iter().find(|s| s.name == name);
+    let mut ratios = String::new();
+    if let Some(rel) = of("relations") {
+        for other in ["diesel", "floor", "nplus1"] {
+            if let Some(o) = of(other) {
+                ratios.push_str(&format!(" relations/{other}={:.3}", rel.median / o.median));
+            }
+        }
+        for other in ["diesel"] {
+            if let Some(o) = of(other) {
+                ratios.push_str(&format!(
+                    " peak_bytes_relations/{other}={:.3}",
+                    rel.peak_bytes as f64 / o.peak_bytes as f64
+                ));
+            }
+        }
+    }
+    println!("ratios {}{ratios}{paired_ratios}", scenario.name);
+
+    let first = &summaries[0];
+    for s in &summaries[1..] {
+        if s.loaded.rows != first.loaded.rows {
+            problems.push(format!(
+                "row count mismatch in {}: {} loaded {} rows, {} loaded {}",
+                scenario.name, first.name, first.loaded.rows, s.name, s.loaded.rows
+            ));
+        } else if s.loaded.checksum != first.loaded.checksum {
+            problems.push(format!(
+                "{}: {} and {} loaded as many rows but paired them differently (checksum {:#x} vs {:#x})",
+                scenario.name, first.name, s.name, first.loaded.checksum, s.loaded.checksum
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}

@@ -1,0 +1,521 @@
+//! The scenarios, each with its implementations: `relations` (the generated
+//! loaders), `diesel` (what a Diesel user writes by hand today), `nplus1` (the
+//! loop, where it applies) and `floor` (the statements `relations` runs,
+//! decoded into the same structs, with no grouping).
+//!
+//! The code is the same for every backend, but each backend has its own
+//! connection type and Diesel bounds; `backend!` writes one module per backend
+//! instead of a generic function with Diesel's bounds spelled out.
+//!
+//! To add a scenario: write its implementations next to the others in
+//! `backend!` (each one `measure(conn, load, tally)`), add a `Scenario` to
+//! `scenarios()`, and remove its entry from [`PLANNED`].
+
+/// Scenarios of issue 5 that need a library feature that does not exist yet.
+/// They are listed, never run: there is no `relations` implementation to
+/// compare, and nothing is printed for them but this note.
+pub const PLANNED: &[(&str, &str)] = &[
+    (
+        "filtered_ordered",
+        "a filtered, ordered prefetch (published books, newest first)",
+    ),
+    (
+        "nested_2_levels",
+        "a nested prefetch in the generated API (authors -> books -> reviews)",
+    ),
+    (
+        "many_to_many",
+        "many-to-many relations (books <-> tags through book_tags)",
+    ),
+    (
+        "top3_per_author",
+        "a per-parent limit in a prefetch (top 3 books per author)",
+    ),
+];
+
+/// The scenarios each backend runs, in order.
+pub const SCENARIOS: &[&str] = &[
+    "reverse_fk_all",
+    "forward_join",
+    "forward_prefetch",
+    "prefetch_1000",
+    "n_plus_one_1000",
+];
+
+/// How many authors `prefetch_1000` and `n_plus_one_1000` load.
+const FIRST_N: i64 = 1_000;
+
+macro_rules! backend {
+    (
+        conn = $conn:ty,
+        db = $db:ty,
+        diesel_max_keys = $diesel_max_keys:expr,
+        version_sql = $version_sql:expr $(,)?
+    ) => {
+        use std::collections::HashSet;
+
+        use diesel::dsl::sql;
+        use diesel::prelude::*;
+        use diesel::sql_types::Text;
+        use relations_runtime::prelude::*;
+
+        use crate::data::{self, Sizes};
+        use crate::runner::{measure, Impl, Loaded, Scenario, Timed};
+        use crate::schema::*;
+
+        use super::FIRST_N;
+
+        pub type Conn = $conn;
+        type Db = $db;
+
+        /// Keys per statement in the hand-written Diesel: the backend's own
+        /// bind limit (`None`: PostgreSQL binds the keys as one array).
+        const DIESEL_MAX_KEYS: Option<usize> = $diesel_max_keys;
+
+        /// The database's version string.
+        pub fn version(conn: &mut Conn) -> QueryResult<String> {
+            diesel::select(sql::<Text>($version_sql)).get_result(conn)
+        }
+
+        /// Rows per table, in `TABLES` order.
+        pub fn counts(conn: &mut Conn) -> QueryResult<[i64; 5]> {
+            Ok([
+                authors::table.count().get_result(conn)?,
+                books::table.count().get_result(conn)?,
+                reviews::table.count().get_result(conn)?,
+                tags::table.count().get_result(conn)?,
+                book_tags::table.count().get_result(conn)?,
+            ])
+        }
+
+        /// Fill the (empty) tables with the dataset: multi-row INSERTs, each
+        /// below the backend's bind limit, in one transaction.
+        pub fn fill(conn: &mut Conn, sizes: &Sizes, seed: u64) -> QueryResult<()> {
+            let binds = relations_runtime::keys_per_statement::<Db>().unwrap_or(65_535) as u64;
+            let per = |columns: u64| (binds / columns).clamp(1, 10_000);
+            conn.transaction(|conn| {
+                for ids in data::batches(u64::from(sizes.authors), per(2)) {
+                    diesel::insert_into(authors::table)
+                        .values(&data::authors(seed, ids))
+                        .execute(conn)?;
+                }
+                for ids in data::batches(sizes.books(), per(5)) {
+                    diesel::insert_into(books::table)
+                        .values(&data::books(seed, sizes, ids))
+                        .execute(conn)?;
+                }
+                for ids in data::batches(sizes.reviews(), per(4)) {
+                    diesel::insert_into(reviews::table)
+                        .values(&data::reviews(seed, sizes, ids))
+                        .execute(conn)?;
+                }
+                for chunk in data::tags(sizes).chunks(per(2) as usize) {
+                    diesel::insert_into(tags::table)
+                        .values(chunk)
+                        .execute(conn)?;
+                }
+                let books_per_insert = per(3) / u64::from(sizes.tags_per_book.max(1));
+                for books in data::batches(sizes.books(), books_per_insert) {
+                    diesel::insert_into(book_tags::table)
+                        .values(&data::book_tags(seed, sizes, books))
+                        .execute(conn)?;
+                }
+                Ok(())
+            })
+        }
+
+        fn all_authors(conn: &mut Conn) -> QueryResult<Vec<Author>> {
+            authors::table.select(Author::as_select()).load(conn)
+        }
+
+        fn first_authors(conn: &mut Conn) -> QueryResult<Vec<Author>> {
+            authors::table
+                .order(authors::id)
+                .limit(FIRST_N)
+                .select(Author::as_select())
+                .load(conn)
+        }
+
+        fn all_books(conn: &mut Conn) -> QueryResult<Vec<Book>> {
+            books::table.select(Book::as_select()).load(conn)
+        }
+
+        /// The floor's chunking: exactly the library's (same chunk size, same
+        /// key order), so the floor runs the same statements.
+        fn in_chunks<T>(
+            keys: Vec<i32>,
+            mut load: impl FnMut(Vec<i32>) -> QueryResult<Vec<T>>,
+        ) -> QueryResult<Vec<T>> {
+            match relations_runtime::keys_per_statement::<Db>() {
+                Some(max) if keys.len() > max => {
+                    let mut rows = Vec::new();
+                    for chunk in keys.chunks(max) {
+                        rows.extend(load(chunk.to_vec())?);
+                    }
+                    Ok(rows)
+                }
+                _ => load(keys),
+            }
+        }
+
+        // ---- has-many: authors with their books ----
+
+        fn has_many_relations(
+            conn: &mut Conn,
+            parents: fn(&mut Conn) -> QueryResult<Vec<Author>>,
+        ) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| Ok(parents(conn)?.prefetch_books(conn)?),
+                |out| {
+                    let mut l = Loaded::new();
+                    for a in out {
+                        l.rows(1 + a.books().len());
+                        for b in a.books() {
+                            l.pair(a.id, b.id);
+                        }
+                    }
+                    l
+                },
+            )
+        }
+
+        /// `belonging_to` + `grouped_by` + `zip`, chunked by hand where the
+        /// backend limits binds.
+        fn has_many_diesel(
+            conn: &mut Conn,
+            parents: fn(&mut Conn) -> QueryResult<Vec<Author>>,
+        ) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let authors = parents(conn)?;
+                    let books: Vec<Book> = match DIESEL_MAX_KEYS {
+                        Some(max) if authors.len() > max => {
+                            let mut books = Vec::new();
+                            for chunk in authors.chunks(max) {
+                                books.extend(
+                                    Book::belonging_to(chunk)
+                                        .select(Book::as_select())
+                                        .load::<Book>(conn)?,
+                                );
+                            }
+                            books
+                        }
+                        _ => Book::belonging_to(&authors)
+                            .select(Book::as_select())
+                            .load(conn)?,
+                    };
+                    let groups = books.grouped_by(&authors);
+                    Ok(authors
+                        .into_iter()
+                        .zip(groups)
+                        .collect::<Vec<(Author, Vec<Book>)>>())
+                },
+                tally_pairs,
+            )
+        }
+
+        fn tally_pairs(out: &Vec<(Author, Vec<Book>)>) -> Loaded {
+            let mut l = Loaded::new();
+            for (a, books) in out {
+                l.rows(1 + books.len());
+                for b in books {
+                    l.pair(a.id, b.id);
+                }
+            }
+            l
+        }
+
+        /// The library's two statements (same `WHERE author_id IN (...)
+        /// ORDER BY books.id`, boxed like the library's), no grouping.
+        fn has_many_floor(
+            conn: &mut Conn,
+            parents: fn(&mut Conn) -> QueryResult<Vec<Author>>,
+        ) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let authors = parents(conn)?;
+                    // Primary keys: already distinct, in the library's key order.
+                    let keys: Vec<i32> = authors.iter().map(|a| a.id).collect();
+                    let books = in_chunks(keys, |chunk| {
+                        books::table
+                            .select(Book::as_select())
+                            .into_boxed()
+                            .filter(books::author_id.eq_any(chunk))
+                            .order(books::id)
+                            .load::<Book>(conn)
+                    })?;
+                    Ok((authors, books))
+                },
+                |(authors, books)| {
+                    let mut l = Loaded::new();
+                    l.rows(authors.len() + books.len());
+                    for b in books {
+                        l.pair(b.author_id, b.id);
+                    }
+                    l
+                },
+            )
+        }
+
+        /// The N+1 loop: one statement per author.
+        fn has_many_nplus1(
+            conn: &mut Conn,
+            parents: fn(&mut Conn) -> QueryResult<Vec<Author>>,
+        ) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let authors = parents(conn)?;
+                    let mut out = Vec::with_capacity(authors.len());
+                    for author in authors {
+                        let books = Book::belonging_to(&author)
+                            .select(Book::as_select())
+                            .load::<Book>(conn)?;
+                        out.push((author, books));
+                    }
+                    Ok(out)
+                },
+                tally_pairs,
+            )
+        }
+
+        // ---- belongs-to: books with their author ----
+
+        fn tally_with_author(out: &Vec<With<Book, BookAuthor>>) -> Loaded {
+            let mut l = Loaded::new();
+            l.rows(out.len());
+            for b in out {
+                l.pair(b.author().id, b.id);
+            }
+            l
+        }
+
+        fn tally_book_author(out: &Vec<(Book, Author)>) -> Loaded {
+            let mut l = Loaded::new();
+            l.rows(out.len());
+            for (b, a) in out {
+                l.pair(a.id, b.id);
+            }
+            l
+        }
+
+        /// A join decodes a book and an author per row.
+        fn join_rows(mut l: Loaded) -> Loaded {
+            l.rows *= 2;
+            l
+        }
+
+        fn join_relations(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| Ok(select_related(BookAuthor).load(conn)?),
+                |out| join_rows(tally_with_author(out)),
+            )
+        }
+
+        fn join_diesel(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    books::table
+                        .inner_join(authors::table)
+                        .select((Book::as_select(), Author::as_select()))
+                        .load::<(Book, Author)>(conn)
+                },
+                |out| join_rows(tally_book_author(out)),
+            )
+        }
+
+        /// The library's join statement (`ON books.author_id = authors.id`,
+        /// boxed), decoded into the same tuples, not wrapped.
+        fn join_floor(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    books::table
+                        .inner_join(authors::table.on(books::author_id.eq(authors::id)))
+                        .select((Book::as_select(), Author::as_select()))
+                        .into_boxed()
+                        .load::<(Book, Author)>(conn)
+                },
+                |out| join_rows(tally_book_author(out)),
+            )
+        }
+
+        /// Books plus their distinct authors (parents are loaded once each).
+        fn forward_rows(out_len: usize, authors: impl Iterator<Item = i32>) -> usize {
+            out_len + authors.collect::<HashSet<i32>>().len()
+        }
+
+        fn prefetch_author_relations(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| Ok(all_books(conn)?.prefetch_author(conn)?),
+                |out| {
+                    let mut l = tally_with_author(out);
+                    l.rows = forward_rows(out.len(), out.iter().map(|b| b.author().id)) as u64;
+                    l
+                },
+            )
+        }
+
+        /// Load the books, their distinct author ids, the authors `WHERE id
+        /// IN/= ANY (...)`, and pair them through a `HashMap`.
+        fn prefetch_author_diesel(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let books = all_books(conn)?;
+                    let mut ids: Vec<i32> = books.iter().map(|b| b.author_id).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    let authors: Vec<Author> = match DIESEL_MAX_KEYS {
+                        Some(max) if ids.len() > max => {
+                            let mut authors = Vec::new();
+                            for chunk in ids.chunks(max) {
+                                authors.extend(
+                                    authors::table
+                                        .filter(authors::id.eq_any(chunk))
+                                        .select(Author::as_select())
+                                        .load::<Author>(conn)?,
+                                );
+                            }
+                            authors
+                        }
+                        _ => authors::table
+                            .filter(authors::id.eq_any(&ids))
+                            .select(Author::as_select())
+                            .load(conn)?,
+                    };
+                    let by_id: std::collections::HashMap<i32, Author> =
+                        authors.into_iter().map(|a| (a.id, a)).collect();
+                    books
+                        .into_iter()
+                        .map(|b| match by_id.get(&b.author_id) {
+                            Some(a) => Ok((b, a.clone())),
+                            None => Err(diesel::result::Error::NotFound),
+                        })
+                        .collect::<QueryResult<Vec<(Book, Author)>>>()
+                },
+                |out| {
+                    let mut l = tally_book_author(out);
+                    l.rows = forward_rows(out.len(), out.iter().map(|(_, a)| a.id)) as u64;
+                    l
+                },
+            )
+        }
+
+        /// The library's two statements (the parent query boxed, keys
+        /// distinct), the two `Vec`s kept apart.
+        fn prefetch_author_floor(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let books = all_books(conn)?;
+                    let mut keys: Vec<i32> = books.iter().map(|b| b.author_id).collect();
+                    keys.sort_unstable();
+                    keys.dedup();
+                    let authors = in_chunks(keys, |chunk| {
+                        authors::table
+                            .select(Author::as_select())
+                            .into_boxed()
+                            .filter(authors::id.eq_any(chunk))
+                            .load::<Author>(conn)
+                    })?;
+                    Ok((books, authors))
+                },
+                |(books, authors)| {
+                    let mut l = Loaded::new();
+                    l.rows(books.len() + authors.len());
+                    for b in books {
+                        l.pair(b.author_id, b.id);
+                    }
+                    l
+                },
+            )
+        }
+
+        /// The scenarios of [`super::SCENARIOS`], in that order.
+        pub fn scenarios() -> Vec<Scenario<Conn>> {
+            fn imp(name: &'static str, run: fn(&mut Conn) -> QueryResult<Timed>) -> Impl<Conn> {
+                Impl { name, run }
+            }
+            vec![
+                Scenario {
+                    name: "reverse_fk_all",
+                    impls: vec![
+                        imp("relations", |c| has_many_relations(c, all_authors)),
+                        imp("diesel", |c| has_many_diesel(c, all_authors)),
+                        imp("floor", |c| has_many_floor(c, all_authors)),
+                    ],
+                },
+                Scenario {
+                    name: "forward_join",
+                    impls: vec![
+                        imp("relations", join_relations),
+                        imp("diesel", join_diesel),
+                        imp("floor", join_floor),
+                    ],
+                },
+                Scenario {
+                    name: "forward_prefetch",
+                    impls: vec![
+                        imp("relations", prefetch_author_relations),
+                        imp("diesel", prefetch_author_diesel),
+                        imp("floor", prefetch_author_floor),
+                    ],
+                },
+                Scenario {
+                    name: "prefetch_1000",
+                    impls: vec![
+                        imp("relations", |c| has_many_relations(c, first_authors)),
+                        imp("diesel", |c| has_many_diesel(c, first_authors)),
+                        imp("floor", |c| has_many_floor(c, first_authors)),
+                    ],
+                },
+                Scenario {
+                    name: "n_plus_one_1000",
+                    impls: vec![
+                        imp("relations", |c| has_many_relations(c, first_authors)),
+                        imp("nplus1", |c| has_many_nplus1(c, first_authors)),
+                    ],
+                },
+            ]
+        }
+    };
+}
+
+#[cfg(feature = "sqlite")]
+pub mod sqlite {
+    backend! {
+        conn = diesel::SqliteConnection,
+        db = diesel::sqlite::Sqlite,
+        // SQLITE_MAX_VARIABLE_NUMBER of the bundled SQLite (3.32+).
+        diesel_max_keys = Some(32_766),
+        version_sql = "sqlite_version()",
+    }
+}
+
+#[cfg(feature = "postgres")]
+pub mod postgres {
+    backend! {
+        conn = diesel::PgConnection,
+        db = diesel::pg::Pg,
+        diesel_max_keys = None,
+        version_sql = "version()",
+    }
+}
+
+#[cfg(feature = "mysql")]
+pub mod mysql {
+    backend! {
+        conn = diesel::MysqlConnection,
+        db = diesel::mysql::Mysql,
+        // Placeholders in one MySQL/MariaDB prepared statement.
+        diesel_max_keys = Some(65_535),
+        version_sql = "version()",
+    }
+}
