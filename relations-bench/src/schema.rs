@@ -63,31 +63,33 @@ pub struct Book {
     pub year: i32,
 }
 
-// Reviews, tags and book_tags are only written for now: the scenarios that read
-// them (nested, many-to-many, top-N) wait for the library to support them. When
-// they land, these models gain `Queryable, Selectable, Relations` and their
-// `#[foreign_key(...)]` attributes like `Book` above.
-
-#[derive(Insertable, Debug, Clone)]
-#[diesel(table_name = reviews)]
+#[derive(
+    Queryable, Selectable, Identifiable, Insertable, Associations, Relations, Debug, Clone,
+)]
+#[diesel(table_name = reviews, belongs_to(Book))]
 pub struct Review {
     pub id: i32,
+    #[foreign_key(related_name = "reviews")]
     pub book_id: i32,
     pub stars: i32,
     pub body: String,
 }
 
-#[derive(Insertable, Debug, Clone)]
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone)]
 #[diesel(table_name = tags)]
 pub struct Tag {
     pub id: i32,
     pub name: String,
 }
 
-#[derive(Insertable, Debug, Clone)]
-#[diesel(table_name = book_tags)]
+#[derive(
+    Queryable, Selectable, Identifiable, Insertable, Associations, Relations, Debug, Clone,
+)]
+#[diesel(table_name = book_tags, belongs_to(Book), belongs_to(Tag))]
 pub struct BookTag {
     pub id: i32,
+    #[foreign_key(related_name = "book_tags", many_to_many = "tags")]
     pub book_id: i32,
+    #[foreign_key(related_name = "book_tags", many_to_many = "books")]
     pub tag_id: i32,
 }

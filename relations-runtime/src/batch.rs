@@ -18,10 +18,19 @@ pub trait KeyBatching: diesel::backend::Backend {
     /// How many keys one statement may bind; `None` when the backend takes the
     /// whole list as one bind.
     fn max_keys_per_statement() -> Option<usize>;
+
+    /// Whether a has-many child query orders by `(foreign key, primary key)`
+    /// rather than by primary key alone. Both give each parent its children
+    /// in primary-key order; the first lets SQLite read them from the
+    /// foreign-key index without a sort.
+    fn order_children_by_foreign_key() -> bool {
+        false
+    }
 }
 
 /// The share of the bind limit kept free for binds that are not keys (filters
 /// added to the child query): keys use at most 90 % of the limit.
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
 fn keys_share(limit: usize) -> usize {
     (limit - limit / 10).max(1)
 }
@@ -45,6 +54,9 @@ impl KeyBatching for diesel::mysql::Mysql {
 impl KeyBatching for diesel::sqlite::Sqlite {
     fn max_keys_per_statement() -> Option<usize> {
         Some(keys_share(sqlite::variable_limit()))
+    }
+    fn order_children_by_foreign_key() -> bool {
+        true
     }
 }
 
