@@ -148,8 +148,13 @@ macro_rules! backend {
         /// The library's default child order on this backend: `(fk, pk)`
         /// where that reads from the index without a sort, else `pk`.
         fn library_order(
-            q: books::BoxedQuery<'static, Db, diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Book, Db>>>,
-        ) -> books::BoxedQuery<'static, Db, diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Book, Db>>> {
+            q: books::BoxedQuery<
+                'static,
+                Db,
+                diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Book, Db>>,
+            >,
+        ) -> books::BoxedQuery<'static, Db, diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Book, Db>>>
+        {
             if <Db as relations_runtime::KeyBatching>::order_children_by_foreign_key() {
                 q.order((books::author_id, books::id))
             } else {
@@ -280,7 +285,6 @@ macro_rules! backend {
             )
         }
 
-
         // ---- filtered and ordered: published books, newest first ----
 
         fn filtered_relations(conn: &mut Conn) -> QueryResult<Timed> {
@@ -288,7 +292,8 @@ macro_rules! backend {
                 conn,
                 |conn| {
                     Ok(all_authors(conn)?.prefetch_books_with(conn, |p| {
-                        p.filter(books::published.eq(true)).order((books::year.desc(), books::id))
+                        p.filter(books::published.eq(true))
+                            .order((books::year.desc(), books::id))
                     })?)
                 },
                 |out| {
@@ -315,7 +320,10 @@ macro_rules! backend {
                         .select(Book::as_select())
                         .load(conn)?;
                     let groups = books.grouped_by(&authors);
-                    Ok(authors.into_iter().zip(groups).collect::<Vec<(Author, Vec<Book>)>>())
+                    Ok(authors
+                        .into_iter()
+                        .zip(groups)
+                        .collect::<Vec<(Author, Vec<Book>)>>())
                 },
                 tally_pairs,
             )
@@ -383,12 +391,32 @@ macro_rules! backend {
                 conn,
                 |conn| {
                     let authors = all_authors(conn)?;
-                    let books: Vec<Book> = Book::belonging_to(&authors).select(Book::as_select()).load(conn)?;
-                    let reviews: Vec<Review> = Review::belonging_to(&books).select(Review::as_select()).load(conn)?;
+                    let books: Vec<Book> = Book::belonging_to(&authors)
+                        .select(Book::as_select())
+                        .load(conn)?;
+                    // 100,000 books exceed SQLite's and MySQL's bind limits:
+                    // a Diesel user chunks by hand ("too many SQL variables").
+                    let reviews: Vec<Review> = match DIESEL_MAX_KEYS {
+                        Some(max) if books.len() > max => {
+                            let mut reviews = Vec::new();
+                            for chunk in books.chunks(max) {
+                                reviews.extend(
+                                    Review::belonging_to(chunk)
+                                        .select(Review::as_select())
+                                        .load::<Review>(conn)?,
+                                );
+                            }
+                            reviews
+                        }
+                        _ => Review::belonging_to(&books)
+                            .select(Review::as_select())
+                            .load(conn)?,
+                    };
                     let reviews = reviews.grouped_by(&books);
                     let books: Vec<(Book, Vec<Review>)> = books.into_iter().zip(reviews).collect();
                     // `grouped_by` needs the parents; group (book, reviews) pairs by author by hand.
-                    let mut by_author: std::collections::HashMap<i32, Vec<(Book, Vec<Review>)>> = std::collections::HashMap::new();
+                    let mut by_author: std::collections::HashMap<i32, Vec<(Book, Vec<Review>)>> =
+                        std::collections::HashMap::new();
                     for pair in books {
                         by_author.entry(pair.0.author_id).or_default().push(pair);
                     }
@@ -437,7 +465,8 @@ macro_rules! backend {
                             .into_boxed()
                             .filter(reviews::book_id.eq_any(chunk));
                         if <Db as relations_runtime::KeyBatching>::order_children_by_foreign_key() {
-                            q.order((reviews::book_id, reviews::id)).load::<Review>(conn)
+                            q.order((reviews::book_id, reviews::id))
+                                .load::<Review>(conn)
                         } else {
                             q.order(reviews::id).load::<Review>(conn)
                         }
@@ -808,10 +837,7 @@ macro_rules! backend {
                 },
                 Scenario {
                     name: "top3_per_author",
-                    impls: vec![
-                        imp("relations", top3_relations),
-                        imp("diesel", top3_diesel),
-                    ],
+                    impls: vec![imp("relations", top3_relations), imp("diesel", top3_diesel)],
                 },
                 Scenario {
                     name: "prefetch_1000",

@@ -126,8 +126,10 @@ where
     R::Child: SelectModel<C::Backend>,
     ModelQuery<R::Child, C::Backend>: FilterDsl<R::KeyFilter, Output = ModelQuery<R::Child, C::Backend>>
         + OrderDsl<PrimaryKeyColumns<R::Child>, Output = ModelQuery<R::Child, C::Backend>>
-        + OrderDsl<(R::Column, PrimaryKeyColumns<R::Child>), Output = ModelQuery<R::Child, C::Backend>>
-        + LoadQuery<'static, C, R::Child>
+        + OrderDsl<
+            (R::Column, PrimaryKeyColumns<R::Child>),
+            Output = ModelQuery<R::Child, C::Backend>,
+        > + LoadQuery<'static, C, R::Child>
         + RunQueryDsl<C>,
     TopNQuery<R, C>: LoadQuery<'static, C, R::Child>,
     PrimaryKeyColumns<R::Child>: QueryFragment<C::Backend> + Send + Sync + 'static,
