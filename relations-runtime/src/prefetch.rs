@@ -106,13 +106,7 @@ where
     S::Node: Node<Model = R::Parent>,
     C: Connection,
 {
-    let grouped = load_grouped::<R, S::Node, C, R::Child, R>(
-        nodes.into_nodes(),
-        conn,
-        &ChildSpec::all(),
-        |c, _| Ok(c),
-    )?;
-    Ok(S::from_wrapped(grouped))
+    prefetch_has_many_with(nodes, conn, |p| p)
 }
 
 /// Prefetch has-many relation `R` as `build` describes it: filtered, ordered,
@@ -131,10 +125,7 @@ where
     S::Node: Node<Model = R::Parent>,
     C: Connection,
 {
-    let (parts, then) = build(Prefetch::new()).into_parts();
-    let grouped =
-        load_grouped::<R, S::Node, C, T, K>(nodes.into_nodes(), conn, &parts.spec(), then)?;
-    Ok(S::from_wrapped(grouped))
+    Ok(S::from_wrapped(built(nodes.into_nodes(), conn, build)?))
 }
 
 /// Prefetch one-to-one relation `R` (a unique foreign key): like
@@ -148,13 +139,7 @@ where
     S::Node: Node<Model = R::Parent>,
     C: Connection,
 {
-    let grouped = load_grouped::<R, S::Node, C, R::Child, R>(
-        nodes.into_nodes(),
-        conn,
-        &ChildSpec::all(),
-        |c, _| Ok(c),
-    )?;
-    Ok(S::from_wrapped(at_most_one::<R, _, _, _>(grouped)?))
+    prefetch_has_one_with(nodes, conn, |p| p)
 }
 
 /// [`prefetch_has_one`] as `build` describes it (see [`Prefetch`]).
@@ -170,10 +155,24 @@ where
     S::Node: Node<Model = R::Parent>,
     C: Connection,
 {
-    let (parts, then) = build(Prefetch::new()).into_parts();
-    let grouped =
-        load_grouped::<R, S::Node, C, T, K>(nodes.into_nodes(), conn, &parts.spec(), then)?;
+    let grouped = built(nodes.into_nodes(), conn, build)?;
     Ok(S::from_wrapped(at_most_one::<R, _, _, _>(grouped)?))
+}
+
+/// The children of `nodes` as the `Prefetch` built by `build` describes them.
+fn built<R, N, C, T, K>(
+    nodes: Vec<N>,
+    conn: &mut C,
+    build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
+) -> Result<Vec<With<N, K, Vec<T>>>>
+where
+    R: LoadHasMany<C>,
+    T: Clone,
+    N: Node<Model = R::Parent>,
+    C: Connection,
+{
+    let (parts, then) = build(Prefetch::new()).into_parts();
+    load_grouped::<R, N, C, T, K>(nodes, conn, &parts.spec(), then)
 }
 
 fn at_most_one<R, N, K, T>(grouped: Vec<With<N, K, Vec<T>>>) -> Result<Vec<With<N, K, Option<T>>>>
