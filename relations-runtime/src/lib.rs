@@ -9,7 +9,15 @@
 //! - belongs-to: `books.prefetch_author(conn)?`, read with `book.author()`
 //!   ([`prefetch_belongs_to`]);
 //! - joins: [`select_related`]`(BookAuthor).load(conn)?`;
+//! - filtered, ordered, nested, renamed and top-N loading with a [`Prefetch`]
+//!   builder: `authors.prefetch_books_with(conn, |p| p.filter(..).limit_per_parent(3))?`;
+//! - one-to-one ([`prefetch_has_one`]) and many-to-many through a join model
+//!   ([`prefetch_many_to_many`]);
 //! - statement counting for tests: [`QueryCount`], [`assert_num_queries`].
+//!
+//! Keys are chunked below each backend's bind limit ([`keys_per_statement`]);
+//! PostgreSQL gets one array parameter. With the `serde` feature a loaded tree
+//! serializes as the model's fields plus one field per relation.
 //!
 //! See the repository README for the attribute reference and the semantics.
 #![warn(missing_docs)]
@@ -58,7 +66,6 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::batch::override_max_keys_per_statement;
-    pub use crate::prefetch::get;
     pub use crate::query::PrimaryKeyColumns;
     pub use ::core;
     pub use ::diesel;

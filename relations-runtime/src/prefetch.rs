@@ -378,9 +378,3 @@ where
     }
     Ok(S::from_wrapped(wrapped))
 }
-
-/// Read the loaded value of relation `K` (what the generated accessors call).
-#[inline]
-pub fn get<K: Relation, I, T: crate::with::Get<K, I>>(node: &T) -> &T::Value {
-    node.get()
-}
