@@ -1,8 +1,8 @@
 //! The `#[derive(Relations)]` macro of `relations-runtime`. Use it through
 //! `relations_runtime::Relations`; this crate has no other public API.
 //!
-//! Pipeline: [`parse`] (syntax, darling) → [`validate`] (semantic checks, every
-//! error accumulated) → [`expand`] (model → tokens that fill in the runtime's
+//! Pipeline: `parse` (syntax, darling) → `validate` (semantic checks, every
+//! error accumulated) → `expand` (model → tokens that fill in the runtime's
 //! traits).
 
 mod expand;

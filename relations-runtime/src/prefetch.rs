@@ -11,7 +11,7 @@ use crate::model::{Node, Nodes, PrimaryKey};
 use crate::query::{
     ChildSpec, KeyOf, LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery, ParentOf,
 };
-use crate::relation::{HasMany, Relation};
+use crate::relation::HasMany;
 use crate::spec::Prefetch;
 use crate::with::With;
 
