@@ -171,16 +171,7 @@ macro_rules! backend {
             measure(
                 conn,
                 |conn| Ok(parents(conn)?.prefetch_books(conn)?),
-                |out| {
-                    let mut l = Loaded::new();
-                    for a in out {
-                        l.rows(1 + a.books().len());
-                        for b in a.books() {
-                            l.pair(a.id, b.id);
-                        }
-                    }
-                    l
-                },
+                tally_with_books,
             )
         }
 
@@ -218,6 +209,18 @@ macro_rules! backend {
                 },
                 tally_pairs,
             )
+        }
+
+        /// Authors with their books, as relations returns them.
+        fn tally_with_books(out: &Vec<With<Author, AuthorBooks>>) -> Loaded {
+            let mut l = Loaded::new();
+            for a in out {
+                l.rows(1 + a.books().len());
+                for b in a.books() {
+                    l.pair(a.id, b.id);
+                }
+            }
+            l
         }
 
         fn tally_pairs(out: &Vec<(Author, Vec<Book>)>) -> Loaded {
@@ -296,16 +299,7 @@ macro_rules! backend {
                             .order((books::year.desc(), books::id))
                     })?)
                 },
-                |out| {
-                    let mut l = Loaded::new();
-                    for a in out {
-                        l.rows(1 + a.books().len());
-                        for b in a.books() {
-                            l.pair(a.id, b.id);
-                        }
-                    }
-                    l
-                },
+                tally_with_books,
             )
         }
 
@@ -587,16 +581,7 @@ macro_rules! backend {
                         p.order(books::year.desc()).limit_per_parent(3)
                     })?)
                 },
-                |out| {
-                    let mut l = Loaded::new();
-                    for a in out {
-                        l.rows(1 + a.books().len());
-                        for b in a.books() {
-                            l.pair(a.id, b.id);
-                        }
-                    }
-                    l
-                },
+                tally_with_books,
             )
         }
 
