@@ -162,6 +162,25 @@ macro_rules! backend {
             }
         }
 
+        /// The hand-written baseline's chunking: `load` once per slice of at
+        /// most the backend's bind limit (once in all on PostgreSQL), as a
+        /// Diesel user writes to avoid "too many SQL variables".
+        fn diesel_chunks<P, T>(
+            parents: &[P],
+            mut load: impl FnMut(&[P]) -> QueryResult<Vec<T>>,
+        ) -> QueryResult<Vec<T>> {
+            match DIESEL_MAX_KEYS {
+                Some(max) if parents.len() > max => {
+                    let mut rows = Vec::new();
+                    for chunk in parents.chunks(max) {
+                        rows.extend(load(chunk)?);
+                    }
+                    Ok(rows)
+                }
+                _ => load(parents),
+            }
+        }
+
         // ---- has-many: authors with their books ----
 
         fn has_many_relations(
@@ -185,22 +204,11 @@ macro_rules! backend {
                 conn,
                 |conn| {
                     let authors = parents(conn)?;
-                    let books: Vec<Book> = match DIESEL_MAX_KEYS {
-                        Some(max) if authors.len() > max => {
-                            let mut books = Vec::new();
-                            for chunk in authors.chunks(max) {
-                                books.extend(
-                                    Book::belonging_to(chunk)
-                                        .select(Book::as_select())
-                                        .load::<Book>(conn)?,
-                                );
-                            }
-                            books
-                        }
-                        _ => Book::belonging_to(&authors)
+                    let books: Vec<Book> = diesel_chunks(&authors, |chunk| {
+                        Book::belonging_to(chunk)
                             .select(Book::as_select())
-                            .load(conn)?,
-                    };
+                            .load::<Book>(conn)
+                    })?;
                     let groups = books.grouped_by(&authors);
                     Ok(authors
                         .into_iter()
@@ -390,22 +398,11 @@ macro_rules! backend {
                         .load(conn)?;
                     // 100,000 books exceed SQLite's and MySQL's bind limits:
                     // a Diesel user chunks by hand ("too many SQL variables").
-                    let reviews: Vec<Review> = match DIESEL_MAX_KEYS {
-                        Some(max) if books.len() > max => {
-                            let mut reviews = Vec::new();
-                            for chunk in books.chunks(max) {
-                                reviews.extend(
-                                    Review::belonging_to(chunk)
-                                        .select(Review::as_select())
-                                        .load::<Review>(conn)?,
-                                );
-                            }
-                            reviews
-                        }
-                        _ => Review::belonging_to(&books)
+                    let reviews: Vec<Review> = diesel_chunks(&books, |chunk| {
+                        Review::belonging_to(chunk)
                             .select(Review::as_select())
-                            .load(conn)?,
-                    };
+                            .load::<Review>(conn)
+                    })?;
                     let reviews = reviews.grouped_by(&books);
                     let books: Vec<(Book, Vec<Review>)> = books.into_iter().zip(reviews).collect();
                     // `grouped_by` needs the parents; group (book, reviews) pairs by author by hand.
@@ -505,24 +502,12 @@ macro_rules! backend {
                 conn,
                 |conn| {
                     let books = all_books(conn)?;
-                    let links: Vec<(BookTag, Tag)> = match DIESEL_MAX_KEYS {
-                        Some(max) if books.len() > max => {
-                            let mut links = Vec::new();
-                            for chunk in books.chunks(max) {
-                                links.extend(
-                                    BookTag::belonging_to(chunk)
-                                        .inner_join(tags::table)
-                                        .select((BookTag::as_select(), Tag::as_select()))
-                                        .load::<(BookTag, Tag)>(conn)?,
-                                );
-                            }
-                            links
-                        }
-                        _ => BookTag::belonging_to(&books)
+                    let links: Vec<(BookTag, Tag)> = diesel_chunks(&books, |chunk| {
+                        BookTag::belonging_to(chunk)
                             .inner_join(tags::table)
                             .select((BookTag::as_select(), Tag::as_select()))
-                            .load(conn)?,
-                    };
+                            .load::<(BookTag, Tag)>(conn)
+                    })?;
                     let groups = links.grouped_by(&books);
                     Ok(books
                         .into_iter()
@@ -700,24 +685,12 @@ macro_rules! backend {
                     let mut ids: Vec<i32> = books.iter().map(|b| b.author_id).collect();
                     ids.sort_unstable();
                     ids.dedup();
-                    let authors: Vec<Author> = match DIESEL_MAX_KEYS {
-                        Some(max) if ids.len() > max => {
-                            let mut authors = Vec::new();
-                            for chunk in ids.chunks(max) {
-                                authors.extend(
-                                    authors::table
-                                        .filter(authors::id.eq_any(chunk))
-                                        .select(Author::as_select())
-                                        .load::<Author>(conn)?,
-                                );
-                            }
-                            authors
-                        }
-                        _ => authors::table
-                            .filter(authors::id.eq_any(&ids))
+                    let authors: Vec<Author> = diesel_chunks(&ids, |chunk| {
+                        authors::table
+                            .filter(authors::id.eq_any(chunk))
                             .select(Author::as_select())
-                            .load(conn)?,
-                    };
+                            .load::<Author>(conn)
+                    })?;
                     let by_id: std::collections::HashMap<i32, Author> =
                         authors.into_iter().map(|a| (a.id, a)).collect();
                     books
