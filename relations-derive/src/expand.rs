@@ -111,6 +111,21 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
     let prefetch_reverse_with =
         format_ident!("prefetch_{}_with", related_name, span = related_name.span());
     let prefetch_forward = format_ident!("prefetch_{}", forward_name, span = forward_name.span());
+    let prefetch_reverse_async = format_ident!(
+        "prefetch_{}_async",
+        related_name,
+        span = related_name.span()
+    );
+    let prefetch_reverse_with_async = format_ident!(
+        "prefetch_{}_with_async",
+        related_name,
+        span = related_name.span()
+    );
+    let prefetch_forward_async = format_ident!(
+        "prefetch_{}_async",
+        forward_name,
+        span = forward_name.span()
+    );
 
     // Everything that compares the parent's key with this column is spanned at
     // the field's type, so a key of the wrong type is reported there.
@@ -211,6 +226,16 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
     // The named items are spanned at the relation's name, so a clash with
     // another relation of the same name points at the user's `related_name`.
     // Has-many: `Vec<Child>`; one-to-one: `Option<Child>`.
+    let async_kind = if fk.one_to_one {
+        format_ident!("one")
+    } else {
+        format_ident!("many")
+    };
+    let async_doc =
+        |name: &str| format!("`{name}` on a diesel-async connection (feature `async`).");
+    let prefetch_reverse_async_doc = async_doc(&format!("prefetch_{related_str}"));
+    let prefetch_reverse_with_async_doc = async_doc(&format!("prefetch_{related_str}_with"));
+    let prefetch_forward_async_doc = async_doc(&format!("prefetch_{forward_str}"));
     let (reverse_value, reverse_value_of_t, prefetch_fn, prefetch_with_fn) = if fk.one_to_one {
         (
             quote!(::core::option::Option<#child>),
@@ -318,6 +343,18 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
                 #rt::#prefetch_with_fn::<#reverse, Self, __C, __T, __K>(self, conn, build)
             }
 
+            #rt::__async_methods! {
+                @has_many
+                prefetch = #prefetch_reverse_async,
+                prefetch_with = #prefetch_reverse_with_async,
+                relation = #reverse,
+                parent = #parent,
+                child = #child,
+                kind = #async_kind,
+                doc = #prefetch_reverse_async_doc,
+                doc_with = #prefetch_reverse_with_async_doc,
+            }
+
             #[doc = #read_reverse_doc]
             #[inline]
             fn #related_name<__I>(&self) -> &<Self as #rt::Get<#reverse, __I>>::Value
@@ -346,6 +383,16 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
                 for<'__r> #parent: ::core::clone::Clone,
             {
                 #rt::prefetch_belongs_to::<#forward, Self, __C>(self, conn)
+            }
+
+            #rt::__async_methods! {
+                @belongs_to
+                prefetch = #prefetch_forward_async,
+                relation = #forward,
+                child = #child,
+                parent = #parent,
+                value = #value,
+                doc = #prefetch_forward_async_doc,
             }
 
             #[doc = #read_forward_doc]
@@ -405,6 +452,8 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
     let ext = format_ident!("{}Ext", key, span = key.span());
     let prefetch = format_ident!("prefetch_{}", name, span = name.span());
     let prefetch_with = format_ident!("prefetch_{}_with", name, span = name.span());
+    let prefetch_async = format_ident!("prefetch_{}_async", name, span = name.span());
+    let prefetch_with_async = format_ident!("prefetch_{}_with_async", name, span = name.span());
     let vis = respan(&model.vis, name.span());
 
     let key_doc = format!(
@@ -424,6 +473,10 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
          `{through}`'s or `{target_name}`'s columns, order by either."
     );
     let read_doc = format!("The [`{target_name}`]s loaded by `prefetch_{name_str}`.");
+    let prefetch_async_doc =
+        format!("`prefetch_{name_str}` on a diesel-async connection (feature `async`).");
+    let prefetch_with_async_doc =
+        format!("`prefetch_{name_str}_with` on a diesel-async connection (feature `async`).");
     let key_struct = quote_spanned! {name.span()=>
         #[doc = #key_doc]
         #[allow(dead_code)]
@@ -499,6 +552,17 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
                 for<'__r> #target: ::core::clone::Clone,
             {
                 #rt::prefetch_many_to_many_with::<#key, Self, __C>(self, conn, refine)
+            }
+
+            #rt::__async_methods! {
+                @many_to_many
+                prefetch = #prefetch_async,
+                prefetch_with = #prefetch_with_async,
+                relation = #key,
+                parent = #parent,
+                target = #target,
+                doc = #prefetch_async_doc,
+                doc_with = #prefetch_with_async_doc,
             }
 
             #[doc = #read_doc]

@@ -145,33 +145,25 @@ pub(crate) fn max_keys<DB: KeyBatching>() -> Option<usize> {
         .or_else(DB::max_keys_per_statement)
 }
 
-/// Run `load` once per chunk of `keys` (once in all when there is no limit)
-/// and concatenate the rows in chunk order.
-pub(crate) fn load_in_chunks<DB, K, T, E>(
-    keys: Vec<K>,
-    mut load: impl FnMut(Vec<K>) -> Result<Vec<T>, E>,
-) -> Result<Vec<T>, E>
+/// `keys` in chunks of at most the backend's limit (one chunk when there is
+/// no limit or the keys fit), in order.
+pub(crate) fn chunks<DB, K>(keys: Vec<K>) -> Vec<Vec<K>>
 where
     DB: KeyBatching,
 {
     match max_keys::<DB>() {
         Some(max) if keys.len() > max => {
-            let mut rows = Vec::new();
+            let mut chunks = Vec::with_capacity(keys.len().div_ceil(max));
             let mut keys = keys.into_iter();
             loop {
                 let chunk: Vec<K> = keys.by_ref().take(max).collect();
                 if chunk.is_empty() {
                     break;
                 }
-                let mut chunk_rows = load(chunk)?;
-                if rows.is_empty() {
-                    rows = chunk_rows;
-                } else {
-                    rows.append(&mut chunk_rows);
-                }
+                chunks.push(chunk);
             }
-            Ok(rows)
+            chunks
         }
-        _ => load(keys),
+        _ => vec![keys],
     }
 }

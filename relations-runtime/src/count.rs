@@ -51,6 +51,15 @@ impl QueryCount {
         count
     }
 
+    /// Start counting the statements diesel-async connection `conn` runs
+    /// (feature `async`).
+    #[cfg(feature = "async")]
+    pub fn install_async<C: diesel_async::AsyncConnection>(conn: &mut C) -> Self {
+        let count = QueryCount::default();
+        conn.set_instrumentation(Counter(count.inner.clone()));
+        count
+    }
+
     /// Statements started since install (or the last [`reset`](Self::reset)).
     pub fn get(&self) -> usize {
         self.inner.count.load(Ordering::Relaxed)
@@ -91,18 +100,42 @@ pub fn assert_num_queries<C: Connection, T>(
 ) -> T {
     let count = QueryCount::install(conn);
     let result = f(conn);
-    let ran = count.get();
-    if ran != expected {
-        let statements = count.statements();
-        panic!(
-            "expected {expected} statement(s), {ran} ran:\n{}",
-            statements
-                .iter()
-                .enumerate()
-                .map(|(i, s)| format!("  {}. {s}", i + 1))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
+    count.assert_ran(expected);
     result
+}
+
+/// [`assert_num_queries`] on a diesel-async connection (feature `async`):
+/// `assert_num_queries_async(conn, 2, async |conn| authors.prefetch_books_async(conn).await).await`.
+#[cfg(feature = "async")]
+pub async fn assert_num_queries_async<C, T>(
+    conn: &mut C,
+    expected: usize,
+    f: impl AsyncFnOnce(&mut C) -> T,
+) -> T
+where
+    C: diesel_async::AsyncConnection,
+{
+    let count = QueryCount::install_async(conn);
+    let result = f(conn).await;
+    count.assert_ran(expected);
+    result
+}
+
+impl QueryCount {
+    #[track_caller]
+    fn assert_ran(&self, expected: usize) {
+        let ran = self.get();
+        if ran != expected {
+            let statements = self.statements();
+            panic!(
+                "expected {expected} statement(s), {ran} ran:\n{}",
+                statements
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| format!("  {}. {s}", i + 1))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+    }
 }

@@ -22,11 +22,14 @@
 //! See the repository README for the attribute reference and the semantics.
 #![warn(missing_docs)]
 
+#[cfg(feature = "async")]
+pub mod asynchronous;
 mod backends;
 mod batch;
 mod count;
 mod error;
 mod join;
+mod mode;
 mod model;
 mod prefetch;
 mod query;
@@ -35,18 +38,24 @@ mod spec;
 mod top_n;
 mod with;
 
+#[cfg(feature = "async")]
+pub use asynchronous::Async;
 pub use batch::{keys_per_statement, KeyBatching};
+#[cfg(feature = "async")]
+pub use count::assert_num_queries_async;
 pub use count::{assert_num_queries, QueryCount};
 pub use error::{Error, ErrorKind, Result};
 pub use join::{select_related, JoinBelongsTo, JoinQuery, SelectRelated};
+pub use mode::Mode;
 pub use model::{Model, Node, Nodes, PrimaryKey, Rooted};
 pub use prefetch::{
     prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
     prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with,
 };
 pub use query::{
-    ChildQuery, ChildSpec, JoinManyToMany, KeyOf, LoadBelongsTo, LoadHasMany, LoadManyToMany,
-    ManyToManyQuery, ModelQuery, ParentOf, SelectModel,
+    BuildChildren, BuildManyToMany, BuildParents, ChildQuery, ChildSpec, ChildStatements,
+    JoinManyToMany, KeyOf, LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery, ModelQuery,
+    ParentOf, SelectModel, Statements, TopNQuery,
 };
 pub use relation::{BelongsTo, ForeignKeyField, HasMany, ManyToMany, Relation};
 pub use relations_derive::Relations;
@@ -69,4 +78,6 @@ pub mod __private {
     pub use crate::query::PrimaryKeyColumns;
     pub use ::core;
     pub use ::diesel;
+    #[cfg(feature = "async")]
+    pub use ::diesel_async;
 }

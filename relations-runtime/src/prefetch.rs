@@ -8,10 +8,8 @@ use diesel::Connection;
 
 use crate::error::{Error, Result};
 use crate::model::{Node, Nodes, PrimaryKey};
-use crate::query::{
-    ChildSpec, KeyOf, LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery, ParentOf,
-};
-use crate::relation::HasMany;
+use crate::query::{KeyOf, LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery, ParentOf};
+use crate::relation::{BelongsTo, HasMany};
 use crate::spec::Prefetch;
 use crate::with::With;
 
@@ -22,11 +20,11 @@ const NO_SLOT: u32 = u32::MAX;
 
 /// The distinct keys of a list, each with a slot number, plus the slot of every
 /// element (`NO_SLOT` for a `None` key).
-struct Slots<'a, K> {
+pub(crate) struct Slots<'a, K> {
     index: FastMap<&'a K, u32>,
     of_element: Vec<u32>,
     /// How many elements share each slot.
-    uses: Vec<u32>,
+    pub(crate) uses: Vec<u32>,
 }
 
 impl<'a, K: Eq + Hash> Slots<'a, K> {
@@ -58,7 +56,7 @@ impl<'a, K: Eq + Hash> Slots<'a, K> {
     }
 
     /// The distinct keys, cloned, in slot order (first appearance).
-    fn keys(&self) -> Vec<K>
+    pub(crate) fn keys(&self) -> Vec<K>
     where
         K: Clone,
     {
@@ -172,10 +170,19 @@ where
     C: Connection,
 {
     let (parts, then) = build(Prefetch::new()).into_parts();
-    load_grouped::<R, N, C, T, K>(nodes, conn, &parts.spec(), then)
+    group_rows(
+        nodes,
+        conn,
+        R::NAME,
+        |keys, conn| R::load_children_with(keys, conn, &parts.spec()),
+        R::foreign_key,
+        |children, conn| then.run(children, conn),
+    )
 }
 
-fn at_most_one<R, N, K, T>(grouped: Vec<With<N, K, Vec<T>>>) -> Result<Vec<With<N, K, Option<T>>>>
+pub(crate) fn at_most_one<R, N, K, T>(
+    grouped: Vec<With<N, K, Vec<T>>>,
+) -> Result<Vec<With<N, K, Option<T>>>>
 where
     R: HasMany,
     N: Node<Model = R::Parent>,
@@ -239,31 +246,6 @@ where
     Ok(S::from_wrapped(grouped))
 }
 
-/// Load the children of `nodes` (one statement per chunk of distinct keys),
-/// let `then` turn them into `T`s, and hand each node its own, in the order of
-/// the child query.
-fn load_grouped<R, N, C, T, K>(
-    nodes: Vec<N>,
-    conn: &mut C,
-    spec: &ChildSpec<'_, R, C>,
-    then: impl FnOnce(Vec<R::Child>, &mut C) -> Result<Vec<T>>,
-) -> Result<Vec<With<N, K, Vec<T>>>>
-where
-    R: LoadHasMany<C>,
-    T: Clone,
-    N: Node<Model = R::Parent>,
-    C: Connection,
-{
-    group_rows(
-        nodes,
-        conn,
-        R::NAME,
-        |keys, conn| R::load_children_with(keys, conn, spec),
-        R::foreign_key,
-        then,
-    )
-}
-
 /// The grouping every has-many shaped loader shares, O(nodes + rows): number
 /// the distinct keys of `nodes`, `load` the rows for them, find each row's
 /// node by `row_key`, let `then` turn the rows into `T`s (same number, same
@@ -282,17 +264,48 @@ where
     N::Model: PrimaryKey,
     T: Clone,
 {
-    let (slot_of_node, mut groups) = {
-        let slots = Slots::new(&nodes, |n| Some(n.model().primary_key()));
-        if slots.uses.is_empty() {
-            drop(slots);
-            return Ok(nodes
-                .into_iter()
-                .map(|n| With::new(n, Vec::new()))
-                .collect());
-        }
-        let rows = load(slots.keys(), conn).map_err(|e| Error::database(relation, e))?;
+    let slots = owner_slots(&nodes);
+    if slots.uses.is_empty() {
+        return Ok(no_rows(nodes));
+    }
+    let rows = load(slots.keys(), conn).map_err(|e| Error::database(relation, e))?;
+    let groups = Groups::new(slots, &rows, row_key);
+    let values = then(rows, conn)?;
+    groups.hand_out(nodes, relation, values)
+}
 
+/// The slots of `nodes` by their own primary key.
+pub(crate) fn owner_slots<N>(nodes: &[N]) -> Slots<'_, KeyOf<N::Model>>
+where
+    N: Node,
+    N::Model: PrimaryKey,
+{
+    Slots::new(nodes, |n| Some(n.model().primary_key()))
+}
+
+/// Every node with an empty group: there were no keys to load.
+pub(crate) fn no_rows<N, K, T>(nodes: Vec<N>) -> Vec<With<N, K, Vec<T>>> {
+    nodes
+        .into_iter()
+        .map(|n| With::new(n, Vec::new()))
+        .collect()
+}
+
+/// Where each loaded row goes, worked out before the rows are handed on to
+/// the nested steps: the slot of each row, and how many rows each slot gets.
+pub(crate) struct Groups {
+    slot_of_node: Vec<u32>,
+    uses: Vec<u32>,
+    slot_of_row: Vec<u32>,
+    sizes: Vec<usize>,
+}
+
+impl Groups {
+    pub(crate) fn new<K: Eq + Hash, Row>(
+        slots: Slots<'_, K>,
+        rows: &[Row],
+        row_key: impl Fn(&Row) -> Option<&K>,
+    ) -> Self {
         // Count first so each group is allocated once at its final size.
         let slot_of_row: Vec<u32> = rows.iter().map(|r| slots.slot(row_key(r))).collect();
         let mut sizes = vec![0usize; slots.uses.len()];
@@ -301,28 +314,44 @@ where
                 sizes[s as usize] += 1;
             }
         }
-        let loaded = rows.len();
-        let values = then(rows, conn)?;
-        if values.len() != loaded {
-            return Err(Error::nested_length(relation, loaded, values.len()));
+        Groups {
+            slot_of_node: slots.of_element,
+            uses: slots.uses,
+            slot_of_row,
+            sizes,
         }
-        let mut groups: Vec<Vec<T>> = sizes.into_iter().map(Vec::with_capacity).collect();
-        for (value, s) in values.into_iter().zip(slot_of_row) {
+    }
+
+    /// Hand each node its values (one per loaded row, in row order).
+    pub(crate) fn hand_out<N, K, T: Clone>(
+        self,
+        nodes: Vec<N>,
+        relation: &'static str,
+        values: Vec<T>,
+    ) -> Result<Vec<With<N, K, Vec<T>>>> {
+        if values.len() != self.slot_of_row.len() {
+            return Err(Error::nested_length(
+                relation,
+                self.slot_of_row.len(),
+                values.len(),
+            ));
+        }
+        let mut groups: Vec<Vec<T>> = self.sizes.into_iter().map(Vec::with_capacity).collect();
+        for (value, s) in values.into_iter().zip(self.slot_of_row) {
             if s != NO_SLOT {
                 groups[s as usize].push(value);
             }
         }
-        let groups = Distribute {
+        let mut groups = Distribute {
             values: groups.into_iter().map(Some).collect(),
-            remaining: slots.uses,
+            remaining: self.uses,
         };
-        (slots.of_element, groups)
-    };
-    Ok(nodes
-        .into_iter()
-        .zip(slot_of_node)
-        .map(|(node, s)| With::new(node, groups.take(s).unwrap_or_default()))
-        .collect())
+        Ok(nodes
+            .into_iter()
+            .zip(self.slot_of_node)
+            .map(|(node, s)| With::new(node, groups.take(s).unwrap_or_default()))
+            .collect())
+    }
 }
 
 /// Prefetch belongs-to relation `R` onto `nodes`: one query over the distinct
@@ -338,13 +367,42 @@ where
     C: Connection,
 {
     let nodes = nodes.into_nodes();
-    let (slot_of_node, mut parents) = {
-        let slots = Slots::new(&nodes, |n| <R::Reverse as HasMany>::foreign_key(n.model()));
-        let loaded = if slots.uses.is_empty() {
-            Vec::new()
-        } else {
-            R::load_parents(slots.keys(), conn).map_err(|e| Error::database(R::NAME, e))?
-        };
+    let slots = parent_slots::<R, _>(&nodes);
+    let loaded = if slots.uses.is_empty() {
+        Vec::new()
+    } else {
+        R::load_parents(slots.keys(), conn).map_err(|e| Error::database(R::NAME, e))?
+    };
+    let parents = Parents::<R>::new(slots, &nodes, loaded)?;
+    Ok(S::from_wrapped(parents.hand_out(nodes)?))
+}
+
+/// The slots of `nodes` by the foreign key of belongs-to relation `R`.
+pub(crate) fn parent_slots<R, N>(nodes: &[N]) -> Slots<'_, KeyOf<ParentOf<R>>>
+where
+    R: BelongsTo,
+    N: Node<Model = R::Owner>,
+{
+    Slots::new(nodes, |n| <R::Reverse as HasMany>::foreign_key(n.model()))
+}
+
+/// The loaded parents of belongs-to relation `R`, by slot, ready to hand out.
+pub(crate) struct Parents<R: BelongsTo> {
+    slot_of_node: Vec<u32>,
+    parents: Distribute<ParentOf<R>>,
+}
+
+impl<R: BelongsTo> Parents<R>
+where
+    ParentOf<R>: Clone,
+{
+    /// Match the loaded parents to the slots; a dangling key is an error
+    /// before anything is handed out.
+    pub(crate) fn new<N: Node<Model = R::Owner>>(
+        slots: Slots<'_, KeyOf<ParentOf<R>>>,
+        nodes: &[N],
+        loaded: Vec<ParentOf<R>>,
+    ) -> Result<Self> {
         let mut by_slot: Vec<Option<ParentOf<R>>> = vec![None; slots.uses.len()];
         for parent in loaded {
             let s = slots.slot(Some(parent.primary_key()));
@@ -352,7 +410,6 @@ where
                 by_slot[s as usize] = Some(parent);
             }
         }
-        // A dangling key is an error before anything is handed out.
         for (node, &s) in nodes.iter().zip(&slots.of_element) {
             if s != NO_SLOT && by_slot[s as usize].is_none() {
                 let key: &KeyOf<ParentOf<R>> = <R::Reverse as HasMany>::foreign_key(node.model())
@@ -360,21 +417,30 @@ where
                 return Err(Error::missing_parent(R::NAME, key));
             }
         }
-        let parents = Distribute {
-            values: by_slot,
-            remaining: slots.uses,
-        };
-        (slots.of_element, parents)
-    };
-    let mut wrapped = Vec::with_capacity(nodes.len());
-    for (node, s) in nodes.into_iter().zip(slot_of_node) {
-        let parent = if s == NO_SLOT { None } else { parents.take(s) };
-        match R::value(parent) {
-            Some(value) => wrapped.push(With::new(node, value)),
-            // Only a required key can give no value, and a required key is
-            // never NULL: the row would not have decoded.
-            None => return Err(Error::missing_parent(R::NAME, &"NULL")),
-        }
+        Ok(Parents {
+            slot_of_node: slots.of_element,
+            parents: Distribute {
+                values: by_slot,
+                remaining: slots.uses,
+            },
+        })
     }
-    Ok(S::from_wrapped(wrapped))
+
+    pub(crate) fn hand_out<N>(mut self, nodes: Vec<N>) -> Result<Vec<With<N, R, R::Value>>> {
+        let mut wrapped = Vec::with_capacity(nodes.len());
+        for (node, s) in nodes.into_iter().zip(self.slot_of_node) {
+            let parent = if s == NO_SLOT {
+                None
+            } else {
+                self.parents.take(s)
+            };
+            match R::value(parent) {
+                Some(value) => wrapped.push(With::new(node, value)),
+                // Only a required key can give no value, and a required key is
+                // never NULL: the row would not have decoded.
+                None => return Err(Error::missing_parent(R::NAME, &"NULL")),
+            }
+        }
+        Ok(wrapped)
+    }
 }

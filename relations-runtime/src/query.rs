@@ -12,12 +12,11 @@ use diesel::query_dsl::LoadQuery;
 use diesel::SelectableHelper;
 use diesel::{Connection, QueryResult, RunQueryDsl, Selectable, Table};
 
-use crate::batch::load_in_chunks;
-use crate::top_n::{OrderTerm, TopN};
-
-use crate::batch::KeyBatching;
+use crate::batch::{chunks, KeyBatching};
+use crate::mode::Mode;
 use crate::model::{Model, PrimaryKey};
 use crate::relation::{BelongsTo, HasMany};
+use crate::top_n::{OrderTerm, TopN};
 
 /// `SELECT <M::as_select()> FROM <M's table>`, boxed for backend `DB`.
 pub type ModelQuery<M, DB> = <M as SelectModel<DB>>::Query;
@@ -44,8 +43,99 @@ pub trait SelectModel<DB: Backend>: Model + Selectable<DB> {
     fn select_model() -> Self::Query;
 }
 
-/// Loading the children of has-many relation `Self` over connection `C`:
-/// `SELECT <child> FROM <child table> WHERE <fk> IN (<keys>) ORDER BY <child pk>`.
+/// The statements that load the children of has-many relation `Self` over
+/// backend `DB`, one per chunk of keys:
+/// `SELECT <child> FROM <child table> WHERE <fk> IN (<keys>) ORDER BY ...`,
+/// or its top-N form. Built here once for blocking and async loading alike.
+///
+/// Blanket-implemented for every [`HasMany`] relation whose tables and columns
+/// Diesel can query on `DB`.
+#[diagnostic::on_unimplemented(
+    message = "the child query of relation `{Self}` cannot be built for backend `{DB}`",
+    label = "the child query of `{Self}` does not type-check for this backend",
+    note = "check that the child model is `Selectable` for this backend (`#[diesel(check_for_backend(...))]` shows why not), that its table is in the schema, and that the matching feature of relations-runtime is enabled"
+)]
+pub trait BuildChildren<DB: Backend>: HasMany<Child: SelectModel<DB>> {
+    /// One statement per chunk of `keys` (one in all on PostgreSQL), as
+    /// `spec` says.
+    fn statements(
+        keys: Vec<KeyOf<Self::Parent>>,
+        spec: &ChildSpec<'_, Self, DB>,
+    ) -> ChildStatements<Self, DB>;
+}
+
+/// The statements of a has-many load: plain, or top-N per parent.
+#[doc(hidden)]
+pub enum Statements<Plain, TopN> {
+    /// `SELECT .. WHERE fk IN (..) ORDER BY ..`, one per chunk.
+    Plain(Vec<Plain>),
+    /// The same inside a `ROW_NUMBER()` window, one per chunk.
+    TopN(Vec<TopN>),
+}
+
+/// The statements [`BuildChildren`] builds for relation `R` on backend `DB`.
+pub type ChildStatements<R, DB> =
+    Statements<ModelQuery<<R as HasMany>::Child, DB>, TopNQuery<R, DB>>;
+
+impl<R, DB> BuildChildren<DB> for R
+where
+    R: HasMany,
+    DB: KeyBatching,
+    R::Child: SelectModel<DB>,
+    ModelQuery<R::Child, DB>: FilterDsl<R::KeyFilter, Output = ModelQuery<R::Child, DB>>
+        + OrderDsl<PrimaryKeyColumns<R::Child>, Output = ModelQuery<R::Child, DB>>
+        + OrderDsl<(R::Column, PrimaryKeyColumns<R::Child>), Output = ModelQuery<R::Child, DB>>,
+    PrimaryKeyColumns<R::Child>: QueryFragment<DB> + Send + Sync + 'static,
+{
+    fn statements(
+        keys: Vec<KeyOf<R::Parent>>,
+        spec: &ChildSpec<'_, R, DB>,
+    ) -> ChildStatements<R, DB> {
+        let table = <R::Child as Model>::Table::default();
+        let query = |chunk| {
+            let filtered = R::Child::select_model().filter(R::key_filter(chunk));
+            // Each parent's children in primary-key order. Where the database
+            // reads `fk IN (...)` from the foreign-key index in (fk, pk) order,
+            // asking for that order avoids sorting every child (SQLite);
+            // elsewhere it can cost a different plan (MariaDB), so the plain
+            // key is asked for. Grouping keeps only the order within a parent,
+            // which is the same either way. Measured in BENCHMARKS.md.
+            let ordered = if DB::order_children_by_foreign_key() {
+                filtered.order((R::Column::default(), table.primary_key()))
+            } else {
+                filtered.order(table.primary_key())
+            };
+            (spec.refine)(ordered)
+        };
+        let chunks = chunks::<DB, _>(keys);
+        match (spec.limit_per_parent, spec.offset_per_parent) {
+            (None, 0) => Statements::Plain(chunks.into_iter().map(query).collect()),
+            (limit, offset) => {
+                // The window orders by the user's terms, then by primary key
+                // so that ties are broken the same way on every backend.
+                let mut order = spec.order.to_vec();
+                order.push(std::sync::Arc::new(table.primary_key()));
+                Statements::TopN(
+                    chunks
+                        .into_iter()
+                        .map(|chunk| TopN {
+                            inner: query(chunk),
+                            table,
+                            partition_by: R::Column::default(),
+                            selection: R::Child::as_select(),
+                            order: order.clone(),
+                            offset,
+                            limit,
+                        })
+                        .collect(),
+                )
+            }
+        }
+    }
+}
+
+/// Loading the children of has-many relation `Self` over blocking connection
+/// `C`: runs the statements of [`BuildChildren`].
 ///
 /// Blanket-implemented for every [`HasMany`] relation whose tables and columns
 /// Diesel can query on `C`.
@@ -54,7 +144,7 @@ pub trait SelectModel<DB: Backend>: Model + Selectable<DB> {
     label = "the child query of `{Self}` does not type-check for this connection",
     note = "check that the child model is `Selectable` for this backend (`#[diesel(check_for_backend(...))]` shows why not), that its table is in the schema, and that the matching feature of relations-runtime is enabled"
 )]
-pub trait LoadHasMany<C: Connection>: HasMany<Child: SelectModel<C::Backend>> {
+pub trait LoadHasMany<C: Connection>: BuildChildren<C::Backend> {
     /// The children of these parent keys (one statement per chunk of keys),
     /// in child primary-key order within each chunk.
     fn load_children(
@@ -71,29 +161,29 @@ pub trait LoadHasMany<C: Connection>: HasMany<Child: SelectModel<C::Backend>> {
     fn load_children_with(
         keys: Vec<KeyOf<Self::Parent>>,
         conn: &mut C,
-        spec: &ChildSpec<'_, Self, C>,
+        spec: &ChildSpec<'_, Self, C::Backend>,
     ) -> QueryResult<Vec<Self::Child>>;
 }
 
 /// What to load of a has-many relation, besides the keys: built by
 /// [`Prefetch`](crate::Prefetch).
-pub struct ChildSpec<'a, R: ?Sized, C>
+pub struct ChildSpec<'a, R: ?Sized, DB>
 where
     R: HasMany,
-    C: Connection,
-    R::Child: SelectModel<C::Backend>,
+    DB: Backend,
+    R::Child: SelectModel<DB>,
 {
-    pub(crate) refine: &'a dyn Fn(ChildQuery<R, C>) -> ChildQuery<R, C>,
-    pub(crate) order: &'a [OrderTerm<C::Backend>],
+    pub(crate) refine: &'a dyn Fn(ModelQuery<R::Child, DB>) -> ModelQuery<R::Child, DB>,
+    pub(crate) order: &'a [OrderTerm<DB>],
     pub(crate) limit_per_parent: Option<u32>,
     pub(crate) offset_per_parent: u32,
 }
 
-impl<R: ?Sized, C> ChildSpec<'_, R, C>
+impl<R: ?Sized, DB> ChildSpec<'_, R, DB>
 where
     R: HasMany,
-    C: Connection,
-    R::Child: SelectModel<C::Backend>,
+    DB: Backend,
+    R::Child: SelectModel<DB>,
 {
     /// Every child, by primary key.
     pub fn all() -> Self {
@@ -106,83 +196,86 @@ where
     }
 }
 
-/// The top-N statement of has-many relation `R` over connection `C`.
-pub type TopNQuery<R, C> = TopN<
-    ChildQuery<R, C>,
+/// The top-N statement of has-many relation `R` over backend `DB`.
+pub type TopNQuery<R, DB> = TopN<
+    ModelQuery<<R as HasMany>::Child, DB>,
     <<R as HasMany>::Child as Model>::Table,
     <R as HasMany>::Column,
-    AsSelect<<R as HasMany>::Child, <C as Connection>::Backend>,
-    <C as Connection>::Backend,
+    AsSelect<<R as HasMany>::Child, DB>,
+    DB,
 >;
 
-/// The boxed child query of has-many relation `R` over connection `C`.
-pub type ChildQuery<R, C> = ModelQuery<<R as HasMany>::Child, <C as Connection>::Backend>;
+/// The boxed child query of has-many relation `R` in mode `M` (a blocking
+/// connection, or `Async<C>`).
+pub type ChildQuery<R, M> = ModelQuery<<R as HasMany>::Child, <M as Mode>::Backend>;
 
 impl<R, C> LoadHasMany<C> for R
 where
-    R: HasMany,
     C: Connection,
-    C::Backend: KeyBatching,
-    R::Child: SelectModel<C::Backend>,
-    ModelQuery<R::Child, C::Backend>: FilterDsl<R::KeyFilter, Output = ModelQuery<R::Child, C::Backend>>
-        + OrderDsl<PrimaryKeyColumns<R::Child>, Output = ModelQuery<R::Child, C::Backend>>
-        + OrderDsl<
-            (R::Column, PrimaryKeyColumns<R::Child>),
-            Output = ModelQuery<R::Child, C::Backend>,
-        > + LoadQuery<'static, C, R::Child>
-        + RunQueryDsl<C>,
-    TopNQuery<R, C>: LoadQuery<'static, C, R::Child>,
-    PrimaryKeyColumns<R::Child>: QueryFragment<C::Backend> + Send + Sync + 'static,
+    R: BuildChildren<C::Backend>,
+    ModelQuery<R::Child, C::Backend>: LoadQuery<'static, C, R::Child>,
+    TopNQuery<R, C::Backend>: LoadQuery<'static, C, R::Child>,
 {
     fn load_children_with(
         keys: Vec<KeyOf<R::Parent>>,
         conn: &mut C,
-        spec: &ChildSpec<'_, R, C>,
+        spec: &ChildSpec<'_, R, C::Backend>,
     ) -> QueryResult<Vec<R::Child>> {
-        let table = <R::Child as Model>::Table::default();
-        let query = |chunk| {
-            let filtered = R::Child::select_model().filter(R::key_filter(chunk));
-            // Each parent's children in primary-key order. Where the database
-            // reads `fk IN (...)` from the foreign-key index in (fk, pk) order,
-            // asking for that order avoids sorting every child (SQLite);
-            // elsewhere it can cost a different plan (MariaDB), so the plain
-            // key is asked for. Grouping keeps only the order within a parent,
-            // which is the same either way. Measured in BENCHMARKS.md.
-            let ordered = if C::Backend::order_children_by_foreign_key() {
-                filtered.order((R::Column::default(), table.primary_key()))
-            } else {
-                filtered.order(table.primary_key())
-            };
-            (spec.refine)(ordered)
-        };
-        match (spec.limit_per_parent, spec.offset_per_parent) {
-            (None, 0) => {
-                load_in_chunks::<C::Backend, _, _, _>(keys, |chunk| query(chunk).load(conn))
-            }
-            (limit, offset) => {
-                // The window orders by the user's terms, then by primary key
-                // so that ties are broken the same way on every backend.
-                let mut order = spec.order.to_vec();
-                order.push(std::sync::Arc::new(table.primary_key()));
-                load_in_chunks::<C::Backend, _, _, _>(keys, |chunk| {
-                    TopN {
-                        inner: query(chunk),
-                        table,
-                        partition_by: R::Column::default(),
-                        selection: R::Child::as_select(),
-                        order: order.clone(),
-                        offset,
-                        limit,
-                    }
-                    .load(conn)
-                })
-            }
+        match R::statements(keys, spec) {
+            Statements::Plain(statements) => run_all(statements, |q| q.load(conn)),
+            Statements::TopN(statements) => run_all(statements, |q| q.load(conn)),
         }
     }
 }
 
-/// Loading the parents of belongs-to relation `Self` over connection `C`:
+/// Run each statement and concatenate the rows, in statement order.
+pub(crate) fn run_all<Q, T>(
+    statements: Vec<Q>,
+    mut load: impl FnMut(Q) -> QueryResult<Vec<T>>,
+) -> QueryResult<Vec<T>> {
+    let mut rows = Vec::new();
+    for statement in statements {
+        let mut chunk = load(statement)?;
+        if rows.is_empty() {
+            rows = chunk;
+        } else {
+            rows.append(&mut chunk);
+        }
+    }
+    Ok(rows)
+}
+
+/// The statements that load the parents of belongs-to relation `Self` over
+/// backend `DB`, one per chunk of keys:
 /// `SELECT <parent> FROM <parent table> WHERE <pk> IN (<keys>)`.
+#[diagnostic::on_unimplemented(
+    message = "the parent query of relation `{Self}` cannot be built for backend `{DB}`",
+    label = "the parent query of `{Self}` does not type-check for this backend",
+    note = "check that the parent model is `Selectable` for this backend, that its table is in the schema, and that the matching feature of relations-runtime is enabled"
+)]
+pub trait BuildParents<DB: Backend>: BelongsTo<Reverse: HasMany<Parent: SelectModel<DB>>> {
+    /// One statement per chunk of `keys` (one in all on PostgreSQL).
+    fn statements(keys: Vec<KeyOf<ParentOf<Self>>>) -> Vec<ModelQuery<ParentOf<Self>, DB>>;
+}
+
+impl<R, DB> BuildParents<DB> for R
+where
+    R: BelongsTo,
+    DB: KeyBatching,
+    ParentOf<R>: SelectModel<DB>,
+    ModelQuery<ParentOf<R>, DB>:
+        FilterDsl<<ParentOf<R> as PrimaryKey>::KeyFilter, Output = ModelQuery<ParentOf<R>, DB>>,
+{
+    fn statements(keys: Vec<KeyOf<ParentOf<R>>>) -> Vec<ModelQuery<ParentOf<R>, DB>> {
+        chunks::<DB, _>(keys)
+            .into_iter()
+            .map(|chunk| ParentOf::<R>::select_model().filter(ParentOf::<R>::key_filter(chunk)))
+            .collect()
+    }
+}
+
+/// Loading the parents of belongs-to relation `Self` over blocking connection
+/// `C`: runs the statements of [`BuildParents`].
 ///
 /// Blanket-implemented for every [`BelongsTo`] relation whose tables and
 /// columns Diesel can query on `C`.
@@ -191,7 +284,7 @@ where
     label = "the parent query of `{Self}` does not type-check for this connection",
     note = "check that the parent model is `Selectable` for this backend, that its table is in the schema, and that the matching feature of relations-runtime is enabled"
 )]
-pub trait LoadBelongsTo<C: Connection>: BelongsTo {
+pub trait LoadBelongsTo<C: Connection>: BuildParents<C::Backend> {
     /// The parents with these keys (one statement per chunk), in no particular order.
     fn load_parents(
         keys: Vec<KeyOf<ParentOf<Self>>>,
@@ -204,22 +297,12 @@ pub type ParentOf<R> = <<R as BelongsTo>::Reverse as HasMany>::Parent;
 
 impl<R, C> LoadBelongsTo<C> for R
 where
-    R: BelongsTo,
     C: Connection,
-    C::Backend: KeyBatching,
-    ParentOf<R>: SelectModel<C::Backend>,
-    ModelQuery<ParentOf<R>, C::Backend>: FilterDsl<
-            <ParentOf<R> as PrimaryKey>::KeyFilter,
-            Output = ModelQuery<ParentOf<R>, C::Backend>,
-        > + LoadQuery<'static, C, ParentOf<R>>
-        + RunQueryDsl<C>,
+    R: BuildParents<C::Backend>,
+    ModelQuery<ParentOf<R>, C::Backend>: LoadQuery<'static, C, ParentOf<R>>,
 {
     fn load_parents(keys: Vec<KeyOf<ParentOf<R>>>, conn: &mut C) -> QueryResult<Vec<ParentOf<R>>> {
-        load_in_chunks::<C::Backend, _, _, _>(keys, |chunk| {
-            ParentOf::<R>::select_model()
-                .filter(ParentOf::<R>::key_filter(chunk))
-                .load(conn)
-        })
+        run_all(R::statements(keys), |q| q.load(conn))
     }
 }
 
@@ -239,12 +322,55 @@ pub trait JoinManyToMany<DB: diesel::backend::Backend>: crate::relation::ManyToM
     fn query() -> Self::Query;
 }
 
-/// The boxed statement of many-to-many relation `R` over connection `C`.
-pub type ManyToManyQuery<R, C> = <R as JoinManyToMany<<C as Connection>::Backend>>::Query;
+/// The boxed statement of many-to-many relation `R` in mode `M` (a blocking
+/// connection, or `Async<C>`).
+pub type ManyToManyQuery<R, M> = <R as JoinManyToMany<<M as Mode>::Backend>>::Query;
 
-/// Loading many-to-many relation `Self` over connection `C`.
+/// The statements that load many-to-many relation `Self` over backend `DB`,
+/// one per chunk of keys: the join of [`JoinManyToMany`], filtered by parent
+/// key, ordered by the join table's primary key (the order the links were
+/// made), then refined.
+#[diagnostic::on_unimplemented(
+    message = "the many-to-many relation `{Self}` cannot be loaded over backend `{DB}`",
+    label = "its join query does not type-check for this backend",
+    note = "both tables must be listed in `diesel::allow_tables_to_appear_in_same_query!` (diesel print-schema writes it), and the matching feature of relations-runtime must be enabled"
+)]
+pub trait BuildManyToMany<DB: Backend>: JoinManyToMany<DB> {
+    /// One statement per chunk of `keys` (one in all on PostgreSQL).
+    fn statements(
+        keys: Vec<KeyOf<Self::Parent>>,
+        refine: &dyn Fn(Self::Query) -> Self::Query,
+    ) -> Vec<Self::Query>;
+}
+
+impl<R, DB> BuildManyToMany<DB> for R
+where
+    R: JoinManyToMany<DB>,
+    DB: KeyBatching,
+    R::Query: FilterDsl<R::KeyFilter, Output = R::Query>
+        + OrderDsl<PrimaryKeyColumns<R::Through>, Output = R::Query>,
+{
+    fn statements(
+        keys: Vec<KeyOf<R::Parent>>,
+        refine: &dyn Fn(R::Query) -> R::Query,
+    ) -> Vec<R::Query> {
+        let through = <R::Through as Model>::Table::default();
+        chunks::<DB, _>(keys)
+            .into_iter()
+            .map(|chunk| {
+                refine(
+                    R::query()
+                        .filter(R::key_filter(chunk))
+                        .order(through.primary_key()),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Loading many-to-many relation `Self` over blocking connection `C`.
 /// Blanket-implemented.
-pub trait LoadManyToMany<C: Connection>: JoinManyToMany<C::Backend> {
+pub trait LoadManyToMany<C: Connection>: BuildManyToMany<C::Backend> {
     /// `(parent key, target)` rows for these parent keys, one statement per
     /// chunk of keys, ordered by the join table's primary key (the order the
     /// links were made) unless `refine` orders otherwise.
@@ -257,26 +383,15 @@ pub trait LoadManyToMany<C: Connection>: JoinManyToMany<C::Backend> {
 
 impl<R, C> LoadManyToMany<C> for R
 where
-    R: JoinManyToMany<C::Backend>,
     C: Connection,
-    C::Backend: KeyBatching,
-    ManyToManyQuery<R, C>: FilterDsl<R::KeyFilter, Output = ManyToManyQuery<R, C>>
-        + OrderDsl<PrimaryKeyColumns<R::Through>, Output = ManyToManyQuery<R, C>>
-        + LoadQuery<'static, C, (KeyOf<R::Parent>, R::Target)>,
+    R: BuildManyToMany<C::Backend>,
+    ManyToManyQuery<R, C>: LoadQuery<'static, C, (KeyOf<R::Parent>, R::Target)>,
 {
     fn load_targets(
         keys: Vec<KeyOf<R::Parent>>,
         conn: &mut C,
         refine: &dyn Fn(ManyToManyQuery<R, C>) -> ManyToManyQuery<R, C>,
     ) -> QueryResult<Vec<(KeyOf<R::Parent>, R::Target)>> {
-        load_in_chunks::<C::Backend, _, _, _>(keys, |chunk| {
-            let through = <R::Through as Model>::Table::default();
-            refine(
-                R::query()
-                    .filter(R::key_filter(chunk))
-                    .order(through.primary_key()),
-            )
-            .load(conn)
-        })
+        run_all(R::statements(keys, refine), |q| q.load(conn))
     }
 }

@@ -4,22 +4,24 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use diesel::backend::Backend;
 use diesel::query_builder::QueryFragment;
 
 use diesel::query_dsl::methods::{FilterDsl, OrderDsl, ThenOrderDsl};
 use diesel::Connection;
 
 use crate::error::Result;
-use crate::query::{ChildQuery, ChildSpec, SelectModel};
+use crate::mode::{Mode, ThenStep};
+use crate::query::{ChildQuery, ChildSpec, ModelQuery, SelectModel};
 use crate::relation::HasMany;
 use crate::top_n::OrderTerm;
 
-type Refine<R, C> = Box<dyn Fn(ChildQuery<R, C>) -> ChildQuery<R, C>>;
-type Then<R, C, T> = Box<dyn FnOnce(Vec<<R as HasMany>::Child>, &mut C) -> Result<Vec<T>>>;
+type Refine<R, DB> =
+    Box<dyn Fn(ModelQuery<<R as HasMany>::Child, DB>) -> ModelQuery<<R as HasMany>::Child, DB>>;
 
-/// How to load has-many relation `R` over connection `C`: handed to the
-/// closure of a generated `prefetch_<relation>_with` method, which returns it
-/// refined.
+/// How to load has-many relation `R` in mode `M` (a blocking connection, or
+/// `Async<C>` for a diesel-async connection `C`): handed to the closure of a
+/// generated `prefetch_<relation>_with` method, which returns it refined.
 ///
 /// ```ignore
 /// let authors = authors.prefetch_books_with(conn, |books| {
@@ -36,39 +38,40 @@ type Then<R, C, T> = Box<dyn FnOnce(Vec<<R as HasMany>::Child>, &mut C) -> Resul
 /// - `K` is the key the result is stored under: `R` unless renamed with
 ///   [`named`](Self::named).
 #[must_use = "return the refined `Prefetch` from the closure"]
-pub struct Prefetch<R, C, T = <R as HasMany>::Child, K = R>
+pub struct Prefetch<R, M, T = <R as HasMany>::Child, K = R>
 where
     R: HasMany,
-    C: Connection,
-    R::Child: SelectModel<C::Backend>,
+    M: Mode,
+    R::Child: SelectModel<M::Backend>,
 {
-    parts: Parts<R, C>,
-    then: Then<R, C, T>,
+    parts: Parts<R, M::Backend>,
+    then: ThenStep<M, R::Child, T>,
     key: PhantomData<fn() -> K>,
 }
 
 /// The query side of a [`Prefetch`]: what `Then` and the key do not change.
-pub(crate) struct Parts<R, C>
+/// It depends on the backend only, so blocking and async loading share it.
+pub(crate) struct Parts<R, DB>
 where
     R: HasMany,
-    C: Connection,
-    R::Child: SelectModel<C::Backend>,
+    DB: Backend,
+    R::Child: SelectModel<DB>,
 {
-    refine: Refine<R, C>,
+    refine: Refine<R, DB>,
     /// The `.order()` / `.then_order_by()` terms, kept as SQL for the window
     /// of `limit_per_parent`.
-    order: Vec<OrderTerm<C::Backend>>,
+    order: Vec<OrderTerm<DB>>,
     limit_per_parent: Option<u32>,
     offset_per_parent: u32,
 }
 
-impl<R, C> Parts<R, C>
+impl<R, DB> Parts<R, DB>
 where
     R: HasMany,
-    C: Connection,
-    R::Child: SelectModel<C::Backend>,
+    DB: Backend,
+    R::Child: SelectModel<DB>,
 {
-    pub(crate) fn spec(&self) -> ChildSpec<'_, R, C> {
+    pub(crate) fn spec(&self) -> ChildSpec<'_, R, DB> {
         ChildSpec {
             refine: &*self.refine,
             order: &self.order,
@@ -78,11 +81,11 @@ where
     }
 }
 
-impl<R, C> Prefetch<R, C>
+impl<R, M> Prefetch<R, M>
 where
     R: HasMany,
-    C: Connection,
-    R::Child: SelectModel<C::Backend>,
+    M: Mode,
+    R::Child: SelectModel<M::Backend>,
 {
     /// Load every child, as it is.
     pub fn new() -> Self {
@@ -93,29 +96,29 @@ where
                 limit_per_parent: None,
                 offset_per_parent: 0,
             },
-            then: Box::new(|children, _| Ok(children)),
+            then: ThenStep::identity(),
             key: PhantomData,
         }
     }
 }
 
-impl<R, C> Default for Prefetch<R, C>
+impl<R, M> Default for Prefetch<R, M>
 where
     R: HasMany,
-    C: Connection,
-    R::Child: SelectModel<C::Backend>,
+    M: Mode,
+    R::Child: SelectModel<M::Backend>,
 {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<R, C, T, K> Prefetch<R, C, T, K>
+impl<R, M, T, K> Prefetch<R, M, T, K>
 where
     R: HasMany,
-    C: Connection + 'static,
-    R::Child: SelectModel<C::Backend>,
-    ChildQuery<R, C>: 'static,
+    M: Mode,
+    R::Child: SelectModel<M::Backend>,
+    ChildQuery<R, M>: 'static,
 {
     /// Keep only the children matching `predicate`, a Diesel expression on the
     /// child's table (naming another table's column does not compile).
@@ -123,7 +126,7 @@ where
     pub fn filter<P>(self, predicate: P) -> Self
     where
         P: Clone + 'static,
-        ChildQuery<R, C>: FilterDsl<P, Output = ChildQuery<R, C>>,
+        ChildQuery<R, M>: FilterDsl<P, Output = ChildQuery<R, M>>,
     {
         self.query(move |q| q.filter(predicate.clone()))
     }
@@ -131,8 +134,8 @@ where
     /// Order each parent's children by `order` instead of by primary key.
     pub fn order<O>(mut self, order: O) -> Self
     where
-        O: diesel::Expression + QueryFragment<C::Backend> + Clone + Send + Sync + 'static,
-        ChildQuery<R, C>: OrderDsl<O, Output = ChildQuery<R, C>>,
+        O: diesel::Expression + QueryFragment<M::Backend> + Clone + Send + Sync + 'static,
+        ChildQuery<R, M>: OrderDsl<O, Output = ChildQuery<R, M>>,
     {
         self.parts.order = vec![Arc::new(order.clone())];
         self.query(move |q| q.order(order.clone()))
@@ -141,8 +144,8 @@ where
     /// Add an ordering after the current one (the primary key by default).
     pub fn then_order_by<O>(mut self, order: O) -> Self
     where
-        O: diesel::Expression + QueryFragment<C::Backend> + Clone + Send + Sync + 'static,
-        ChildQuery<R, C>: ThenOrderDsl<O, Output = ChildQuery<R, C>>,
+        O: diesel::Expression + QueryFragment<M::Backend> + Clone + Send + Sync + 'static,
+        ChildQuery<R, M>: ThenOrderDsl<O, Output = ChildQuery<R, M>>,
     {
         // After the default order (the primary key, unique) another term
         // changes nothing; the window of `limit_per_parent` agrees.
@@ -179,13 +182,32 @@ where
     /// applied to each chunk's statement, after the key filter.
     pub fn query(
         mut self,
-        refine: impl Fn(ChildQuery<R, C>) -> ChildQuery<R, C> + 'static,
+        refine: impl Fn(ChildQuery<R, M>) -> ChildQuery<R, M> + 'static,
     ) -> Self {
         let before = self.parts.refine;
         self.parts.refine = Box::new(move |q| refine(before(q)));
         self
     }
 
+    /// Store the result under another key (Django's `to_attr`), so the same
+    /// relation can be loaded twice with different filters and both read
+    /// back. Declare the key with [`alias!`](crate::alias) and read it with
+    /// [`.loaded(key)`](crate::LoadedExt::loaded).
+    pub fn named<K2>(self, _key: K2) -> Prefetch<R, M, T, K2> {
+        Prefetch {
+            parts: self.parts,
+            then: self.then,
+            key: PhantomData,
+        }
+    }
+}
+
+impl<R, C, T, K> Prefetch<R, C, T, K>
+where
+    R: HasMany,
+    C: Connection + 'static,
+    R::Child: SelectModel<C::Backend>,
+{
     /// Nested prefetch: turn the loaded children (all parents' children, in
     /// one list) into what each parent holds, typically by prefetching a
     /// relation of theirs: `.then(|books, conn| books.prefetch_reviews(conn))`.
@@ -200,38 +222,37 @@ where
     where
         T: 'static,
     {
-        let before = self.then;
-        Prefetch {
-            parts: self.parts,
-            then: Box::new(move |children, conn| {
-                let children = before(children, conn)?;
-                then(children, conn)
-            }),
-            key: PhantomData,
-        }
-    }
-
-    /// Store the result under another key (Django's `to_attr`), so the same
-    /// relation can be loaded twice with different filters and both read
-    /// back. Declare the key with [`alias!`](crate::alias) and read it with
-    /// [`.loaded(key)`](crate::LoadedExt::loaded).
-    pub fn named<K2>(self, _key: K2) -> Prefetch<R, C, T, K2> {
-        Prefetch {
-            parts: self.parts,
-            then: self.then,
-            key: PhantomData,
-        }
+        self.map_then(|before| {
+            let chained: Box<dyn FnOnce(Vec<R::Child>, &mut C) -> Result<Vec<U>>> =
+                Box::new(move |children, conn| {
+                    let children = before.run(children, conn)?;
+                    then(children, conn)
+                });
+            ThenStep::Run(chained)
+        })
     }
 }
 
-impl<R, C, T, K> Prefetch<R, C, T, K>
+impl<R, M, T, K> Prefetch<R, M, T, K>
 where
     R: HasMany,
-    C: Connection,
-    R::Child: SelectModel<C::Backend>,
+    M: Mode,
+    R::Child: SelectModel<M::Backend>,
 {
-    pub(crate) fn into_parts(self) -> (Parts<R, C>, Then<R, C, T>) {
+    pub(crate) fn into_parts(self) -> (Parts<R, M::Backend>, ThenStep<M, R::Child, T>) {
         (self.parts, self.then)
+    }
+
+    /// Chain another nested step after the current ones.
+    pub(crate) fn map_then<U>(
+        self,
+        chain: impl FnOnce(ThenStep<M, R::Child, T>) -> ThenStep<M, R::Child, U>,
+    ) -> Prefetch<R, M, U, K> {
+        Prefetch {
+            parts: self.parts,
+            then: chain(self.then),
+            key: PhantomData,
+        }
     }
 }
 

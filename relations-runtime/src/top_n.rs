@@ -21,7 +21,7 @@ pub(crate) type OrderTerm<DB> = Arc<dyn QueryFragment<DB> + Send + Sync>;
 /// ```
 /// where `t` is the child table's own name, so the selection and the order
 /// terms, which name `t`'s columns, read the derived tables unchanged.
-pub(crate) struct TopN<Inner, Table, Fk, Selection, DB: Backend> {
+pub struct TopN<Inner, Table, Fk, Selection, DB: Backend> {
     pub(crate) inner: Inner,
     pub(crate) table: Table,
     pub(crate) partition_by: Fk,

@@ -1,0 +1,451 @@
+//! The loaders on diesel-async (feature `async`): the same statements, built by
+//! the same code as the blocking loaders ([`BuildChildren`], [`BuildParents`],
+//! [`BuildManyToMany`]), run with `.await`.
+//!
+//! The derive gives every relation an async twin of each blocking method,
+//! named with an `_async` suffix:
+//!
+//! ```ignore
+//! let mut conn = pool.get().await?;               // deadpool or bb8
+//! let authors = authors::table.select(Author::as_select()).load(&mut conn).await?;
+//! let authors = authors
+//!     .prefetch_books_with_async(&mut conn, |books| {
+//!         books
+//!             .filter(books::published.eq(true))
+//!             .then(async |books, conn| books.prefetch_reviews_async(conn).await)
+//!     })
+//!     .await?;
+//! let joined = select_related(BookAuthor).load_async(&mut conn).await?;
+//! ```
+//!
+//! Connections: `AsyncPgConnection`, `AsyncMysqlConnection`,
+//! `SyncConnectionWrapper<SqliteConnection>`, and any pooled connection that
+//! derefs to one. Statement counts are those of the blocking loaders, and
+//! [`QueryCount::install_async`](crate::QueryCount::install_async) counts them.
+//! Until a loader's future completes, nothing is handed out: a database error
+//! is an `Err` and the nodes are dropped with the future.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use diesel::QueryResult;
+use diesel_async::methods::LoadQuery;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use crate::error::{Error, Result};
+use crate::join::{JoinBelongsTo, JoinQuery, SelectRelated};
+use crate::mode::{Mode, ThenStep};
+use crate::model::{Node, Nodes};
+use crate::prefetch::{at_most_one, no_rows, owner_slots, parent_slots, Groups, Parents};
+use crate::query::{
+    BuildChildren, BuildManyToMany, BuildParents, ChildStatements, KeyOf, ManyToManyQuery,
+    ModelQuery, ParentOf, SelectModel, Statements, TopNQuery,
+};
+use crate::relation::{HasMany, Relation};
+use crate::spec::Prefetch;
+use crate::with::With;
+
+/// The mode of diesel-async connection `C`: a [`Prefetch`] for an async
+/// loader is a `Prefetch<R, Async<C>>`.
+pub struct Async<C>(PhantomData<fn() -> C>);
+
+/// A boxed future that may move between threads: what a nested async step
+/// returns.
+pub type BoxFuture<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;
+
+/// A nested async step, boxed.
+type AsyncThen<C, Child, T> =
+    Box<dyn for<'c> FnOnce(Vec<Child>, &'c mut C) -> BoxFuture<'c, Result<Vec<T>>> + Send>;
+
+impl<C: AsyncConnection> Mode for Async<C> {
+    type Backend = C::Backend;
+    type Then<Child, T> = AsyncThen<C, Child, T>;
+}
+
+impl<C: AsyncConnection, Child, T> ThenStep<Async<C>, Child, T> {
+    /// Run the chain on an async connection.
+    async fn run_async(self, children: Vec<Child>, conn: &mut C) -> Result<Vec<T>> {
+        match self {
+            ThenStep::Map(map) => Ok(map(children)),
+            ThenStep::Run(then) => then(children, conn).await,
+        }
+    }
+}
+
+/// An async closure whose future can move between threads, as
+/// [`Prefetch::then`] takes for an async loader (diesel-async's
+/// `transaction` takes its callback the same way).
+pub trait AsyncStep<A, B, R>:
+    AsyncFnOnce(A, B) -> R + FnOnce(A, B) -> <Self as AsyncStep<A, B, R>>::Fut
+{
+    /// The future of the closure.
+    type Fut: Future<Output = R>;
+}
+
+impl<F, A, B, Fut, R> AsyncStep<A, B, R> for F
+where
+    F: AsyncFnOnce(A, B) -> R + FnOnce(A, B) -> Fut,
+    Fut: Future<Output = R>,
+{
+    type Fut = Fut;
+}
+
+fn boxed_step<C, Child, T, F>(step: F) -> AsyncThen<C, Child, T>
+where
+    F: for<'c> FnOnce(Vec<Child>, &'c mut C) -> BoxFuture<'c, Result<Vec<T>>> + Send + 'static,
+{
+    Box::new(step)
+}
+
+impl<R, C, T, K> Prefetch<R, Async<C>, T, K>
+where
+    R: HasMany,
+    C: AsyncConnection + 'static,
+    R::Child: SelectModel<C::Backend> + Send + 'static,
+    T: Send + 'static,
+{
+    /// Nested prefetch on an async connection: turn the loaded children (all
+    /// parents' children, in one list) into what each parent holds:
+    /// `.then(async |books, conn| books.prefetch_reviews_async(conn).await)`.
+    /// One more statement per nested relation, whatever the number of parents.
+    ///
+    /// `then` must return one value per child, in order — every
+    /// `prefetch_*_async` method does.
+    pub fn then<U, F>(self, then: F) -> Prefetch<R, Async<C>, U, K>
+    where
+        for<'c> F: AsyncStep<Vec<T>, &'c mut C, Result<Vec<U>>, Fut: Send> + Send + 'static,
+        U: 'static,
+    {
+        self.map_then(|before| {
+            ThenStep::Run(boxed_step(move |children, conn| {
+                Box::pin(async move {
+                    let children = before.run_async(children, conn).await?;
+                    then(children, conn).await
+                })
+            }))
+        })
+    }
+}
+
+/// Run each statement on `conn` and concatenate the rows, in statement order.
+async fn run_all<Q, C, T>(statements: Vec<Q>, conn: &mut C) -> QueryResult<Vec<T>>
+where
+    C: AsyncConnection,
+    Q: LoadQuery<'static, C, T> + 'static,
+    T: Send,
+{
+    let mut rows = Vec::new();
+    for statement in statements {
+        let mut chunk: Vec<T> = statement.load(conn).await?;
+        if rows.is_empty() {
+            rows = chunk;
+        } else {
+            rows.append(&mut chunk);
+        }
+    }
+    Ok(rows)
+}
+
+/// Loading the children of has-many relation `Self` over diesel-async
+/// connection `C`: runs the statements of [`BuildChildren`].
+///
+/// Blanket-implemented for every [`HasMany`] relation whose tables and columns
+/// Diesel can query on `C`.
+#[diagnostic::on_unimplemented(
+    message = "relation `{Self}` cannot be loaded over async connection `{C}`",
+    label = "the child query of `{Self}` does not type-check for this connection",
+    note = "check that the child model is `Selectable` for this backend (`#[diesel(check_for_backend(...))]` shows why not), that its table is in the schema, and that the matching feature of relations-runtime is enabled"
+)]
+pub trait LoadHasManyAsync<C: AsyncConnection>: BuildChildren<C::Backend> {
+    /// Run `statements`: the children, in statement order.
+    fn load_children_async(
+        statements: ChildStatements<Self, C::Backend>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<Self::Child>>> + Send;
+}
+
+impl<R, C> LoadHasManyAsync<C> for R
+where
+    C: AsyncConnection,
+    R: BuildChildren<C::Backend>,
+    R::Child: Send,
+    ModelQuery<R::Child, C::Backend>: LoadQuery<'static, C, R::Child> + Send + 'static,
+    TopNQuery<R, C::Backend>: LoadQuery<'static, C, R::Child> + Send + 'static,
+{
+    fn load_children_async(
+        statements: ChildStatements<R, C::Backend>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<R::Child>>> + Send {
+        async move {
+            match statements {
+                Statements::Plain(statements) => run_all(statements, conn).await,
+                Statements::TopN(statements) => run_all(statements, conn).await,
+            }
+        }
+    }
+}
+
+/// Loading the parents of belongs-to relation `Self` over diesel-async
+/// connection `C`: runs the statements of [`BuildParents`].
+#[diagnostic::on_unimplemented(
+    message = "relation `{Self}` cannot be loaded over async connection `{C}`",
+    label = "the parent query of `{Self}` does not type-check for this connection",
+    note = "check that the parent model is `Selectable` for this backend, that its table is in the schema, and that the matching feature of relations-runtime is enabled"
+)]
+pub trait LoadBelongsToAsync<C: AsyncConnection>: BuildParents<C::Backend> {
+    /// Run `statements`: the parents, in no particular order.
+    fn load_parents_async(
+        statements: Vec<ModelQuery<ParentOf<Self>, C::Backend>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<ParentOf<Self>>>> + Send;
+}
+
+impl<R, C> LoadBelongsToAsync<C> for R
+where
+    C: AsyncConnection,
+    R: BuildParents<C::Backend>,
+    ParentOf<R>: Send,
+    ModelQuery<ParentOf<R>, C::Backend>: LoadQuery<'static, C, ParentOf<R>> + Send + 'static,
+{
+    fn load_parents_async(
+        statements: Vec<ModelQuery<ParentOf<R>, C::Backend>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<ParentOf<R>>>> + Send {
+        run_all(statements, conn)
+    }
+}
+
+/// Loading many-to-many relation `Self` over diesel-async connection `C`:
+/// runs the statements of [`BuildManyToMany`].
+#[diagnostic::on_unimplemented(
+    message = "the many-to-many relation `{Self}` cannot be loaded over async connection `{C}`",
+    label = "its join query does not type-check for this connection",
+    note = "both tables must be listed in `diesel::allow_tables_to_appear_in_same_query!`, and the matching feature of relations-runtime must be enabled"
+)]
+pub trait LoadManyToManyAsync<C: AsyncConnection>: BuildManyToMany<C::Backend> {
+    /// Run `statements`: `(parent key, target)` rows, in statement order.
+    fn load_targets_async(
+        statements: Vec<ManyToManyQuery<Self, Async<C>>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<(KeyOf<Self::Parent>, Self::Target)>>> + Send;
+}
+
+impl<R, C> LoadManyToManyAsync<C> for R
+where
+    C: AsyncConnection,
+    R: BuildManyToMany<C::Backend>,
+    (KeyOf<R::Parent>, R::Target): Send,
+    ManyToManyQuery<R, Async<C>>:
+        LoadQuery<'static, C, (KeyOf<R::Parent>, R::Target)> + Send + 'static,
+{
+    fn load_targets_async(
+        statements: Vec<ManyToManyQuery<R, Async<C>>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<(KeyOf<R::Parent>, R::Target)>>> + Send {
+        run_all(statements, conn)
+    }
+}
+
+/// [`prefetch_has_many`](crate::prefetch_has_many) on a diesel-async
+/// connection: what the generated `prefetch_<relation>_async` methods call.
+pub async fn prefetch_has_many<R, S, C>(
+    nodes: S,
+    conn: &mut C,
+) -> Result<S::Wrapped<R, Vec<R::Child>>>
+where
+    R: LoadHasManyAsync<C>,
+    R::Child: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Parent>,
+    C: AsyncConnection,
+{
+    prefetch_has_many_with(nodes, conn, |p| p).await
+}
+
+/// [`prefetch_has_many_with`](crate::prefetch_has_many_with) on a diesel-async
+/// connection: what the generated `prefetch_<relation>_with_async` methods call.
+pub async fn prefetch_has_many_with<R, S, C, T, K>(
+    nodes: S,
+    conn: &mut C,
+    build: impl FnOnce(Prefetch<R, Async<C>>) -> Prefetch<R, Async<C>, T, K>,
+) -> Result<S::Wrapped<K, Vec<T>>>
+where
+    R: LoadHasManyAsync<C>,
+    T: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Parent>,
+    C: AsyncConnection,
+{
+    Ok(S::from_wrapped(
+        built(nodes.into_nodes(), conn, build).await?,
+    ))
+}
+
+/// [`prefetch_has_one`](crate::prefetch_has_one) on a diesel-async connection.
+pub async fn prefetch_has_one<R, S, C>(
+    nodes: S,
+    conn: &mut C,
+) -> Result<S::Wrapped<R, Option<R::Child>>>
+where
+    R: LoadHasManyAsync<C>,
+    R::Child: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Parent>,
+    C: AsyncConnection,
+{
+    prefetch_has_one_with(nodes, conn, |p| p).await
+}
+
+/// [`prefetch_has_one_with`](crate::prefetch_has_one_with) on a diesel-async
+/// connection.
+pub async fn prefetch_has_one_with<R, S, C, T, K>(
+    nodes: S,
+    conn: &mut C,
+    build: impl FnOnce(Prefetch<R, Async<C>>) -> Prefetch<R, Async<C>, T, K>,
+) -> Result<S::Wrapped<K, Option<T>>>
+where
+    R: LoadHasManyAsync<C>,
+    T: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Parent>,
+    C: AsyncConnection,
+{
+    let grouped = built(nodes.into_nodes(), conn, build).await?;
+    Ok(S::from_wrapped(at_most_one::<R, _, _, _>(grouped)?))
+}
+
+/// The children of `nodes` as the `Prefetch` built by `build` describes them.
+/// The statements are built before the first `.await`, so the builder's
+/// closures need not be `Send`; only the nested steps are held across it.
+async fn built<R, N, C, T, K>(
+    nodes: Vec<N>,
+    conn: &mut C,
+    build: impl FnOnce(Prefetch<R, Async<C>>) -> Prefetch<R, Async<C>, T, K>,
+) -> Result<Vec<With<N, K, Vec<T>>>>
+where
+    R: LoadHasManyAsync<C>,
+    T: Clone,
+    N: Node<Model = R::Parent>,
+    C: AsyncConnection,
+{
+    let slots = owner_slots(&nodes);
+    if slots.uses.is_empty() {
+        return Ok(no_rows(nodes));
+    }
+    let (statements, then) = {
+        let (parts, then) = build(Prefetch::new()).into_parts();
+        (R::statements(slots.keys(), &parts.spec()), then)
+    };
+    let rows = R::load_children_async(statements, conn)
+        .await
+        .map_err(|e| Error::database(R::NAME, e))?;
+    let groups = Groups::new(slots, &rows, R::foreign_key);
+    let values = then.run_async(rows, conn).await?;
+    groups.hand_out(nodes, R::NAME, values)
+}
+
+/// [`prefetch_many_to_many`](crate::prefetch_many_to_many) on a diesel-async
+/// connection.
+pub async fn prefetch_many_to_many<R, S, C>(
+    nodes: S,
+    conn: &mut C,
+) -> Result<S::Wrapped<R, Vec<R::Target>>>
+where
+    R: LoadManyToManyAsync<C>,
+    R::Target: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Parent>,
+    C: AsyncConnection,
+{
+    prefetch_many_to_many_with(nodes, conn, |q| q).await
+}
+
+/// [`prefetch_many_to_many_with`](crate::prefetch_many_to_many_with) on a
+/// diesel-async connection.
+pub async fn prefetch_many_to_many_with<R, S, C>(
+    nodes: S,
+    conn: &mut C,
+    refine: impl Fn(ManyToManyQuery<R, Async<C>>) -> ManyToManyQuery<R, Async<C>>,
+) -> Result<S::Wrapped<R, Vec<R::Target>>>
+where
+    R: LoadManyToManyAsync<C>,
+    R::Target: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Parent>,
+    C: AsyncConnection,
+{
+    let nodes = nodes.into_nodes();
+    let slots = owner_slots(&nodes);
+    if slots.uses.is_empty() {
+        return Ok(S::from_wrapped(no_rows(nodes)));
+    }
+    let statements = R::statements(slots.keys(), &refine);
+    let rows = R::load_targets_async(statements, conn)
+        .await
+        .map_err(|e| Error::database(R::NAME, e))?;
+    let groups = Groups::new(slots, &rows, |row| Some(&row.0));
+    let targets = rows.into_iter().map(|(_, target)| target).collect();
+    Ok(S::from_wrapped(groups.hand_out(nodes, R::NAME, targets)?))
+}
+
+/// [`prefetch_belongs_to`](crate::prefetch_belongs_to) on a diesel-async
+/// connection.
+pub async fn prefetch_belongs_to<R, S, C>(nodes: S, conn: &mut C) -> Result<S::Wrapped<R, R::Value>>
+where
+    R: LoadBelongsToAsync<C>,
+    ParentOf<R>: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Owner>,
+    C: AsyncConnection,
+{
+    let nodes = nodes.into_nodes();
+    let slots = parent_slots::<R, _>(&nodes);
+    let loaded = if slots.uses.is_empty() {
+        Vec::new()
+    } else {
+        R::load_parents_async(R::statements(slots.keys()), conn)
+            .await
+            .map_err(|e| Error::database(R::NAME, e))?
+    };
+    let parents = Parents::<R>::new(slots, &nodes, loaded)?;
+    Ok(S::from_wrapped(parents.hand_out(nodes)?))
+}
+
+impl<R> SelectRelated<R> {
+    /// [`load`](Self::load) on a diesel-async connection: one statement.
+    pub async fn load_async<C>(self, conn: &mut C) -> Result<Vec<With<<R as Relation>::Owner, R>>>
+    where
+        C: AsyncConnection,
+        R: JoinBelongsTo<C::Backend>,
+        JoinQuery<R, C::Backend>:
+            LoadQuery<'static, C, (<R as Relation>::Owner, <R as Relation>::Value)> + 'static,
+        (<R as Relation>::Owner, <R as Relation>::Value): Send,
+    {
+        self.load_with_async(conn, |q| q).await
+    }
+
+    /// [`load_with`](Self::load_with) on a diesel-async connection: the join
+    /// refined with Diesel's query DSL, then run.
+    pub async fn load_with_async<C, Q>(
+        self,
+        conn: &mut C,
+        refine: impl FnOnce(JoinQuery<R, C::Backend>) -> Q,
+    ) -> Result<Vec<With<<R as Relation>::Owner, R>>>
+    where
+        C: AsyncConnection,
+        R: JoinBelongsTo<C::Backend>,
+        Q: LoadQuery<'static, C, (<R as Relation>::Owner, <R as Relation>::Value)> + 'static,
+        (<R as Relation>::Owner, <R as Relation>::Value): Send,
+    {
+        let query = refine(R::join_query());
+        let rows: Vec<(<R as Relation>::Owner, <R as Relation>::Value)> = query
+            .load(conn)
+            .await
+            .map_err(|e| Error::database(<R as Relation>::NAME, e))?;
+        Ok(rows
+            .into_iter()
+            .map(|(child, parent)| With::new(child, parent))
+            .collect())
+    }
+}
