@@ -15,6 +15,20 @@ use diesel::Connection;
 pub struct TestConn<C: Connection> {
     conn: C,
     cleanup: Option<String>,
+    /// A URL that opens the same isolated database (for the async suites);
+    /// `None` for an in-memory SQLite database.
+    url: Option<String>,
+    /// A database file to delete afterwards.
+    file: Option<std::path::PathBuf>,
+}
+
+impl<C: Connection> TestConn<C> {
+    /// A URL that opens this connection's database again, with its schema.
+    pub fn url(&self) -> &str {
+        self.url
+            .as_deref()
+            .expect("this test database has no URL (in-memory SQLite)")
+    }
 }
 
 impl<C: Connection> Deref for TestConn<C> {
@@ -34,6 +48,9 @@ impl<C: Connection> Drop for TestConn<C> {
     fn drop(&mut self) {
         if let Some(sql) = self.cleanup.take() {
             let _ = self.conn.batch_execute(&sql);
+        }
+        if let Some(file) = self.file.take() {
+            let _ = std::fs::remove_file(file);
         }
     }
 }
@@ -122,6 +139,28 @@ pub fn sqlite() -> Option<TestConn<diesel::SqliteConnection>> {
     Some(TestConn {
         conn,
         cleanup: None,
+        url: None,
+        file: None,
+    })
+}
+
+/// SQLite in a temporary file, so that a second connection (the async suites)
+/// sees the same database.
+#[cfg(feature = "sqlite")]
+pub fn sqlite_file() -> Option<TestConn<diesel::SqliteConnection>> {
+    let file = std::env::temp_dir().join(format!("{}.sqlite", unique_name("relations_test")));
+    let url = file
+        .to_str()
+        .expect("a UTF-8 temporary directory")
+        .to_string();
+    let mut conn = diesel::SqliteConnection::establish(&url).expect("SQLite file");
+    conn.batch_execute(&schema(Backend::Sqlite))
+        .expect("schema");
+    Some(TestConn {
+        conn,
+        cleanup: None,
+        url: Some(url),
+        file: Some(file),
     })
 }
 
@@ -137,9 +176,15 @@ pub fn postgres() -> Option<TestConn<diesel::PgConnection>> {
     .expect("create test schema");
     conn.batch_execute(&schema(Backend::Postgres))
         .expect("schema");
+    // libpq and tokio-postgres both read `options` from the URL.
+    let separator = if url.contains('?') { '&' } else { '?' };
     Some(TestConn {
         conn,
         cleanup: Some(format!("DROP SCHEMA {schema_name} CASCADE;")),
+        url: Some(format!(
+            "{url}{separator}options=-c%20search_path%3D{schema_name}"
+        )),
+        file: None,
     })
 }
 
@@ -155,5 +200,22 @@ pub fn mysql() -> Option<TestConn<diesel::MysqlConnection>> {
     Some(TestConn {
         conn,
         cleanup: Some(format!("DROP DATABASE {db};")),
+        url: Some(with_database(&url, &db)),
+        file: None,
     })
+}
+
+/// `url` (`mysql://user@host:port[/database][?params]`) naming `database` instead.
+#[cfg(feature = "mysql")]
+fn with_database(url: &str, database: &str) -> String {
+    let (url, params) = match url.split_once('?') {
+        Some((url, params)) => (url, format!("?{params}")),
+        None => (url, String::new()),
+    };
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let server = match url[authority_start..].find('/') {
+        Some(i) => &url[..authority_start + i],
+        None => url,
+    };
+    format!("{server}/{database}{params}")
 }
