@@ -13,7 +13,10 @@
 //!   builder: `authors.prefetch_books_with(conn, |p| p.filter(..).limit_per_parent(3))?`;
 //! - one-to-one ([`prefetch_has_one`]) and many-to-many through a join model
 //!   ([`prefetch_many_to_many`]);
-//! - statement counting for tests: [`QueryCount`], [`assert_num_queries`].
+//! - statement counting for tests: [`QueryCount`], [`assert_num_queries`];
+//! - with the `async` feature, every loader on diesel-async: `prefetch_books_async`,
+//!   `select_related(..).load_async`, ... (module `asynchronous`), built from the
+//!   same statements as the blocking loaders.
 //!
 //! Keys are chunked below each backend's bind limit ([`keys_per_statement`]);
 //! PostgreSQL gets one array parameter. With the `serde` feature a loaded tree
