@@ -64,6 +64,9 @@ macro_rules! __impl_join_for {
                 >,
                 $db,
             >;
+            // Inline: code is generated only where a join is loaded, not for
+            // every relation of every model (measured in BENCHMARKS.md).
+            #[inline]
             fn join_query() -> Self::Query {
                 use $crate::__private::diesel::query_dsl::methods::{BoxedDsl, SelectDsl};
                 use $crate::__private::diesel::query_dsl::JoinWithImplicitOnClause;
@@ -136,6 +139,7 @@ macro_rules! __impl_many_to_many_for {
                 >,
                 $db,
             >;
+            #[inline]
             fn query() -> Self::Query {
                 use $crate::__private::diesel::query_dsl::methods::{BoxedDsl, SelectDsl};
                 use $crate::__private::diesel::query_dsl::JoinWithImplicitOnClause;
