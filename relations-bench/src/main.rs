@@ -5,9 +5,14 @@
 //! cargo run --release -p relations-bench -- [--db PATH] [--authors N] ...
 //! cargo run --release -p relations-bench --features postgres,mysql -- \
 //!     --postgres postgres://postgres@127.0.0.1:5432/test --mysql mysql://root@127.0.0.1:3306/test
+//! # PostgreSQL with `relations_async` (the `_async` loaders on diesel-async):
+//! cargo run --release -p relations-bench --features postgres,async -- \
+//!     --postgres postgres://postgres@127.0.0.1:5432/test
 //! ```
 
 mod alloc;
+#[cfg(all(feature = "async", feature = "postgres"))]
+mod asynchronous;
 mod data;
 mod runner;
 mod scenarios;
@@ -20,7 +25,7 @@ use diesel::connection::SimpleConnection;
 use diesel::Connection;
 
 use data::Sizes;
-use runner::Scenario;
+use runner::{Scenario, Side};
 
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;
@@ -34,13 +39,18 @@ const USAGE: &str = "\
 relations-bench: relations vs hand-written Diesel vs the N+1 loop vs the floor
 
 USAGE:
-    cargo run --release -p relations-bench [--features postgres,mysql] -- [OPTIONS]
+    cargo run --release -p relations-bench [--features postgres,mysql,async] -- [OPTIONS]
 
 BACKENDS (any combination; SQLite on a temporary file when none is given):
     --sqlite               SQLite on a temporary file, generated for this run
     --db PATH              SQLite file: used as is if it has the five tables,
                            generated (and kept) if it does not exist or is empty
-    --postgres URL         PostgreSQL (feature `postgres`); recreates schema relations_bench
+    --postgres URL         PostgreSQL (feature `postgres`); recreates schema relations_bench.
+                           With feature `async` too, every scenario also runs
+                           `relations_async`: the same loaders, `_async`, on a
+                           diesel-async AsyncPgConnection to that schema, each
+                           scenario timed as one block_on of a current-thread
+                           tokio runtime
     --mysql URL            MySQL/MariaDB (feature `mysql`); recreates database relations_bench
 
 DATASET (generated data only):
@@ -54,15 +64,21 @@ DATASET (generated data only):
 RUN:
     --reps N               timed rounds per scenario (median reported) [11]
     --scenarios a,b,...    only these scenarios    [all]
-    --impls a,b,...        only these implementations (relations, diesel, nplus1,
-                           floor), e.g. to profile one of them [all]
+    --impls a,b,...        only these implementations (relations, relations_async,
+                           diesel, nplus1, floor), e.g. to profile one of them [all]
     --help
 
 OUTPUT: per scenario, one line per implementation
     <impl> <scenario> median_s=<s> queries=<statements> rows=<models loaded> peak_bytes=<b> min_s=<s> max_s=<s>
 then `ratios <scenario> relations/diesel=<x> relations/floor=<x> ...`: ratios of the
 medians, then of peak bytes, then `paired_*`: the median of the per-round ratios.
-Exit status 1 if implementations of a scenario disagree on what they loaded.";
+With relations_async: `async/sync=<x>` (relations_async / relations, medians),
+`peak_bytes_async/sync=<x>` and `paired_async/sync=<x>`.
+Exit status 1 if implementations of a scenario disagree on what they loaded, or
+if relations_async runs another number of statements than relations.";
+
+/// The implementations `--impls` accepts.
+const IMPLS: &[&str] = &["relations", "relations_async", "diesel", "nplus1", "floor"];
 
 struct Args {
     sizes: Sizes,
@@ -144,9 +160,13 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     for i in &args.impls {
-        if !["relations", "diesel", "nplus1", "floor"].contains(&i.as_str()) {
+        if i == "relations_async" && !cfg!(all(feature = "async", feature = "postgres")) {
+            return Err("relations_async needs the features `async` and `postgres`".into());
+        }
+        if !IMPLS.contains(&i.as_str()) {
             return Err(format!(
-                "unknown implementation `{i}`; known: relations, diesel, nplus1, floor"
+                "unknown implementation `{i}`; known: {}",
+                IMPLS.join(", ")
             ));
         }
     }
@@ -201,8 +221,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// Run the selected scenarios on `conn`; `Ok(false)` if any failed.
-fn run_all<C: Connection>(conn: &mut C, all: Vec<Scenario<C>>, args: &Args) -> bool {
+/// Run the selected scenarios on `conn` (and `side`); `Ok(false)` if any failed.
+fn run_all<C: Connection, S: Side>(
+    conn: &mut C,
+    side: &mut S,
+    all: Vec<Scenario<C, S>>,
+    args: &Args,
+) -> bool {
     let mut ok = true;
     for mut scenario in all {
         if !args.scenarios.is_empty() && !args.scenarios.iter().any(|s| s == scenario.name) {
@@ -216,7 +241,7 @@ fn run_all<C: Connection>(conn: &mut C, all: Vec<Scenario<C>>, args: &Args) -> b
                 continue;
             }
         }
-        if let Err(e) = runner::run_scenario(conn, &scenario, args.reps) {
+        if let Err(e) = runner::run_scenario(conn, side, &scenario, args.reps) {
             eprintln!("error: {e}");
             ok = false;
         }
@@ -299,7 +324,7 @@ fn sqlite(args: &Args, path: Option<&std::path::Path>) -> Result<bool, String> {
     let version = b::version(&mut conn).map_err(|e| e.to_string())?;
     let counts = b::counts(&mut conn).map_err(|e| e.to_string())?;
     header("sqlite", &version, &place, counts, args);
-    let ok = run_all(&mut conn, b::scenarios(), args);
+    let ok = run_all(&mut conn, &mut (), b::scenarios(), args);
     drop(conn);
     if temp {
         let _ = std::fs::remove_file(&path);
@@ -335,7 +360,15 @@ fn postgres(args: &Args, url: &str) -> Result<bool, String> {
         counts,
         args,
     );
-    Ok(run_all(&mut conn, b::scenarios(), args))
+    #[cfg(feature = "async")]
+    {
+        let mut side = asynchronous::AsyncPg::connect(url, n)?;
+        let mut all = b::scenarios();
+        asynchronous::add(&mut all)?;
+        Ok(run_all(&mut conn, &mut side, all, args))
+    }
+    #[cfg(not(feature = "async"))]
+    Ok(run_all(&mut conn, &mut (), b::scenarios(), args))
 }
 
 #[cfg(not(feature = "postgres"))]
@@ -366,7 +399,7 @@ fn mysql(args: &Args, url: &str) -> Result<bool, String> {
         counts,
         args,
     );
-    Ok(run_all(&mut conn, b::scenarios(), args))
+    Ok(run_all(&mut conn, &mut (), b::scenarios(), args))
 }
 
 #[cfg(not(feature = "mysql"))]

@@ -86,23 +86,62 @@ fn timed<C, T>(conn: &mut C, load: impl FnOnce(&mut C) -> QueryResult<T>) -> (Qu
 }
 
 /// One implementation of a scenario.
-pub struct Impl<C> {
-    /// `relations`, `diesel`, `nplus1` or `floor`.
+pub struct Impl<C, S = ()> {
+    /// `relations`, `relations_async`, `diesel`, `nplus1` or `floor`.
     pub name: &'static str,
-    pub run: fn(&mut C) -> QueryResult<Timed>,
+    pub run: Run<C, S>,
+}
+
+/// Which connection an implementation runs on.
+pub enum Run<C, S = ()> {
+    /// The backend's blocking connection `C`.
+    Blocking(fn(&mut C) -> QueryResult<Timed>),
+    /// The side connection `S` (the async one: `relations_async`).
+    #[cfg_attr(
+        not(all(feature = "async", feature = "postgres")),
+        allow(dead_code, reason = "only relations_async runs on a side connection")
+    )]
+    Side(fn(&mut S) -> QueryResult<Timed>),
+}
+
+impl<C, S> Impl<C, S> {
+    fn run(&self, conn: &mut C, side: &mut S) -> QueryResult<Timed> {
+        match self.run {
+            Run::Blocking(run) => run(conn),
+            Run::Side(run) => run(side),
+        }
+    }
 }
 
 /// A scenario and its implementations. `relations` comes first.
-pub struct Scenario<C> {
+pub struct Scenario<C, S = ()> {
     pub name: &'static str,
-    pub impls: Vec<Impl<C>>,
+    pub impls: Vec<Impl<C, S>>,
+}
+
+/// A second connection some implementations run on, next to the backend's
+/// blocking one (`()`: none). Its statements are counted like the blocking
+/// connection's: the counts of an implementation are those of both.
+pub trait Side {
+    /// Count its statements with `QueryCount` (`None`: no connection).
+    fn install_count(&mut self) -> Option<QueryCount>;
+    /// Count its statements with `counter`.
+    fn set_counter(&mut self, counter: StatementCounter);
+}
+
+impl Side for () {
+    fn install_count(&mut self) -> Option<QueryCount> {
+        None
+    }
+
+    fn set_counter(&mut self, _: StatementCounter) {}
 }
 
 /// Counts statements and nothing else. `QueryCount` also keeps the text of
 /// each statement (with its binds formatted), which would be timed too; it
 /// counts the warm-up run, and this counter must agree with it on every run.
 #[derive(Clone, Default)]
-struct StatementCounter(Arc<AtomicUsize>);
+pub struct StatementCounter(Arc<AtomicUsize>);
 
 impl Instrumentation for StatementCounter {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
@@ -142,28 +181,34 @@ fn median(samples: &mut [f64]) -> f64 {
 /// `QueryCount`), then `reps` rounds over all implementations (the starting
 /// implementation rotates each round), then one memory run each. Prints one
 /// line per implementation and the ratios. `Err` describes a failure: a
-/// database error, or implementations that disagree on what they loaded.
-pub fn run_scenario<C: Connection>(
+/// database error, implementations that disagree on what they loaded, or
+/// `relations_async` running another number of statements than `relations`.
+pub fn run_scenario<C: Connection, S: Side>(
     conn: &mut C,
-    scenario: &Scenario<C>,
+    side: &mut S,
+    scenario: &Scenario<C, S>,
     reps: usize,
 ) -> Result<(), String> {
     let n = scenario.impls.len();
-    let fail = |imp: &Impl<C>, e: diesel::result::Error| {
+    let fail = |imp: &Impl<C, S>, e: diesel::result::Error| {
         format!("{} {}: database error: {e}", imp.name, scenario.name)
     };
 
     // Warm-up: caches, prepared statements, and the reference statement counts.
     let count = QueryCount::install(conn);
+    let side_count = side.install_count();
     let mut reference = Vec::with_capacity(n);
     for imp in &scenario.impls {
         count.reset();
-        let t = (imp.run)(conn).map_err(|e| fail(imp, e))?;
-        reference.push((count.get(), t.loaded));
+        side_count.iter().for_each(QueryCount::reset);
+        let t = imp.run(conn, side).map_err(|e| fail(imp, e))?;
+        let queries = count.get() + side_count.as_ref().map_or(0, QueryCount::get);
+        reference.push((queries, t.loaded));
     }
 
     let counter = StatementCounter::default();
     conn.set_instrumentation(counter.clone());
+    side.set_counter(counter.clone());
     let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(reps); n];
     let mut problems = Vec::new();
     let check = |i: usize, queries: usize, loaded: Loaded, problems: &mut Vec<String>| {
@@ -181,7 +226,7 @@ pub fn run_scenario<C: Connection>(
             let i = (round + k) % n;
             let imp = &scenario.impls[i];
             counter.take();
-            let t = (imp.run)(conn).map_err(|e| fail(imp, e))?;
+            let t = imp.run(conn, side).map_err(|e| fail(imp, e))?;
             check(i, counter.take(), t.loaded, &mut problems);
             samples[i].push(t.seconds);
         }
@@ -192,7 +237,7 @@ pub fn run_scenario<C: Connection>(
     for (i, imp) in scenario.impls.iter().enumerate() {
         counter.take();
         MEMORY_RUN.with(|m| m.set(true));
-        let t = (imp.run)(conn);
+        let t = imp.run(conn, side);
         MEMORY_RUN.with(|m| m.set(false));
         let t = t.map_err(|e| fail(imp, e))?;
         check(i, counter.take(), t.loaded, &mut problems);
@@ -216,6 +261,9 @@ pub fn run_scenario<C: Connection>(
             if let Some(o) = index(other) {
                 paired_ratios.push_str(&format!(" paired_relations/{other}={:.3}", paired(rel, o)));
             }
+        }
+        if let Some(a) = index("relations_async") {
+            paired_ratios.push_str(&format!(" paired_async/sync={:.3}", paired(a, rel)));
         }
     }
 
@@ -256,6 +304,19 @@ pub fn run_scenario<C: Connection>(
                 ratios.push_str(&format!(
                     " peak_bytes_relations/{other}={:.3}",
                     rel.peak_bytes as f64 / o.peak_bytes as f64
+                ));
+            }
+        }
+        if let Some(a) = of("relations_async") {
+            ratios.push_str(&format!(
+                " async/sync={:.3} peak_bytes_async/sync={:.3}",
+                a.median / rel.median,
+                a.peak_bytes as f64 / rel.peak_bytes as f64
+            ));
+            if a.queries != rel.queries {
+                problems.push(format!(
+                    "{}: relations_async ran {} statement(s), relations {}",
+                    scenario.name, a.queries, rel.queries
                 ));
             }
         }

@@ -1,7 +1,9 @@
 //! The scenarios, each with its implementations: `relations` (the generated
 //! loaders), `diesel` (what a Diesel user writes by hand today), `nplus1` (the
 //! loop, where it applies) and `floor` (the statements `relations` runs,
-//! decoded into the same structs, with no grouping).
+//! decoded into the same structs, with no grouping). With features `async`
+//! and `postgres`, src/asynchronous.rs adds `relations_async` to PostgreSQL's
+//! scenarios, with the parent queries and tallies defined here.
 //!
 //! The code is the same for every backend, but each backend has its own
 //! connection type and Diesel bounds; `backend!` writes one module per backend
@@ -10,6 +12,10 @@
 //! To add a scenario: write its implementations next to the others in
 //! `backend!` (each one `measure(conn, load, tally)`), add a `Scenario` to
 //! `scenarios()`, and remove its entry from [`PLANNED`].
+
+use diesel::dsl::{AsSelect, Limit, Order, Select};
+
+use crate::schema::{authors, books, Author, Book};
 
 /// Scenarios of issue 5 that need a library feature that does not exist yet.
 /// They are listed, never run: there is no `relations` implementation to
@@ -32,6 +38,12 @@ pub const SCENARIOS: &[&str] = &[
 /// How many authors `prefetch_1000` and `n_plus_one_1000` load.
 const FIRST_N: i64 = 1_000;
 
+/// The parent queries, shared by the blocking and the async implementations
+/// (so both run the same statements).
+pub type AllAuthors<Db> = Select<authors::table, AsSelect<Author, Db>>;
+pub type FirstAuthors<Db> = Select<Limit<Order<authors::table, authors::id>>, AsSelect<Author, Db>>;
+pub type AllBooks<Db> = Select<books::table, AsSelect<Book, Db>>;
+
 macro_rules! backend {
     (
         conn = $conn:ty,
@@ -47,7 +59,7 @@ macro_rules! backend {
         use relations_runtime::prelude::*;
 
         use crate::data::{self, Sizes};
-        use crate::runner::{measure, Impl, Loaded, Scenario, Timed};
+        use crate::runner::{measure, Impl, Loaded, Run, Scenario, Timed};
         use crate::schema::*;
 
         use super::FIRST_N;
@@ -111,20 +123,31 @@ macro_rules! backend {
             })
         }
 
-        fn all_authors(conn: &mut Conn) -> QueryResult<Vec<Author>> {
-            authors::table.select(Author::as_select()).load(conn)
+        pub(crate) fn all_authors_query() -> super::AllAuthors<Db> {
+            authors::table.select(Author::as_select())
         }
 
-        fn first_authors(conn: &mut Conn) -> QueryResult<Vec<Author>> {
+        pub(crate) fn first_authors_query() -> super::FirstAuthors<Db> {
             authors::table
                 .order(authors::id)
                 .limit(FIRST_N)
                 .select(Author::as_select())
-                .load(conn)
+        }
+
+        pub(crate) fn all_books_query() -> super::AllBooks<Db> {
+            books::table.select(Book::as_select())
+        }
+
+        fn all_authors(conn: &mut Conn) -> QueryResult<Vec<Author>> {
+            all_authors_query().load(conn)
+        }
+
+        fn first_authors(conn: &mut Conn) -> QueryResult<Vec<Author>> {
+            first_authors_query().load(conn)
         }
 
         fn all_books(conn: &mut Conn) -> QueryResult<Vec<Book>> {
-            books::table.select(Book::as_select()).load(conn)
+            all_books_query().load(conn)
         }
 
         /// The floor's chunking: exactly the library's (same chunk size, same
@@ -220,7 +243,7 @@ macro_rules! backend {
         }
 
         /// Authors with their books, as relations returns them.
-        fn tally_with_books(out: &Vec<With<Author, AuthorBooks>>) -> Loaded {
+        pub(crate) fn tally_with_books(out: &Vec<With<Author, AuthorBooks>>) -> Loaded {
             let mut l = Loaded::new();
             for a in out {
                 l.rows(1 + a.books().len());
@@ -369,21 +392,26 @@ macro_rules! backend {
                         b.then(|books, conn| books.prefetch_reviews(conn))
                     })?)
                 },
-                |out| {
-                    let mut l = Loaded::new();
-                    for a in out {
-                        l.rows(1);
-                        for b in a.books() {
-                            l.rows(1 + b.reviews().len());
-                            l.pair(a.id, b.id);
-                            for r in b.reviews() {
-                                l.pair(b.id, r.id);
-                            }
-                        }
-                    }
-                    l
-                },
+                tally_nested,
             )
+        }
+
+        /// Authors, their books, and the books' reviews, as relations returns them.
+        pub(crate) fn tally_nested(
+            out: &Vec<With<Author, AuthorBooks, Vec<With<Book, BookReviews>>>>,
+        ) -> Loaded {
+            let mut l = Loaded::new();
+            for a in out {
+                l.rows(1);
+                for b in a.books() {
+                    l.rows(1 + b.reviews().len());
+                    l.pair(a.id, b.id);
+                    for r in b.reviews() {
+                        l.pair(b.id, r.id);
+                    }
+                }
+            }
+            l
         }
 
         type Nested = Vec<(Author, Vec<(Book, Vec<Review>)>)>;
@@ -484,17 +512,20 @@ macro_rules! backend {
             measure(
                 conn,
                 |conn| Ok(all_books(conn)?.prefetch_tags(conn)?),
-                |out| {
-                    let mut l = Loaded::new();
-                    for b in out {
-                        l.rows(1 + b.tags().len());
-                        for t in b.tags() {
-                            l.pair(b.id, t.id);
-                        }
-                    }
-                    l
-                },
+                tally_with_tags,
             )
+        }
+
+        /// Books with their tags, as relations returns them.
+        pub(crate) fn tally_with_tags(out: &Vec<With<Book, BookTags>>) -> Loaded {
+            let mut l = Loaded::new();
+            for b in out {
+                l.rows(1 + b.tags().len());
+                for t in b.tags() {
+                    l.pair(b.id, t.id);
+                }
+            }
+            l
         }
 
         fn m2m_diesel(conn: &mut Conn) -> QueryResult<Timed> {
@@ -597,7 +628,7 @@ macro_rules! backend {
 
         // ---- belongs-to: books with their author ----
 
-        fn tally_with_author(out: &Vec<With<Book, BookAuthor>>) -> Loaded {
+        pub(crate) fn tally_with_author(out: &Vec<With<Book, BookAuthor>>) -> Loaded {
             let mut l = Loaded::new();
             l.rows(out.len());
             for b in out {
@@ -616,7 +647,7 @@ macro_rules! backend {
         }
 
         /// A join decodes a book and an author per row.
-        fn join_rows(mut l: Loaded) -> Loaded {
+        pub(crate) fn join_rows(mut l: Loaded) -> Loaded {
             l.rows *= 2;
             l
         }
@@ -667,12 +698,15 @@ macro_rules! backend {
             measure(
                 conn,
                 |conn| Ok(all_books(conn)?.prefetch_author(conn)?),
-                |out| {
-                    let mut l = tally_with_author(out);
-                    l.rows = forward_rows(out.len(), out.iter().map(|b| b.author().id)) as u64;
-                    l
-                },
+                tally_prefetched_author,
             )
+        }
+
+        /// Books with their author, prefetched: the books and their distinct authors.
+        pub(crate) fn tally_prefetched_author(out: &Vec<With<Book, BookAuthor>>) -> Loaded {
+            let mut l = tally_with_author(out);
+            l.rows = forward_rows(out.len(), out.iter().map(|b| b.author().id)) as u64;
+            l
         }
 
         /// Load the books, their distinct author ids, the authors `WHERE id
@@ -739,10 +773,18 @@ macro_rules! backend {
             )
         }
 
-        /// The scenarios of [`super::SCENARIOS`], in that order.
-        pub fn scenarios() -> Vec<Scenario<Conn>> {
-            fn imp(name: &'static str, run: fn(&mut Conn) -> QueryResult<Timed>) -> Impl<Conn> {
-                Impl { name, run }
+        /// The scenarios of [`super::SCENARIOS`], in that order, with their
+        /// implementations on the blocking connection (`S`: the side
+        /// connection, which they do not use).
+        pub fn scenarios<S>() -> Vec<Scenario<Conn, S>> {
+            fn imp<S>(
+                name: &'static str,
+                run: fn(&mut Conn) -> QueryResult<Timed>,
+            ) -> Impl<Conn, S> {
+                Impl {
+                    name,
+                    run: Run::Blocking(run),
+                }
             }
             vec![
                 Scenario {
