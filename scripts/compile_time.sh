@@ -33,7 +33,7 @@ TOML
 import sys
 variant, n = sys.argv[1], int(sys.argv[2])
 rel = variant == "with"
-out = ["#![allow(dead_code)]", "use diesel::prelude::*;", "use relations_runtime::Relations;", ""]
+out = ["#![allow(dead_code)]", "use diesel::prelude::*;"] + (["use relations_runtime::Relations;"] if rel else []) + [""]
 for i in range(1, n + 1):
     cols = ["id -> Integer,", "name -> Text,"]
     if i > 1:
