@@ -7,7 +7,7 @@ use std::fmt::Debug;
 use diesel::prelude::*;
 use diesel_async::AsyncConnection;
 use relations_runtime::prelude::*;
-use relations_runtime::{ErrorKind, QueryCount};
+use relations_runtime::{assert_num_queries_async, ErrorKind, QueryCount};
 
 use crate::common::models::schema::*;
 use crate::common::models::*;
@@ -433,4 +433,25 @@ fn loader_futures_move_to_other_threads() {
         .unwrap()
     });
     assert_eq!(got, expected);
+}
+
+#[test]
+fn assert_num_queries_async_counts_and_reports() {
+    let Some(mut fx) = fixture() else { return };
+    let authors = fx.authors();
+    let loaded = fx.rt.block_on(assert_num_queries_async(&mut fx.conn, 2, async |c| {
+        authors.clone().prefetch_books_async(c).await.unwrap().prefetch_profile_async(c).await.unwrap()
+    }));
+    assert_eq!(loaded.len(), 4);
+    // A wrong count panics, listing the statements that ran.
+    let Fixture { conn, rt, .. } = &mut fx;
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(assert_num_queries_async(conn, 1, async |c| {
+            authors.prefetch_books_async(c).await.unwrap().prefetch_profile_async(c).await.unwrap()
+        }))
+    }))
+    .unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(message.starts_with("expected 1 statement(s), 2 ran:"), "{message}");
+    assert!(message.contains("profiles"), "{message}");
 }
