@@ -25,7 +25,7 @@ pub fn expand(model: &Model) -> TokenStream {
     }
 }
 
-/// `Model`, `SelectModel<DB>` and (for a one-column key) `PrimaryKey`.
+/// `Model` and (for a one-column key) `PrimaryKey`.
 fn model_impls(model: &Model) -> TokenStream {
     let ident = &model.ident;
     let table = &model.table;
@@ -51,32 +51,11 @@ fn model_impls(model: &Model) -> TokenStream {
             }
         }
     });
-    let select = quote!(#d::dsl::Select<#table::table, #d::dsl::AsSelect<#ident, __DB>>);
     quote! {
         const _: () = {
             #[automatically_derived]
             impl #rt::Model for #ident {
                 type Table = #table::table;
-            }
-
-            #[automatically_derived]
-            impl<__DB> #rt::SelectModel<__DB> for #ident
-            where
-                __DB: #d::backend::Backend,
-                #ident: #d::Selectable<__DB>,
-                #d::dsl::AsSelect<#ident, __DB>: #d::Expression,
-                #table::table: #d::query_dsl::methods::SelectDsl<#d::dsl::AsSelect<#ident, __DB>>,
-                #select: #d::query_dsl::methods::BoxedDsl<'static, __DB>,
-            {
-                type Query = #d::dsl::IntoBoxed<'static, #select, __DB>;
-                fn select_model() -> Self::Query {
-                    #d::query_dsl::methods::BoxedDsl::internal_into_boxed(
-                        #d::query_dsl::methods::SelectDsl::select(
-                            #table::table,
-                            <#ident as #d::SelectableHelper<__DB>>::as_select(),
-                        ),
-                    )
-                }
             }
 
             #primary_key
@@ -177,16 +156,15 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
         quote!()
     } else {
         quote! {
-        #rt::__impl_join! {
-                relation = #forward,
-                child = #child,
-                value = #value,
-                kind = #kind,
-                table = #table::table,
-                parent_table = <#parent as #rt::Model>::Table,
-                on_type = #on_ty,
-                on = #on,
-        }
+            #[automatically_derived]
+            impl #rt::JoinBelongsTo for #forward {
+                type Kind = #d::internal::table_macro::#kind;
+                type On = #on_ty;
+                #[inline]
+                fn on() -> Self::On {
+                    #on
+                }
+            }
         }
     };
 
@@ -505,17 +483,17 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
                 }
             }
 
-            #rt::__impl_many_to_many! {
-                relation = #key,
-                target = #target,
-                through_table = #table::table,
-                target_table = <#target as #rt::Model>::Table,
-                source_column = #table::#source_column,
-                on_type = #d::dsl::Eq<#table::#target_column, #rt::__private::PrimaryKeyColumns<#target>>,
-                on = #d::ExpressionMethods::eq(
-                    #table::#target_column,
-                    <#rt::__private::PrimaryKeyColumns<#target> as ::core::default::Default>::default(),
-                ),
+            #[automatically_derived]
+            impl #rt::JoinManyToMany for #key {
+                type Source = #table::#source_column;
+                type On = #d::dsl::Eq<#table::#target_column, #rt::__private::PrimaryKeyColumns<#target>>;
+                #[inline]
+                fn on() -> Self::On {
+                    #d::ExpressionMethods::eq(
+                        #table::#target_column,
+                        <#rt::__private::PrimaryKeyColumns<#target> as ::core::default::Default>::default(),
+                    )
+                }
             }
         };
 

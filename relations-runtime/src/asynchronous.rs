@@ -34,7 +34,7 @@ use diesel_async::methods::LoadQuery;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::error::{Error, Result};
-use crate::join::{JoinBelongsTo, JoinQuery, SelectRelated};
+use crate::join::{BuildJoin, JoinBelongsTo, JoinQuery, SelectRelated};
 use crate::mode::{Mode, ThenStep};
 use crate::model::{Node, Nodes};
 use crate::prefetch::{at_most_one, no_rows, owner_slots, parent_slots, Groups, Parents};
@@ -412,12 +412,12 @@ where
     Ok(S::from_wrapped(parents.hand_out(nodes)?))
 }
 
-impl<R> SelectRelated<R> {
+impl<R: JoinBelongsTo> SelectRelated<R> {
     /// [`load`](Self::load) on a diesel-async connection: one statement.
     pub async fn load_async<C>(self, conn: &mut C) -> Result<Vec<With<<R as Relation>::Owner, R>>>
     where
         C: AsyncConnection,
-        R: JoinBelongsTo<C::Backend>,
+        R: BuildJoin<C::Backend>,
         JoinQuery<R, C::Backend>:
             LoadQuery<'static, C, (<R as Relation>::Owner, <R as Relation>::Value)> + 'static,
         (<R as Relation>::Owner, <R as Relation>::Value): Send,
@@ -434,7 +434,7 @@ impl<R> SelectRelated<R> {
     ) -> Result<Vec<With<<R as Relation>::Owner, R>>>
     where
         C: AsyncConnection,
-        R: JoinBelongsTo<C::Backend>,
+        R: BuildJoin<C::Backend>,
         Q: LoadQuery<'static, C, (<R as Relation>::Owner, <R as Relation>::Value)> + 'static,
         (<R as Relation>::Owner, <R as Relation>::Value): Send,
     {

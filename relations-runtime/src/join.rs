@@ -4,31 +4,115 @@
 use std::marker::PhantomData;
 
 use diesel::backend::Backend;
-use diesel::query_dsl::LoadQuery;
-use diesel::Connection;
+use diesel::dsl::{AsSelect, IntoBoxed, Select};
+use diesel::internal::table_macro::{FromClause, Join, JoinOn, SelectStatement};
+use diesel::query_dsl::methods::{BoxedDsl, SelectDsl};
+use diesel::query_dsl::{InternalJoinDsl, LoadQuery};
+use diesel::query_source::{QuerySource, TableNotEqual};
+use diesel::{Connection, Expression, Selectable, SelectableHelper, Table};
 
 use crate::error::{Error, Result};
-use crate::relation::{BelongsTo, Relation};
+use crate::model::Model;
+use crate::query::ParentOf;
+use crate::relation::{BelongsTo, HasMany, Relation};
 use crate::with::With;
 
-/// A belongs-to relation that can be joined over backend `DB`: the derive
-/// implements it for every forward relation key. An inner join for a `NOT NULL`
-/// foreign key, a left join for a nullable one.
+/// A belongs-to relation that can be joined: the derive implements it for
+/// every forward relation key, with an inner join for a `NOT NULL` foreign key
+/// and a left join for a nullable one. It says only how the two tables join;
+/// [`BuildJoin`] builds the statement, once for all relations.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be joined: `select_related` takes a forward (belongs-to) relation",
     label = "not a forward relation that can be joined",
     note = "a has-many relation would repeat each parent once per child in a join, and a self-referential foreign key cannot be joined without an alias: load those with their `prefetch_*` method (one extra query)"
 )]
-pub trait JoinBelongsTo<DB: Backend>: BelongsTo {
-    /// `SELECT <child>, <parent> FROM child INNER|LEFT JOIN parent ON fk = pk`,
-    /// boxed: `.filter()`/`.order()` on it may name either table's columns.
+pub trait JoinBelongsTo: BelongsTo {
+    /// Diesel's join kind: `Inner` or `LeftOuter`.
+    type Kind: Default;
+    /// The `ON` clause, `fk = pk`.
+    type On;
+    /// The `ON` clause.
+    fn on() -> Self::On;
+}
+
+/// `FROM left <kind> JOIN right ON on`: Diesel's statement for a join.
+pub(crate) type Joined<Left, Right, Kind, OnClause> =
+    SelectStatement<FromClause<JoinOn<Join<Left, Right, Kind>, OnClause>>>;
+
+/// The join of two tables on `on`; shared by joins and many-to-many loads.
+#[inline]
+pub(crate) fn join<Left, Right, Kind, OnClause>(on: OnClause) -> Joined<Left, Right, Kind, OnClause>
+where
+    Left: Table
+        + Default
+        + InternalJoinDsl<Right, Kind, OnClause, Output = Joined<Left, Right, Kind, OnClause>>,
+    Right: Table + Default,
+    Kind: Default,
+    JoinOn<Join<Left, Right, Kind>, OnClause>: QuerySource,
+{
+    Left::default().join(Right::default(), Kind::default(), on)
+}
+
+/// The child of forward relation `R`: its `Owner`, in the form the compiler
+/// normalizes it to.
+type ChildOf<R> = <<R as BelongsTo>::Reverse as HasMany>::Child;
+type ChildTable<R> = <ChildOf<R> as Model>::Table;
+type ParentTable<R> = <ParentOf<R> as Model>::Table;
+type JoinSelection<R, DB> = (
+    AsSelect<ChildOf<R>, DB>,
+    AsSelect<<R as Relation>::Value, DB>,
+);
+type JoinStatement<R> =
+    Joined<ChildTable<R>, ParentTable<R>, <R as JoinBelongsTo>::Kind, <R as JoinBelongsTo>::On>;
+
+/// The join of forward relation `Self` over backend `DB`:
+/// `SELECT <child>, <parent> FROM child INNER|LEFT JOIN parent ON fk = pk`,
+/// boxed, so `.filter()`/`.order()` on it may name either table's columns.
+/// Blanket-implemented for every [`JoinBelongsTo`] whose tables Diesel can
+/// join, so it is type-checked only where a join is loaded.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be joined over backend `{DB}`",
+    label = "its join query does not type-check for this backend",
+    note = "both tables must be listed in `diesel::allow_tables_to_appear_in_same_query!` (diesel print-schema writes it)"
+)]
+pub trait BuildJoin<DB: Backend>: JoinBelongsTo {
+    /// The boxed join.
     type Query;
     /// The join.
     fn join_query() -> Self::Query;
 }
 
+impl<R, DB> BuildJoin<DB> for R
+where
+    DB: Backend,
+    R: JoinBelongsTo,
+    // What `allow_tables_to_appear_in_same_query!` implements; first, so that
+    // a missing one is reported with Diesel's hint to add it.
+    ChildTable<R>: TableNotEqual<ParentTable<R>>,
+    ParentTable<R>: TableNotEqual<ChildTable<R>>,
+    ChildOf<R>: Selectable<DB>,
+    R::Value: Selectable<DB>,
+    JoinSelection<R, DB>: Expression,
+    ChildTable<R>: InternalJoinDsl<ParentTable<R>, R::Kind, R::On, Output = JoinStatement<R>>,
+    JoinOn<Join<ChildTable<R>, ParentTable<R>, R::Kind>, R::On>: QuerySource,
+    JoinStatement<R>: SelectDsl<JoinSelection<R, DB>>,
+    Select<JoinStatement<R>, JoinSelection<R, DB>>: BoxedDsl<'static, DB>,
+{
+    type Query = IntoBoxed<'static, Select<JoinStatement<R>, JoinSelection<R, DB>>, DB>;
+
+    #[inline]
+    fn join_query() -> Self::Query {
+        let join = join::<ChildTable<R>, ParentTable<R>, R::Kind, R::On>(R::on());
+        let select = join.select((
+            <ChildOf<R> as SelectableHelper<DB>>::as_select(),
+            <R::Value as SelectableHelper<DB>>::as_select(),
+        ));
+        select.internal_into_boxed()
+    }
+}
+
 /// The boxed join query of forward relation `R` over backend `DB`.
-pub type JoinQuery<R, DB> = <R as JoinBelongsTo<DB>>::Query;
+pub type JoinQuery<R, DB> = <R as BuildJoin<DB>>::Query;
 
 /// Loads each child together with its parent in one statement, with a join
 /// (Django's `select_related`): `select_related(BookAuthor).load(conn)` gives
@@ -38,7 +122,7 @@ pub type JoinQuery<R, DB> = <R as JoinBelongsTo<DB>>::Query;
 /// is a compile error (load it with its `prefetch_*` method). Both tables must
 /// be listed in `diesel::allow_tables_to_appear_in_same_query!`, as
 /// `diesel print-schema` writes them.
-pub fn select_related<R>(_relation: R) -> SelectRelated<R> {
+pub fn select_related<R: JoinBelongsTo>(_relation: R) -> SelectRelated<R> {
     SelectRelated {
         relation: PhantomData,
     }
@@ -50,12 +134,12 @@ pub struct SelectRelated<R> {
     relation: PhantomData<fn() -> R>,
 }
 
-impl<R> SelectRelated<R> {
+impl<R: JoinBelongsTo> SelectRelated<R> {
     /// Run the join: one statement.
     pub fn load<C>(self, conn: &mut C) -> Result<Vec<With<<R as Relation>::Owner, R>>>
     where
         C: Connection,
-        R: JoinBelongsTo<C::Backend>,
+        R: BuildJoin<C::Backend>,
         JoinQuery<R, C::Backend>:
             LoadQuery<'static, C, (<R as Relation>::Owner, <R as Relation>::Value)>,
     {
@@ -76,7 +160,7 @@ impl<R> SelectRelated<R> {
     ) -> Result<Vec<With<<R as Relation>::Owner, R>>>
     where
         C: Connection,
-        R: JoinBelongsTo<C::Backend>,
+        R: BuildJoin<C::Backend>,
         Q: LoadQuery<'static, C, (<R as Relation>::Owner, <R as Relation>::Value)>,
     {
         let rows: Vec<(<R as Relation>::Owner, <R as Relation>::Value)> = refine(R::join_query())

@@ -25,9 +25,9 @@
 //! See the repository README for the attribute reference and the semantics.
 #![warn(missing_docs)]
 
+mod async_methods;
 #[cfg(feature = "async")]
 pub mod asynchronous;
-mod backends;
 mod batch;
 mod count;
 mod error;
@@ -48,7 +48,7 @@ pub use batch::{keys_per_statement, KeyBatching};
 pub use count::assert_num_queries_async;
 pub use count::{assert_num_queries, QueryCount};
 pub use error::{Error, ErrorKind, Result};
-pub use join::{select_related, JoinBelongsTo, JoinQuery, SelectRelated};
+pub use join::{select_related, BuildJoin, JoinBelongsTo, JoinQuery, SelectRelated};
 pub use mode::Mode;
 pub use model::{Model, Node, Nodes, PrimaryKey, Rooted};
 pub use prefetch::{

@@ -6,13 +6,17 @@
 
 use diesel::backend::Backend;
 use diesel::dsl::AsSelect;
+use diesel::dsl::{IntoBoxed, Select};
+use diesel::internal::table_macro::{Inner, Join, JoinOn};
 use diesel::query_builder::QueryFragment;
-use diesel::query_dsl::methods::{FilterDsl, OrderDsl};
-use diesel::query_dsl::LoadQuery;
+use diesel::query_dsl::methods::{BoxedDsl, FilterDsl, OrderDsl, SelectDsl};
+use diesel::query_dsl::{InternalJoinDsl, LoadQuery};
+use diesel::query_source::{QuerySource, TableNotEqual};
 use diesel::SelectableHelper;
-use diesel::{Connection, QueryResult, RunQueryDsl, Selectable, Table};
+use diesel::{Connection, Expression, QueryResult, RunQueryDsl, Selectable, Table};
 
 use crate::batch::{chunks, KeyBatching};
+use crate::join::{join, Joined};
 use crate::mode::Mode;
 use crate::model::{Model, PrimaryKey};
 use crate::relation::{BelongsTo, HasMany};
@@ -29,8 +33,8 @@ pub type KeyOf<P> = <P as PrimaryKey>::Key;
 
 /// A model that can be selected as a whole over backend `DB`.
 ///
-/// The derive implements it for every backend Diesel can select the model on;
-/// its `Query` is `books::table.select(Book::as_select()).into_boxed()`.
+/// Blanket-implemented for every model Diesel can select on `DB`; its `Query`
+/// is `books::table.select(Book::as_select()).into_boxed()`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be selected over backend `{DB}`",
     label = "`{Self}` is not `Selectable` for this backend",
@@ -41,6 +45,24 @@ pub trait SelectModel<DB: Backend>: Model + Selectable<DB> {
     type Query;
     /// `SELECT <Self::as_select()> FROM <table>`, boxed.
     fn select_model() -> Self::Query;
+}
+
+impl<M, DB> SelectModel<DB> for M
+where
+    DB: Backend,
+    M: Model + Selectable<DB>,
+    AsSelect<M, DB>: Expression,
+    M::Table: SelectDsl<AsSelect<M, DB>>,
+    Select<M::Table, AsSelect<M, DB>>: BoxedDsl<'static, DB>,
+{
+    type Query = IntoBoxed<'static, Select<M::Table, AsSelect<M, DB>>, DB>;
+
+    #[inline]
+    fn select_model() -> Self::Query {
+        M::Table::default()
+            .select(M::as_select())
+            .internal_into_boxed()
+    }
 }
 
 /// The statements that load the children of has-many relation `Self` over
@@ -306,36 +328,49 @@ where
     }
 }
 
-/// The statement of many-to-many relation `Self` over backend `DB`:
-/// `SELECT through.parent_fk, <target> FROM through INNER JOIN target ON
-/// through.target_fk = target.pk`, boxed. Implemented by the derive, for each
-/// enabled backend, when the two tables may appear in one query.
+/// How the join table of many-to-many relation `Self` joins its target
+/// table: `through.target_fk = target.pk`. Implemented by the derive; the
+/// statement is built by [`BuildManyToMany`], once for all relations.
 #[diagnostic::on_unimplemented(
-    message = "the many-to-many relation `{Self}` cannot be loaded over backend `{DB}`",
-    label = "its join table and target table cannot be joined",
-    note = "both tables must be listed in `diesel::allow_tables_to_appear_in_same_query!` (diesel print-schema writes it)"
+    message = "`{Self}` is not a many-to-many relation",
+    label = "expected a relation declared with `many_to_many = \"...\"`"
 )]
-pub trait JoinManyToMany<DB: diesel::backend::Backend>: crate::relation::ManyToMany {
-    /// The boxed join; `.filter()`/`.order()` on it may name either table's columns.
-    type Query;
-    /// The join, selecting the parent key and the target.
-    fn query() -> Self::Query;
+pub trait JoinManyToMany: crate::relation::ManyToMany {
+    /// The join table's column to the parent (`book_tags::book_id`), selected
+    /// beside the target to group the rows.
+    type Source: Default;
+    /// The `ON` clause, `through.target_fk = target.pk`.
+    type On;
+    /// The `ON` clause.
+    fn on() -> Self::On;
 }
+
+type ThroughTable<R> = <<R as crate::relation::ManyToMany>::Through as Model>::Table;
+type TargetTable<R> = <<R as crate::relation::ManyToMany>::Target as Model>::Table;
+type ManyToManySelection<R, DB> = (
+    <R as JoinManyToMany>::Source,
+    AsSelect<<R as crate::relation::ManyToMany>::Target, DB>,
+);
+type ManyToManyJoin<R> = Joined<ThroughTable<R>, TargetTable<R>, Inner, <R as JoinManyToMany>::On>;
 
 /// The boxed statement of many-to-many relation `R` in mode `M` (a blocking
 /// connection, or `Async<C>`).
-pub type ManyToManyQuery<R, M> = <R as JoinManyToMany<<M as Mode>::Backend>>::Query;
+pub type ManyToManyQuery<R, M> = <R as BuildManyToMany<<M as Mode>::Backend>>::Query;
 
 /// The statements that load many-to-many relation `Self` over backend `DB`,
-/// one per chunk of keys: the join of [`JoinManyToMany`], filtered by parent
-/// key, ordered by the join table's primary key (the order the links were
-/// made), then refined.
+/// one per chunk of keys: `SELECT through.parent_fk, <target> FROM through
+/// INNER JOIN target ON through.target_fk = target.pk`, boxed, filtered by
+/// parent key, ordered by the join table's primary key (the order the links
+/// were made), then refined. Blanket-implemented, so it is type-checked only
+/// where the relation is loaded.
 #[diagnostic::on_unimplemented(
     message = "the many-to-many relation `{Self}` cannot be loaded over backend `{DB}`",
     label = "its join query does not type-check for this backend",
     note = "both tables must be listed in `diesel::allow_tables_to_appear_in_same_query!` (diesel print-schema writes it), and the matching feature of relations-runtime must be enabled"
 )]
-pub trait BuildManyToMany<DB: Backend>: JoinManyToMany<DB> {
+pub trait BuildManyToMany<DB: Backend>: JoinManyToMany {
+    /// The boxed join; `.filter()`/`.order()` on it may name either table's columns.
+    type Query;
     /// One statement per chunk of `keys` (one in all on PostgreSQL).
     fn statements(
         keys: Vec<KeyOf<Self::Parent>>,
@@ -345,21 +380,40 @@ pub trait BuildManyToMany<DB: Backend>: JoinManyToMany<DB> {
 
 impl<R, DB> BuildManyToMany<DB> for R
 where
-    R: JoinManyToMany<DB>,
+    R: JoinManyToMany,
     DB: KeyBatching,
-    R::Query: FilterDsl<R::KeyFilter, Output = R::Query>
-        + OrderDsl<PrimaryKeyColumns<R::Through>, Output = R::Query>,
+    ThroughTable<R>: TableNotEqual<TargetTable<R>>,
+    TargetTable<R>: TableNotEqual<ThroughTable<R>>,
+    R::Target: Selectable<DB>,
+    ManyToManySelection<R, DB>: Expression,
+    ThroughTable<R>: InternalJoinDsl<TargetTable<R>, Inner, R::On, Output = ManyToManyJoin<R>>,
+    JoinOn<Join<ThroughTable<R>, TargetTable<R>, Inner>, R::On>: QuerySource,
+    ManyToManyJoin<R>: SelectDsl<ManyToManySelection<R, DB>>,
+    Select<ManyToManyJoin<R>, ManyToManySelection<R, DB>>: BoxedDsl<'static, DB>,
+    IntoBoxed<'static, Select<ManyToManyJoin<R>, ManyToManySelection<R, DB>>, DB>: FilterDsl<
+            R::KeyFilter,
+            Output = IntoBoxed<'static, Select<ManyToManyJoin<R>, ManyToManySelection<R, DB>>, DB>,
+        > + OrderDsl<
+            PrimaryKeyColumns<R::Through>,
+            Output = IntoBoxed<'static, Select<ManyToManyJoin<R>, ManyToManySelection<R, DB>>, DB>,
+        >,
 {
+    type Query = IntoBoxed<'static, Select<ManyToManyJoin<R>, ManyToManySelection<R, DB>>, DB>;
+
     fn statements(
         keys: Vec<KeyOf<R::Parent>>,
-        refine: &dyn Fn(R::Query) -> R::Query,
-    ) -> Vec<R::Query> {
+        refine: &dyn Fn(Self::Query) -> Self::Query,
+    ) -> Vec<Self::Query> {
         let through = <R::Through as Model>::Table::default();
         chunks::<DB, _>(keys)
             .into_iter()
             .map(|chunk| {
+                let join = join::<ThroughTable<R>, TargetTable<R>, Inner, R::On>(R::on());
+                let query = join
+                    .select((R::Source::default(), R::Target::as_select()))
+                    .internal_into_boxed();
                 refine(
-                    R::query()
+                    query
                         .filter(R::key_filter(chunk))
                         .order(through.primary_key()),
                 )
