@@ -292,15 +292,12 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
                 conn: &mut __C,
             ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<#reverse, #reverse_value>>
             where
-                Self: #rt::Nodes,
-                <Self as #rt::Nodes>::Node: #rt::Node<Model = #parent>,
-                __C: #d::Connection,
-                #reverse: #rt::LoadHasMany<__C>,
+                Self: #rt::PrefetchHasMany<#reverse, __C>,
                 // Higher-ranked, so that a model without `Clone` only fails
                 // where it is prefetched, not at the derive.
                 for<'__r> #child: ::core::clone::Clone,
             {
-                #rt::#prefetch_fn::<#reverse, Self, __C>(self, conn)
+                <Self as #rt::PrefetchHasMany<#reverse, __C>>::#prefetch_fn(self, conn)
             }
 
             #[doc = #prefetch_reverse_with_doc]
@@ -312,13 +309,12 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
                 ) -> #rt::Prefetch<#reverse, __C, __T, __K>,
             ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<__K, #reverse_value_of_t>>
             where
-                Self: #rt::Nodes,
-                <Self as #rt::Nodes>::Node: #rt::Node<Model = #parent>,
+                Self: #rt::PrefetchHasMany<#reverse, __C>,
                 __C: #d::Connection,
                 #reverse: #rt::LoadHasMany<__C>,
                 __T: ::core::clone::Clone,
             {
-                #rt::#prefetch_with_fn::<#reverse, Self, __C, __T, __K>(self, conn, build)
+                <Self as #rt::PrefetchHasMany<#reverse, __C>>::#prefetch_with_fn(self, conn, build)
             }
 
             #rt::__async_methods! {
@@ -354,13 +350,9 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
                 conn: &mut __C,
             ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<#forward, #value>>
             where
-                Self: #rt::Nodes,
-                <Self as #rt::Nodes>::Node: #rt::Node<Model = #child>,
-                __C: #d::Connection,
-                #forward: #rt::LoadBelongsTo<__C>,
-                for<'__r> #parent: ::core::clone::Clone,
+                Self: #rt::PrefetchBelongsTo<#forward, __C>,
             {
-                #rt::prefetch_belongs_to::<#forward, Self, __C>(self, conn)
+                <Self as #rt::PrefetchBelongsTo<#forward, __C>>::prefetch_belongs_to(self, conn)
             }
 
             #rt::__async_methods! {
@@ -505,13 +497,9 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
                 conn: &mut __C,
             ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<#key, ::std::vec::Vec<#target>>>
             where
-                Self: #rt::Nodes,
-                <Self as #rt::Nodes>::Node: #rt::Node<Model = #parent>,
-                __C: #d::Connection,
-                #key: #rt::LoadManyToMany<__C>,
-                for<'__r> #target: ::core::clone::Clone,
+                Self: #rt::PrefetchManyToMany<#key, __C>,
             {
-                #rt::prefetch_many_to_many::<#key, Self, __C>(self, conn)
+                <Self as #rt::PrefetchManyToMany<#key, __C>>::prefetch_many_to_many(self, conn)
             }
 
             #[doc = #prefetch_with_doc]
@@ -523,13 +511,11 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
                 ) -> #rt::ManyToManyQuery<#key, __C>,
             ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<#key, ::std::vec::Vec<#target>>>
             where
-                Self: #rt::Nodes,
-                <Self as #rt::Nodes>::Node: #rt::Node<Model = #parent>,
+                Self: #rt::PrefetchManyToMany<#key, __C>,
                 __C: #d::Connection,
                 #key: #rt::LoadManyToMany<__C>,
-                for<'__r> #target: ::core::clone::Clone,
             {
-                #rt::prefetch_many_to_many_with::<#key, Self, __C>(self, conn, refine)
+                <Self as #rt::PrefetchManyToMany<#key, __C>>::prefetch_many_to_many_with(self, conn, refine)
             }
 
             #rt::__async_methods! {

@@ -32,6 +32,7 @@ mod batch;
 mod count;
 mod error;
 mod join;
+mod loaders;
 mod mode;
 mod model;
 mod prefetch;
@@ -49,6 +50,7 @@ pub use count::assert_num_queries_async;
 pub use count::{assert_num_queries, QueryCount};
 pub use error::{Error, ErrorKind, Result};
 pub use join::{select_related, BuildJoin, JoinBelongsTo, JoinQuery, SelectRelated};
+pub use loaders::{PrefetchBelongsTo, PrefetchHasMany, PrefetchManyToMany};
 pub use mode::Mode;
 pub use model::{Model, Node, Nodes, PrimaryKey, Rooted};
 pub use prefetch::{
