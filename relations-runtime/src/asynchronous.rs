@@ -44,6 +44,7 @@ use crate::query::{
 };
 use crate::relation::{HasMany, Relation};
 use crate::spec::Prefetch;
+use crate::top_n::Cut;
 use crate::with::With;
 
 /// The mode of diesel-async connection `C`: a [`Prefetch`] for an async
@@ -181,6 +182,17 @@ where
             match statements {
                 Statements::Plain(statements) => run_all(statements, conn).await,
                 Statements::TopN(statements) => run_all(statements, conn).await,
+                Statements::Cut {
+                    statements,
+                    offset,
+                    limit,
+                } => {
+                    let mut cut = Cut::<R>::new(offset, limit);
+                    for child in run_all(statements, conn).await? {
+                        cut.push(child);
+                    }
+                    Ok(cut.into_rows())
+                }
             }
         }
     }

@@ -5,6 +5,7 @@
 //! the user's own filters) works on one nameable type, [`ModelQuery`].
 
 use diesel::backend::Backend;
+use diesel::connection::DefaultLoadingMode;
 use diesel::dsl::AsSelect;
 use diesel::dsl::{IntoBoxed, Select};
 use diesel::internal::table_macro::{Inner, Join, JoinOn};
@@ -20,7 +21,7 @@ use crate::join::{join, Joined};
 use crate::mode::Mode;
 use crate::model::{Model, PrimaryKey};
 use crate::relation::{BelongsTo, HasMany};
-use crate::top_n::{OrderTerm, TopN};
+use crate::top_n::{Cut, OrderTerm, OrderTerms, TopN};
 
 /// `SELECT <M::as_select()> FROM <M's table>`, boxed for backend `DB`.
 pub type ModelQuery<M, DB> = <M as SelectModel<DB>>::Query;
@@ -93,6 +94,17 @@ pub enum Statements<Plain, TopN> {
     Plain(Vec<Plain>),
     /// The same inside a `ROW_NUMBER()` window, one per chunk.
     TopN(Vec<TopN>),
+    /// The plain statements in the window's order, each parent's rows outside
+    /// `offset..offset + limit` dropped while they are read
+    /// ([`KeyBatching::top_n_by_window`] is `false`).
+    Cut {
+        /// One per chunk.
+        statements: Vec<Plain>,
+        /// Rows skipped per parent.
+        offset: u32,
+        /// Rows kept per parent after the offset; `None`: all.
+        limit: Option<u32>,
+    },
 }
 
 /// The statements [`BuildChildren`] builds for relation `R` on backend `DB`.
@@ -106,7 +118,8 @@ where
     R::Child: SelectModel<DB>,
     ModelQuery<R::Child, DB>: FilterDsl<R::KeyFilter, Output = ModelQuery<R::Child, DB>>
         + OrderDsl<PrimaryKeyColumns<R::Child>, Output = ModelQuery<R::Child, DB>>
-        + OrderDsl<(R::Column, PrimaryKeyColumns<R::Child>), Output = ModelQuery<R::Child, DB>>,
+        + OrderDsl<(R::Column, PrimaryKeyColumns<R::Child>), Output = ModelQuery<R::Child, DB>>
+        + OrderDsl<OrderTerms<DB>, Output = ModelQuery<R::Child, DB>>,
     PrimaryKeyColumns<R::Child>: QueryFragment<DB> + Send + Sync + 'static,
 {
     fn statements(
@@ -137,6 +150,16 @@ where
                 // so that ties are broken the same way on every backend.
                 let mut order = spec.order.to_vec();
                 order.push(std::sync::Arc::new(table.primary_key()));
+                if !DB::top_n_by_window() {
+                    return Statements::Cut {
+                        statements: chunks
+                            .into_iter()
+                            .map(|chunk| query(chunk).order(OrderTerms(order.clone())))
+                            .collect(),
+                        offset,
+                        limit,
+                    };
+                }
                 Statements::TopN(
                     chunks
                         .into_iter()
@@ -246,6 +269,19 @@ where
         match R::statements(keys, spec) {
             Statements::Plain(statements) => run_all(statements, |q| q.load(conn)),
             Statements::TopN(statements) => run_all(statements, |q| q.load(conn)),
+            Statements::Cut {
+                statements,
+                offset,
+                limit,
+            } => {
+                let mut cut = Cut::<R>::new(offset, limit);
+                for statement in statements {
+                    for child in statement.load_iter::<R::Child, DefaultLoadingMode>(conn)? {
+                        cut.push(child?);
+                    }
+                }
+                Ok(cut.into_rows())
+            }
         }
     }
 }

@@ -160,9 +160,13 @@ where
     /// key): Django's sliced `Prefetch`, "the 3 newest books of each author".
     ///
     /// Done in SQL with `ROW_NUMBER() OVER (PARTITION BY <foreign key> ...)`
-    /// around the filtered child query — never a `LIMIT` on the whole query,
-    /// never all rows cut in memory. Orders set through
-    /// [`query`](Self::query) are not seen by the window; use `order`.
+    /// around the filtered child query — never a `LIMIT` on the whole query.
+    /// On SQLite and MariaDB the child query runs in the window's order
+    /// instead, and each parent's rows past `n` are dropped while they are
+    /// read: their windows cost more than reading those rows (see
+    /// [`KeyBatching::top_n_by_window`](crate::KeyBatching::top_n_by_window)).
+    /// The same rows either way, and only the kept ones are held in memory. Orders set
+    /// through [`query`](Self::query) are not seen by the window; use `order`.
     pub fn limit_per_parent(mut self, n: u32) -> Self {
         self.parts.limit_per_parent = Some(n);
         self
@@ -171,7 +175,7 @@ where
     /// Skip the first `n` children of each parent (in the same order as
     /// [`limit_per_parent`](Self::limit_per_parent)): page 2 of every
     /// parent's children is `.offset_per_parent(10).limit_per_parent(10)`.
-    /// Done in the same window, in SQL.
+    /// Done in the same window.
     pub fn offset_per_parent(mut self, n: u32) -> Self {
         self.parts.offset_per_parent = n;
         self

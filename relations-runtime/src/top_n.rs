@@ -1,12 +1,19 @@
-//! Top-N per parent in SQL: `ROW_NUMBER() OVER (PARTITION BY fk ORDER BY ...)`
-//! around the filtered child query. Never a global `LIMIT` (Rails #15854) and
-//! never all rows sliced in memory.
+//! Top-N per parent: `ROW_NUMBER() OVER (PARTITION BY fk ORDER BY ...)` around
+//! the filtered child query, or (SQLite, MariaDB: see
+//! `KeyBatching::top_n_by_window`) the same rows cut from the child query in
+//! the window's order while they are read. Never a global `LIMIT` (Rails #15854), and never every child held in
+//! memory: only the rows kept are.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use diesel::backend::Backend;
+use diesel::expression::{AppearsOnTable, Expression};
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::{QueryResult, RunQueryDsl};
+
+use crate::query::KeyOf;
+use crate::relation::HasMany;
 
 /// One term of an `ORDER BY`, kept as SQL so it can be written into the
 /// window clause as well as the outer query.
@@ -103,4 +110,79 @@ where
 impl<Inner, Table, Fk, Selection, DB: Backend, Conn> RunQueryDsl<Conn>
     for TopN<Inner, Table, Fk, Selection, DB>
 {
+}
+
+/// The order of a top-N window as an `ORDER BY` for the plain child query:
+/// the terms given to `Prefetch::order`, then the primary key.
+///
+/// Each term was checked against the child table when it was given (its
+/// `OrderDsl` bound), so it may be put on that table's query here.
+pub struct OrderTerms<DB: Backend>(pub(crate) Vec<OrderTerm<DB>>);
+
+impl<DB: Backend> Expression for OrderTerms<DB> {
+    type SqlType = diesel::expression::expression_types::NotSelectable;
+}
+
+impl<DB: Backend, QS> AppearsOnTable<QS> for OrderTerms<DB> {}
+
+impl<DB: Backend> QueryFragment<DB> for OrderTerms<DB> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        for (i, term) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            term.walk_ast(out.reborrow())?;
+        }
+        Ok(())
+    }
+}
+
+impl<DB: Backend> QueryId for OrderTerms<DB> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+/// Keeps, of the rows of a child query in the window's order, each parent's
+/// rows `offset..offset + limit`: the window of `limit_per_parent`, applied
+/// while the rows are read.
+pub(crate) struct Cut<R: HasMany> {
+    seen: HashMap<KeyOf<R::Parent>, u32>,
+    offset: u32,
+    end: Option<u64>,
+    rows: Vec<R::Child>,
+}
+
+impl<R: HasMany> Cut<R> {
+    pub(crate) fn new(offset: u32, limit: Option<u32>) -> Self {
+        Cut {
+            seen: HashMap::new(),
+            offset,
+            end: limit.map(|l| u64::from(offset) + u64::from(l)),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The next row; kept if it is inside its parent's window.
+    pub(crate) fn push(&mut self, child: R::Child) {
+        let Some(key) = R::foreign_key(&child) else {
+            return;
+        };
+        let rank = match self.seen.get_mut(key) {
+            Some(n) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                self.seen.insert(key.clone(), 1);
+                1
+            }
+        };
+        if rank > self.offset && self.end.is_none_or(|end| u64::from(rank) <= end) {
+            self.rows.push(child);
+        }
+    }
+
+    pub(crate) fn into_rows(self) -> Vec<R::Child> {
+        self.rows
+    }
 }
