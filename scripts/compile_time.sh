@@ -3,7 +3,8 @@
 # 100 relations (each model i > 1 has two foreign keys, to models i/2 and i-1),
 # built once with Diesel's derives alone and once with Relations added. Times
 # a clean build of the generated crate (its dependencies already built) and an
-# incremental rebuild after touching it, and prints the ratios.
+# incremental rebuild after touching it (best of five, the two variants
+# alternating), and prints the ratios.
 #
 #   bash scripts/compile_time.sh [models]   (default 51 models: 50 with keys, 100 relations)
 set -euo pipefail
@@ -60,24 +61,27 @@ print("\n".join(out))
 PY
 }
 
-# Best of three wall-clock seconds of a build of the generated crate: `clean`
-# after `cargo clean -p` (dependencies stay built), `incr` after a touch.
-best_of_three() { # $1 = with|without, $2 = clean|incr
-  python3 - "$work" "$1" "$2" <<'PY'
+# Best of five wall-clock seconds of a build of the generated crate, the two
+# variants alternating so that a change in the machine's load hits both:
+# `clean` after `cargo clean -p` (dependencies stay built), `incr` after a touch.
+# Prints "<without> <with>".
+best_of_five() { # $1 = clean|incr
+  python3 - "$work" "$1" <<'PY'
 import os, subprocess, sys, time
-work, variant, kind = sys.argv[1:]
-env = dict(os.environ, CARGO_TARGET_DIR=f"{work}/target-{variant}")
-cwd = f"{work}/{variant}"
-best = float("inf")
-for _ in range(3):
-    if kind == "clean":
-        subprocess.run(["cargo", "clean", "-q", "-p", f"compile_time_{variant}"], cwd=cwd, env=env, check=True)
-    else:
-        os.utime(f"{cwd}/src/lib.rs")
-    start = time.perf_counter()
-    subprocess.run(["cargo", "build", "-q"], cwd=cwd, env=env, check=True)
-    best = min(best, time.perf_counter() - start)
-print(f"{best:.3f}")
+work, kind = sys.argv[1:]
+best = {"without": float("inf"), "with": float("inf")}
+for _ in range(5):
+    for variant in ("without", "with"):
+        env = dict(os.environ, CARGO_TARGET_DIR=f"{work}/target-{variant}")
+        cwd = f"{work}/{variant}"
+        if kind == "clean":
+            subprocess.run(["cargo", "clean", "-q", "-p", f"compile_time_{variant}"], cwd=cwd, env=env, check=True)
+        else:
+            os.utime(f"{cwd}/src/lib.rs")
+        start = time.perf_counter()
+        subprocess.run(["cargo", "build", "-q"], cwd=cwd, env=env, check=True)
+        best[variant] = min(best[variant], time.perf_counter() - start)
+print(f"{best['without']:.3f} {best['with']:.3f}")
 PY
 }
 
@@ -88,7 +92,6 @@ done
 relations=$(( (models - 1) * 2 ))
 printf 'models=%s relations=%s\n' "$models" "$relations"
 for kind in clean incr; do
-  wo=$(best_of_three without $kind)
-  w=$(best_of_three with $kind)
+  read -r wo w < <(best_of_five $kind)
   printf '%-5s diesel_only_s=%s with_relations_s=%s ratio=%.2f\n' "$kind" "$wo" "$w" "$(echo "$w / $wo" | bc -l)"
 done

@@ -120,33 +120,14 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
         <#field_ty as #rt::ForeignKeyField<#key>>::as_key(&child.#field)
     };
 
-    let (value, from_parent, kind, on) = if fk.nullable {
+    let (value, from_parent, kind) = if fk.nullable {
         (
             quote!(::core::option::Option<#parent>),
             quote!(::core::option::Option::Some(parent)),
             quote!(LeftOuter),
-            quote_spanned!(field_ty.span()=> #d::ExpressionMethods::eq(
-                #table::#column,
-                #d::NullableExpressionMethods::nullable(
-                    <#rt::__private::PrimaryKeyColumns<#parent> as ::core::default::Default>::default()
-                ),
-            )),
         )
     } else {
-        (
-            quote!(#parent),
-            quote!(parent),
-            quote!(Inner),
-            quote_spanned!(field_ty.span()=> #d::ExpressionMethods::eq(
-                #table::#column,
-                <#rt::__private::PrimaryKeyColumns<#parent> as ::core::default::Default>::default(),
-            )),
-        )
-    };
-    let on_ty = if fk.nullable {
-        quote_spanned!(field_ty.span()=> #d::dsl::Eq<#table::#column, #d::dsl::Nullable<#rt::__private::PrimaryKeyColumns<#parent>>>)
-    } else {
-        quote_spanned!(field_ty.span()=> #d::dsl::Eq<#table::#column, #rt::__private::PrimaryKeyColumns<#parent>>)
+        (quote!(#parent), quote!(parent), quote!(Inner))
     };
 
     // Diesel cannot join a table to itself without an alias: a self-referential
@@ -159,11 +140,6 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
             #[automatically_derived]
             impl #rt::JoinBelongsTo for #forward {
                 type Kind = #d::internal::table_macro::#kind;
-                type On = #on_ty;
-                #[inline]
-                fn on() -> Self::On {
-                    #on
-                }
             }
         }
     };
@@ -478,14 +454,7 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
             #[automatically_derived]
             impl #rt::JoinManyToMany for #key {
                 type Source = #table::#source_column;
-                type On = #d::dsl::Eq<#table::#target_column, #rt::__private::PrimaryKeyColumns<#target>>;
-                #[inline]
-                fn on() -> Self::On {
-                    #d::ExpressionMethods::eq(
-                        #table::#target_column,
-                        <#rt::__private::PrimaryKeyColumns<#target> as ::core::default::Default>::default(),
-                    )
-                }
+                type TargetColumn = #table::#target_column;
             }
         };
 

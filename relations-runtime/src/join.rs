@@ -5,15 +5,18 @@ use std::marker::PhantomData;
 
 use diesel::backend::Backend;
 use diesel::dsl::{AsSelect, IntoBoxed, Select};
-use diesel::internal::table_macro::{FromClause, Join, JoinOn, SelectStatement};
+use diesel::expression::AsExpression;
+use diesel::internal::table_macro::{FromClause, Inner, Join, JoinOn, LeftOuter, SelectStatement};
 use diesel::query_dsl::methods::{BoxedDsl, SelectDsl};
 use diesel::query_dsl::{InternalJoinDsl, LoadQuery};
 use diesel::query_source::{QuerySource, TableNotEqual};
-use diesel::{Connection, Expression, Selectable, SelectableHelper, Table};
+use diesel::sql_types::SqlType;
+use diesel::{dsl, Connection, Expression, ExpressionMethods, NullableExpressionMethods};
+use diesel::{Selectable, SelectableHelper, Table};
 
 use crate::error::{Error, Result};
 use crate::model::Model;
-use crate::query::ParentOf;
+use crate::query::{ParentOf, PrimaryKeyColumns};
 use crate::relation::{BelongsTo, HasMany, Relation};
 use crate::with::With;
 
@@ -27,12 +30,48 @@ use crate::with::With;
     note = "a has-many relation would repeat each parent once per child in a join, and a self-referential foreign key cannot be joined without an alias: load those with their `prefetch_*` method (one extra query)"
 )]
 pub trait JoinBelongsTo: BelongsTo {
-    /// Diesel's join kind: `Inner` or `LeftOuter`.
-    type Kind: Default;
-    /// The `ON` clause, `fk = pk`.
+    /// Diesel's join kind: `Inner` for a `NOT NULL` foreign key, `LeftOuter`
+    /// for a nullable one. It also decides the `ON` clause ([`JoinOnKey`]).
+    type Kind;
+}
+
+/// The `ON` clause of a join of kind `Self` from foreign-key column `Fk` to
+/// the parent's primary-key column `Pk`: `fk = pk` for an inner join, and for
+/// a left join (a nullable foreign key) `fk = pk` with `pk` made nullable.
+pub trait JoinOnKey<Fk, Pk>: Default {
+    /// `fk = pk`.
     type On;
-    /// The `ON` clause.
-    fn on() -> Self::On;
+    /// `fk = pk`.
+    fn on(fk: Fk, pk: Pk) -> Self::On;
+}
+
+impl<Fk, Pk> JoinOnKey<Fk, Pk> for Inner
+where
+    Fk: ExpressionMethods,
+    Fk::SqlType: SqlType,
+    Pk: AsExpression<Fk::SqlType>,
+{
+    type On = dsl::Eq<Fk, Pk>;
+
+    #[inline]
+    fn on(fk: Fk, pk: Pk) -> Self::On {
+        fk.eq(pk)
+    }
+}
+
+impl<Fk, Pk> JoinOnKey<Fk, Pk> for LeftOuter
+where
+    Fk: ExpressionMethods,
+    Fk::SqlType: SqlType,
+    Pk: NullableExpressionMethods,
+    dsl::Nullable<Pk>: AsExpression<Fk::SqlType>,
+{
+    type On = dsl::Eq<Fk, dsl::Nullable<Pk>>;
+
+    #[inline]
+    fn on(fk: Fk, pk: Pk) -> Self::On {
+        fk.eq(pk.nullable())
+    }
 }
 
 /// `FROM left <kind> JOIN right ON on`: Diesel's statement for a join.
@@ -62,8 +101,11 @@ type JoinSelection<R, DB> = (
     AsSelect<ChildOf<R>, DB>,
     AsSelect<<R as Relation>::Value, DB>,
 );
+type FkColumn<R> = <<R as BelongsTo>::Reverse as HasMany>::Column;
+type PkColumn<R> = PrimaryKeyColumns<ParentOf<R>>;
+type OnClause<R> = <<R as JoinBelongsTo>::Kind as JoinOnKey<FkColumn<R>, PkColumn<R>>>::On;
 type JoinStatement<R> =
-    Joined<ChildTable<R>, ParentTable<R>, <R as JoinBelongsTo>::Kind, <R as JoinBelongsTo>::On>;
+    Joined<ChildTable<R>, ParentTable<R>, <R as JoinBelongsTo>::Kind, OnClause<R>>;
 
 /// The join of forward relation `Self` over backend `DB`:
 /// `SELECT <child>, <parent> FROM child INNER|LEFT JOIN parent ON fk = pk`,
@@ -93,8 +135,10 @@ where
     ChildOf<R>: Selectable<DB>,
     R::Value: Selectable<DB>,
     JoinSelection<R, DB>: Expression,
-    ChildTable<R>: InternalJoinDsl<ParentTable<R>, R::Kind, R::On, Output = JoinStatement<R>>,
-    JoinOn<Join<ChildTable<R>, ParentTable<R>, R::Kind>, R::On>: QuerySource,
+    R::Kind: JoinOnKey<FkColumn<R>, PkColumn<R>>,
+    PkColumn<R>: Default,
+    ChildTable<R>: InternalJoinDsl<ParentTable<R>, R::Kind, OnClause<R>, Output = JoinStatement<R>>,
+    JoinOn<Join<ChildTable<R>, ParentTable<R>, R::Kind>, OnClause<R>>: QuerySource,
     JoinStatement<R>: SelectDsl<JoinSelection<R, DB>>,
     Select<JoinStatement<R>, JoinSelection<R, DB>>: BoxedDsl<'static, DB>,
 {
@@ -102,7 +146,8 @@ where
 
     #[inline]
     fn join_query() -> Self::Query {
-        let join = join::<ChildTable<R>, ParentTable<R>, R::Kind, R::On>(R::on());
+        let on = R::Kind::on(FkColumn::<R>::default(), PkColumn::<R>::default());
+        let join = join::<ChildTable<R>, ParentTable<R>, R::Kind, OnClause<R>>(on);
         let select = join.select((
             <ChildOf<R> as SelectableHelper<DB>>::as_select(),
             <R::Value as SelectableHelper<DB>>::as_select(),

@@ -49,7 +49,7 @@ pub use batch::{keys_per_statement, KeyBatching};
 pub use count::assert_num_queries_async;
 pub use count::{assert_num_queries, QueryCount};
 pub use error::{Error, ErrorKind, Result};
-pub use join::{select_related, BuildJoin, JoinBelongsTo, JoinQuery, SelectRelated};
+pub use join::{select_related, BuildJoin, JoinBelongsTo, JoinOnKey, JoinQuery, SelectRelated};
 pub use loaders::{PrefetchBelongsTo, PrefetchHasMany, PrefetchManyToMany};
 pub use mode::Mode;
 pub use model::{Model, Node, Nodes, PrimaryKey, Rooted};

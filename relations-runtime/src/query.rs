@@ -17,7 +17,7 @@ use diesel::SelectableHelper;
 use diesel::{Connection, Expression, QueryResult, RunQueryDsl, Selectable, Table};
 
 use crate::batch::{chunks, KeyBatching};
-use crate::join::{join, Joined};
+use crate::join::{join, JoinOnKey, Joined};
 use crate::mode::Mode;
 use crate::model::{Model, PrimaryKey};
 use crate::relation::{BelongsTo, HasMany};
@@ -375,10 +375,9 @@ pub trait JoinManyToMany: crate::relation::ManyToMany {
     /// The join table's column to the parent (`book_tags::book_id`), selected
     /// beside the target to group the rows.
     type Source: Default;
-    /// The `ON` clause, `through.target_fk = target.pk`.
-    type On;
-    /// The `ON` clause.
-    fn on() -> Self::On;
+    /// The join table's column to the target (`book_tags::tag_id`): the join
+    /// is `ON through.target_fk = target.pk`.
+    type TargetColumn: Default;
 }
 
 type ThroughTable<R> = <<R as crate::relation::ManyToMany>::Through as Model>::Table;
@@ -387,7 +386,11 @@ type ManyToManySelection<R, DB> = (
     <R as JoinManyToMany>::Source,
     AsSelect<<R as crate::relation::ManyToMany>::Target, DB>,
 );
-type ManyToManyJoin<R> = Joined<ThroughTable<R>, TargetTable<R>, Inner, <R as JoinManyToMany>::On>;
+type ManyToManyOn<R> = <Inner as JoinOnKey<
+    <R as JoinManyToMany>::TargetColumn,
+    PrimaryKeyColumns<<R as crate::relation::ManyToMany>::Target>,
+>>::On;
+type ManyToManyJoin<R> = Joined<ThroughTable<R>, TargetTable<R>, Inner, ManyToManyOn<R>>;
 
 /// The boxed statement of many-to-many relation `R` in mode `M` (a blocking
 /// connection, or `Async<C>`).
@@ -422,8 +425,11 @@ where
     TargetTable<R>: TableNotEqual<ThroughTable<R>>,
     R::Target: Selectable<DB>,
     ManyToManySelection<R, DB>: Expression,
-    ThroughTable<R>: InternalJoinDsl<TargetTable<R>, Inner, R::On, Output = ManyToManyJoin<R>>,
-    JoinOn<Join<ThroughTable<R>, TargetTable<R>, Inner>, R::On>: QuerySource,
+    Inner: JoinOnKey<R::TargetColumn, PrimaryKeyColumns<R::Target>>,
+    PrimaryKeyColumns<R::Target>: Default,
+    ThroughTable<R>:
+        InternalJoinDsl<TargetTable<R>, Inner, ManyToManyOn<R>, Output = ManyToManyJoin<R>>,
+    JoinOn<Join<ThroughTable<R>, TargetTable<R>, Inner>, ManyToManyOn<R>>: QuerySource,
     ManyToManyJoin<R>: SelectDsl<ManyToManySelection<R, DB>>,
     Select<ManyToManyJoin<R>, ManyToManySelection<R, DB>>: BoxedDsl<'static, DB>,
     IntoBoxed<'static, Select<ManyToManyJoin<R>, ManyToManySelection<R, DB>>, DB>: FilterDsl<
@@ -444,7 +450,11 @@ where
         chunks::<DB, _>(keys)
             .into_iter()
             .map(|chunk| {
-                let join = join::<ThroughTable<R>, TargetTable<R>, Inner, R::On>(R::on());
+                let on = Inner::on(
+                    R::TargetColumn::default(),
+                    PrimaryKeyColumns::<R::Target>::default(),
+                );
+                let join = join::<ThroughTable<R>, TargetTable<R>, Inner, ManyToManyOn<R>>(on);
                 let query = join
                     .select((R::Source::default(), R::Target::as_select()))
                     .internal_into_boxed();

@@ -31,7 +31,7 @@ fn blocking(conn: &mut Conn, input: Vec<Author>) -> String {
         .unwrap()
         .prefetch_edited_books(conn)
         .unwrap()
-        .prefetch_books_with(conn, |p| p.filter(books::title.like("%a%")).order(books::title.desc()).named(FilteredBooks))
+        .prefetch_books_with(conn, |p| p.filter(books::title.like("%a%")).order(books::title.desc()).then_order_by(books::id).named(FilteredBooks))
         .unwrap()
         .prefetch_books_with(conn, |p| p.order(books::title.desc()).limit_per_parent(2).named(TopBooks))
         .unwrap()
@@ -59,7 +59,7 @@ async fn nonblocking(conn: &mut AsyncConn, input: Vec<Author>, books: Vec<Book>)
         .await
         .unwrap()
         .prefetch_books_with_async(conn, |p| {
-            p.filter(books::title.like("%a%")).order(books::title.desc()).named(FilteredBooks)
+            p.filter(books::title.like("%a%")).order(books::title.desc()).then_order_by(books::id).named(FilteredBooks)
         })
         .await
         .unwrap()
