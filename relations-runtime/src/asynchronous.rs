@@ -32,6 +32,7 @@ use std::pin::Pin;
 use diesel::QueryResult;
 use diesel_async::methods::LoadQuery;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use futures_util::TryStreamExt;
 
 use crate::error::{Error, Result};
 use crate::join::{BuildJoin, JoinBelongsTo, JoinQuery, SelectRelated};
@@ -187,9 +188,14 @@ where
                     offset,
                     limit,
                 } => {
+                    // Row by row, so that only the kept rows are held.
                     let mut cut = Cut::<R>::new(offset, limit);
-                    for child in run_all(statements, conn).await? {
-                        cut.push(child);
+                    for statement in statements {
+                        let rows = statement.load_stream::<R::Child>(conn).await?;
+                        let mut rows = std::pin::pin!(rows);
+                        while let Some(child) = rows.try_next().await? {
+                            cut.push(child);
+                        }
                     }
                     Ok(cut.into_rows())
                 }
