@@ -13,7 +13,7 @@ use crate::relation::{BelongsTo, HasMany};
 use crate::spec::Prefetch;
 use crate::with::With;
 
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// No slot: a row whose key matches no owner.
 const NO_SLOT: u32 = u32::MAX;

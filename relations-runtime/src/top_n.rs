@@ -4,7 +4,6 @@
 //! the window's order while they are read. Never a global `LIMIT` (Rails #15854), and never every child held in
 //! memory: only the rows kept are.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use diesel::backend::Backend;
@@ -12,6 +11,7 @@ use diesel::expression::{AppearsOnTable, Expression};
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::{QueryResult, RunQueryDsl};
 
+use crate::prefetch::FastMap;
 use crate::query::KeyOf;
 use crate::relation::HasMany;
 
@@ -146,7 +146,7 @@ impl<DB: Backend> QueryId for OrderTerms<DB> {
 /// rows `offset..offset + limit`: the window of `limit_per_parent`, applied
 /// while the rows are read.
 pub(crate) struct Cut<R: HasMany> {
-    seen: HashMap<KeyOf<R::Parent>, u32>,
+    seen: FastMap<KeyOf<R::Parent>, u32>,
     offset: u32,
     end: Option<u64>,
     rows: Vec<R::Child>,
@@ -155,7 +155,7 @@ pub(crate) struct Cut<R: HasMany> {
 impl<R: HasMany> Cut<R> {
     pub(crate) fn new(offset: u32, limit: Option<u32>) -> Self {
         Cut {
-            seen: HashMap::new(),
+            seen: FastMap::default(),
             offset,
             end: limit.map(|l| u64::from(offset) + u64::from(l)),
             rows: Vec::new(),
