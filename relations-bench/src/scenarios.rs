@@ -566,20 +566,21 @@ macro_rules! backend {
                     let books = all_books(conn)?;
                     let keys: Vec<i32> = books.iter().map(|b| b.id).collect();
                     let rows = in_chunks(keys, |chunk| {
+                        // The library's statement: the link's key is selected
+                        // for the link order, which is put together in memory.
                         book_tags::table
                             .inner_join(tags::table.on(book_tags::tag_id.eq(tags::id)))
-                            .select((book_tags::book_id, Tag::as_select()))
+                            .select((book_tags::book_id, book_tags::id, Tag::as_select()))
                             .into_boxed()
                             .filter(book_tags::book_id.eq_any(chunk))
-                            .order(book_tags::id)
-                            .load::<(i32, Tag)>(conn)
+                            .load::<(i32, i32, Tag)>(conn)
                     })?;
                     Ok((books, rows))
                 },
                 |(books, rows)| {
                     let mut l = Loaded::new();
                     l.rows(books.len() + rows.len());
-                    for (b, t) in rows {
+                    for (b, _, t) in rows {
                         l.pair(*b, t.id);
                     }
                     l

@@ -390,6 +390,7 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
         target,
         source_column,
         target_column,
+        link_key,
     } = m2m;
     let name_str = name.to_string();
     let parent_name = path_name(parent);
@@ -415,8 +416,9 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
          in the order the links were made."
     );
     let prefetch_with_doc = format!(
-        "Load relation `{name_str}` with `refine` applied to the join query: filter on \
-         `{through}`'s or `{target_name}`'s columns, order by either."
+        "Load relation `{name_str}` as `build` describes it: filtered on `{through}`'s or \
+         `{target_name}`'s columns (`.filter(..)`), ordered by either (`.order(..)`; ties and \
+         the default in link order). See [`relations_runtime::PrefetchThrough`]."
     );
     let read_doc = format!("The [`{target_name}`]s loaded by `prefetch_{name_str}`.");
     let prefetch_async_doc =
@@ -455,6 +457,7 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
             impl #rt::JoinManyToMany for #key {
                 type Source = #table::#source_column;
                 type TargetColumn = #table::#target_column;
+                type LinkKey = #link_key;
             }
         };
 
@@ -475,16 +478,16 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
             fn #prefetch_with<__C>(
                 self,
                 conn: &mut __C,
-                refine: impl ::core::ops::Fn(
-                    #rt::ManyToManyQuery<#key, __C>,
-                ) -> #rt::ManyToManyQuery<#key, __C>,
+                build: impl ::core::ops::FnOnce(
+                    #rt::PrefetchThrough<#key, __C>,
+                ) -> #rt::PrefetchThrough<#key, __C>,
             ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<#key, ::std::vec::Vec<#target>>>
             where
                 Self: #rt::PrefetchManyToMany<#key, __C>,
                 __C: #d::Connection,
                 #key: #rt::LoadManyToMany<__C>,
             {
-                <Self as #rt::PrefetchManyToMany<#key, __C>>::prefetch_many_to_many_with(self, conn, refine)
+                <Self as #rt::PrefetchManyToMany<#key, __C>>::prefetch_many_to_many_with(self, conn, build)
             }
 
             #rt::__async_methods! {

@@ -29,6 +29,9 @@ pub struct ManyToMany {
     pub source_column: Ident,
     /// This model's column to `target` (`tag_id`).
     pub target_column: Ident,
+    /// The Rust type of this model's primary key (`i32`, or a tuple for a
+    /// composite key): the links are ordered by it.
+    pub link_key: Type,
 }
 
 /// A field and the column it maps to.

@@ -170,7 +170,8 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
     }
     let foreign_keys = kept;
 
-    let many_to_many = many_to_many(&fields, &foreign_keys, &mut errors);
+    let link_key = link_key(&ident, &pk_names, &fields);
+    let many_to_many = many_to_many(&fields, &foreign_keys, &link_key, &mut errors);
 
     let model = Model {
         ident,
@@ -349,11 +350,41 @@ fn is_option(ty: &Type) -> bool {
     }
 }
 
+/// The Rust type of the primary key of a join model (its fields' types, a
+/// tuple for a composite key): the links are ordered by it. The message says
+/// what is missing otherwise.
+fn link_key(ident: &Ident, pk_names: &[Ident], fields: &[FieldReceiver]) -> Result<Type, String> {
+    let mut types = Vec::new();
+    for name in pk_names {
+        match fields.iter().find(|f| f.ident.as_ref() == Some(name)) {
+            Some(f) => types.push(f.ty.clone()),
+            None => {
+                return Err(format!(
+                    "`many_to_many` gives each parent its targets in the order of the join \
+                     model's primary key, and `{ident}` has no field `{name}`: name its key \
+                     fields with `#[diesel(primary_key(...))]`, e.g. \
+                     `#[diesel(primary_key(book_id, tag_id))]`"
+                ))
+            }
+        }
+    }
+    match types.as_slice() {
+        [] => Err(format!(
+            "`many_to_many` gives each parent its targets in the order of the join model's \
+             primary key, and `{ident}` names none: list its key fields in \
+             `#[diesel(primary_key(...))]`"
+        )),
+        [one] => Ok(one.clone()),
+        _ => Ok(syn::parse_quote!((#(#types),*))),
+    }
+}
+
 /// `many_to_many = "tags"` on a join model's foreign key: the relation goes
 /// from that key's parent to the parent of the other foreign key.
 fn many_to_many(
     fields: &[FieldReceiver],
     foreign_keys: &[ForeignKey],
+    link_key: &Result<Type, String>,
     errors: &mut darling::error::Accumulator,
 ) -> Vec<ManyToMany> {
     let mut out = Vec::new();
@@ -407,6 +438,13 @@ fn many_to_many(
         if nullable {
             continue;
         }
+        let link_key = match link_key {
+            Ok(ty) => ty.clone(),
+            Err(message) => {
+                errors.push(Error::custom(message).with_span(&name.span()));
+                continue;
+            }
+        };
         let name = match identifier(&name.0, name.span()) {
             Ok(id) => id,
             Err(e) => {
@@ -427,6 +465,7 @@ fn many_to_many(
             target: other.parent.clone(),
             source_column: this.key.column.clone(),
             target_column: other.key.column.clone(),
+            link_key,
         });
     }
     out

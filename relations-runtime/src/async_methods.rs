@@ -127,9 +127,9 @@ macro_rules! __async_methods {
         fn $prefetch_with<__C>(
             self,
             conn: &mut __C,
-            refine: impl ::core::ops::Fn(
-                $crate::ManyToManyQuery<$rel, $crate::Async<__C>>,
-            ) -> $crate::ManyToManyQuery<$rel, $crate::Async<__C>>,
+            build: impl ::core::ops::FnOnce(
+                $crate::PrefetchThrough<$rel, $crate::Async<__C>>,
+            ) -> $crate::PrefetchThrough<$rel, $crate::Async<__C>>,
         ) -> impl ::core::future::Future<
             Output = $crate::Result<<Self as $crate::Nodes>::Wrapped<$rel, ::std::vec::Vec<$target>>>,
         >
@@ -140,7 +140,7 @@ macro_rules! __async_methods {
             $rel: $crate::asynchronous::LoadManyToManyAsync<__C>,
             for<'__r> $target: ::core::clone::Clone,
         {
-            $crate::asynchronous::prefetch_many_to_many_with::<$rel, Self, __C>(self, conn, refine)
+            $crate::asynchronous::prefetch_many_to_many_with::<$rel, Self, __C>(self, conn, build)
         }
     };
 }

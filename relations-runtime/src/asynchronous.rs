@@ -40,11 +40,12 @@ use crate::mode::{Mode, ThenStep};
 use crate::model::{Node, Nodes};
 use crate::prefetch::{at_most_one, no_rows, owner_slots, parent_slots, Groups, Parents};
 use crate::query::{
-    BuildChildren, BuildManyToMany, BuildParents, ChildStatements, KeyOf, ManyToManyQuery,
-    ModelQuery, ParentOf, SelectModel, Statements, TopNQuery,
+    link_order, BuildChildren, BuildManyToMany, BuildParents, ChildStatements, LinkRow,
+    ManyToManyQuery, ModelQuery, ParentOf, SelectModel, Statements, TopNQuery,
 };
 use crate::relation::{HasMany, Relation};
 use crate::spec::Prefetch;
+use crate::through::PrefetchThrough;
 use crate::top_n::Cut;
 use crate::with::With;
 
@@ -242,26 +243,31 @@ where
     note = "both tables must be listed in `diesel::allow_tables_to_appear_in_same_query!`, and the matching feature of relations-runtime must be enabled"
 )]
 pub trait LoadManyToManyAsync<C: AsyncConnection>: BuildManyToMany<C::Backend> {
-    /// Run `statements`: `(parent key, target)` rows, in statement order.
+    /// Run `statements`: the links, in statement order, then in link order
+    /// unless `ordered` (the statements ordered them).
     fn load_targets_async(
         statements: Vec<ManyToManyQuery<Self, Async<C>>>,
+        ordered: bool,
         conn: &mut C,
-    ) -> impl Future<Output = QueryResult<Vec<(KeyOf<Self::Parent>, Self::Target)>>> + Send;
+    ) -> impl Future<Output = QueryResult<Vec<LinkRow<Self>>>> + Send;
 }
 
 impl<R, C> LoadManyToManyAsync<C> for R
 where
     C: AsyncConnection,
     R: BuildManyToMany<C::Backend>,
-    (KeyOf<R::Parent>, R::Target): Send,
-    ManyToManyQuery<R, Async<C>>:
-        LoadQuery<'static, C, (KeyOf<R::Parent>, R::Target)> + Send + 'static,
+    R::LinkKey: Ord,
+    LinkRow<R>: Send,
+    ManyToManyQuery<R, Async<C>>: LoadQuery<'static, C, LinkRow<R>> + Send + 'static,
 {
-    fn load_targets_async(
+    async fn load_targets_async(
         statements: Vec<ManyToManyQuery<R, Async<C>>>,
+        ordered: bool,
         conn: &mut C,
-    ) -> impl Future<Output = QueryResult<Vec<(KeyOf<R::Parent>, R::Target)>>> + Send {
-        run_all(statements, conn)
+    ) -> QueryResult<Vec<LinkRow<R>>> {
+        let mut rows = run_all(statements, conn).await?;
+        link_order::<R>(&mut rows, ordered);
+        Ok(rows)
     }
 }
 
@@ -376,15 +382,16 @@ where
     S::Node: Node<Model = R::Parent>,
     C: AsyncConnection,
 {
-    prefetch_many_to_many_with(nodes, conn, |q| q).await
+    prefetch_many_to_many_with(nodes, conn, |through| through).await
 }
 
 /// [`prefetch_many_to_many_with`](crate::prefetch_many_to_many_with) on a
-/// diesel-async connection.
+/// diesel-async connection. The statements are built before the first
+/// `.await`, so the builder's closures need not be `Send`.
 pub async fn prefetch_many_to_many_with<R, S, C>(
     nodes: S,
     conn: &mut C,
-    refine: impl Fn(ManyToManyQuery<R, Async<C>>) -> ManyToManyQuery<R, Async<C>>,
+    build: impl FnOnce(PrefetchThrough<R, Async<C>>) -> PrefetchThrough<R, Async<C>>,
 ) -> Result<S::Wrapped<R, Vec<R::Target>>>
 where
     R: LoadManyToManyAsync<C>,
@@ -398,12 +405,16 @@ where
     if slots.uses.is_empty() {
         return Ok(S::from_wrapped(no_rows(nodes)));
     }
-    let statements = R::statements(slots.keys(), &refine);
-    let rows = R::load_targets_async(statements, conn)
+    let (statements, ordered) = {
+        let through = build(PrefetchThrough::new());
+        let spec = through.spec();
+        (R::statements(slots.keys(), &spec), spec.ordered)
+    };
+    let rows = R::load_targets_async(statements, ordered, conn)
         .await
         .map_err(|e| Error::database(R::NAME, e))?;
     let groups = Groups::new(slots, &rows, |row| Some(&row.0));
-    let targets = rows.into_iter().map(|(_, target)| target).collect();
+    let targets = rows.into_iter().map(|(_, _, target)| target).collect();
     Ok(S::from_wrapped(groups.hand_out(nodes, R::NAME, targets)?))
 }
 

@@ -39,6 +39,7 @@ mod prefetch;
 mod query;
 mod relation;
 mod spec;
+mod through;
 mod top_n;
 mod with;
 
@@ -59,12 +60,13 @@ pub use prefetch::{
 };
 pub use query::{
     BuildChildren, BuildManyToMany, BuildParents, ChildQuery, ChildSpec, ChildStatements,
-    JoinManyToMany, KeyOf, LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery, ModelQuery,
-    ParentOf, SelectModel, Statements, TopNQuery,
+    JoinManyToMany, KeyOf, LinkRow, LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery,
+    ModelQuery, ParentOf, SelectModel, Statements, ThroughSpec, TopNQuery,
 };
 pub use relation::{BelongsTo, ForeignKeyField, HasMany, ManyToMany, Relation};
 pub use relations_derive::Relations;
 pub use spec::{LoadedExt, Prefetch, RelationName};
+pub use through::PrefetchThrough;
 pub use with::{Get, Here, Is, There, With};
 
 /// Everything a user of the generated loaders needs in scope:
@@ -72,6 +74,7 @@ pub use with::{Get, Here, Is, There, With};
 pub mod prelude {
     pub use crate::join::select_related;
     pub use crate::spec::{LoadedExt as _, Prefetch};
+    pub use crate::through::PrefetchThrough;
     pub use crate::with::With;
     pub use crate::Relations;
 }

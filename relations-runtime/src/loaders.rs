@@ -15,9 +15,10 @@ use crate::prefetch::{
     prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
     prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with,
 };
-use crate::query::{LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery, SelectModel};
+use crate::query::{LoadBelongsTo, LoadHasMany, LoadManyToMany, SelectModel};
 use crate::relation::{BelongsTo, HasMany, ManyToMany};
 use crate::spec::Prefetch;
+use crate::through::PrefetchThrough;
 
 /// Has-many relation `R` loaded onto parents `Self` over blocking connection
 /// `C`: [`prefetch_has_many`] and its variants as methods. Blanket-implemented
@@ -132,7 +133,7 @@ pub trait PrefetchManyToMany<R: ManyToMany, C>: Nodes {
     fn prefetch_many_to_many_with(
         self,
         conn: &mut C,
-        refine: impl Fn(ManyToManyQuery<R, C>) -> ManyToManyQuery<R, C>,
+        build: impl FnOnce(PrefetchThrough<R, C>) -> PrefetchThrough<R, C>,
     ) -> Result<Self::Wrapped<R, Vec<R::Target>>>
     where
         C: Connection,
@@ -156,12 +157,12 @@ where
     fn prefetch_many_to_many_with(
         self,
         conn: &mut C,
-        refine: impl Fn(ManyToManyQuery<R, C>) -> ManyToManyQuery<R, C>,
+        build: impl FnOnce(PrefetchThrough<R, C>) -> PrefetchThrough<R, C>,
     ) -> Result<S::Wrapped<R, Vec<R::Target>>>
     where
         C: Connection,
         R: LoadManyToMany<C>,
     {
-        prefetch_many_to_many_with(self, conn, refine)
+        prefetch_many_to_many_with(self, conn, build)
     }
 }

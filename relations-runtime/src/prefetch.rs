@@ -8,9 +8,12 @@ use diesel::Connection;
 
 use crate::error::{Error, Result};
 use crate::model::{Node, Nodes, PrimaryKey};
-use crate::query::{KeyOf, LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery, ParentOf};
+use crate::query::{
+    KeyOf, LinkRow, LoadBelongsTo, LoadHasMany, LoadManyToMany, ParentOf, ThroughSpec,
+};
 use crate::relation::{BelongsTo, HasMany};
 use crate::spec::Prefetch;
+use crate::through::PrefetchThrough;
 use crate::with::With;
 
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -205,8 +208,9 @@ where
 
 /// Prefetch many-to-many relation `R`: one statement joining the join table
 /// to the targets (per chunk of keys off PostgreSQL); each owner gets its
-/// targets in the order the links were made. A target linked to several
-/// owners is decoded once per link, so each owner holds its own copy.
+/// targets in the order the links were made (the join table's key). A target
+/// linked to several owners is decoded once per link, so each owner holds its
+/// own copy.
 pub fn prefetch_many_to_many<R, S, C>(
     nodes: S,
     conn: &mut C,
@@ -218,15 +222,30 @@ where
     S::Node: Node<Model = R::Parent>,
     C: Connection,
 {
-    prefetch_many_to_many_with(nodes, conn, |q| q)
+    linked(nodes, conn, &ThroughSpec::all())
 }
 
-/// [`prefetch_many_to_many`] with `refine` applied to the join query: filter
-/// on the join model's or the target's columns, order by either.
+/// [`prefetch_many_to_many`] as `build` describes it: filtered on the join
+/// model's or the target's columns, ordered by either ([`PrefetchThrough`]).
 pub fn prefetch_many_to_many_with<R, S, C>(
     nodes: S,
     conn: &mut C,
-    refine: impl Fn(ManyToManyQuery<R, C>) -> ManyToManyQuery<R, C>,
+    build: impl FnOnce(PrefetchThrough<R, C>) -> PrefetchThrough<R, C>,
+) -> Result<S::Wrapped<R, Vec<R::Target>>>
+where
+    R: LoadManyToMany<C>,
+    R::Target: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Parent>,
+    C: Connection,
+{
+    linked(nodes, conn, &build(PrefetchThrough::new()).spec())
+}
+
+fn linked<R, S, C>(
+    nodes: S,
+    conn: &mut C,
+    spec: &ThroughSpec<'_, R, C::Backend>,
 ) -> Result<S::Wrapped<R, Vec<R::Target>>>
 where
     R: LoadManyToMany<C>,
@@ -239,9 +258,9 @@ where
         nodes.into_nodes(),
         conn,
         R::NAME,
-        |keys, conn| R::load_targets(keys, conn, &refine),
-        |row: &(KeyOf<R::Parent>, R::Target)| Some(&row.0),
-        |rows, _| Ok(rows.into_iter().map(|(_, target)| target).collect()),
+        |keys, conn| R::load_targets(keys, conn, spec),
+        |row: &LinkRow<R>| Some(&row.0),
+        |rows, _| Ok(rows.into_iter().map(|(_, _, target)| target).collect()),
     )?;
     Ok(S::from_wrapped(grouped))
 }

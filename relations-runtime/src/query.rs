@@ -10,7 +10,7 @@ use diesel::dsl::AsSelect;
 use diesel::dsl::{IntoBoxed, Select};
 use diesel::internal::table_macro::{Inner, Join, JoinOn};
 use diesel::query_builder::QueryFragment;
-use diesel::query_dsl::methods::{BoxedDsl, FilterDsl, OrderDsl, SelectDsl};
+use diesel::query_dsl::methods::{BoxedDsl, FilterDsl, OrderDsl, SelectDsl, ThenOrderDsl};
 use diesel::query_dsl::{InternalJoinDsl, LoadQuery};
 use diesel::query_source::{QuerySource, TableNotEqual};
 use diesel::SelectableHelper;
@@ -378,12 +378,17 @@ pub trait JoinManyToMany: crate::relation::ManyToMany {
     /// The join table's column to the target (`book_tags::tag_id`): the join
     /// is `ON through.target_fk = target.pk`.
     type TargetColumn: Default;
+    /// The join model's primary key as Rust values (`i32`, or a tuple for a
+    /// composite key), selected beside the target: the links are put in its
+    /// order after loading, so the database does not sort them.
+    type LinkKey;
 }
 
 type ThroughTable<R> = <<R as crate::relation::ManyToMany>::Through as Model>::Table;
 type TargetTable<R> = <<R as crate::relation::ManyToMany>::Target as Model>::Table;
 type ManyToManySelection<R, DB> = (
     <R as JoinManyToMany>::Source,
+    PrimaryKeyColumns<<R as crate::relation::ManyToMany>::Through>,
     AsSelect<<R as crate::relation::ManyToMany>::Target, DB>,
 );
 type ManyToManyOn<R> = <Inner as JoinOnKey<
@@ -396,12 +401,49 @@ type ManyToManyJoin<R> = Joined<ThroughTable<R>, TargetTable<R>, Inner, ManyToMa
 /// connection, or `Async<C>`).
 pub type ManyToManyQuery<R, M> = <R as BuildManyToMany<<M as Mode>::Backend>>::Query;
 
+/// One loaded link of many-to-many relation `R`: the parent's key, the link's
+/// key (for the link order) and the target.
+pub type LinkRow<R> = (
+    KeyOf<<R as crate::relation::ManyToMany>::Parent>,
+    <R as JoinManyToMany>::LinkKey,
+    <R as crate::relation::ManyToMany>::Target,
+);
+
+/// What to load of a many-to-many relation, besides the keys: built by
+/// [`PrefetchThrough`](crate::PrefetchThrough).
+pub struct ThroughSpec<'a, R: ?Sized, DB>
+where
+    R: BuildManyToMany<DB>,
+    DB: Backend,
+{
+    pub(crate) refine: &'a dyn Fn(R::Query) -> R::Query,
+    /// Whether `refine` orders the rows; if not, the links are put in the
+    /// join table's key order after loading.
+    pub(crate) ordered: bool,
+}
+
+impl<R: ?Sized, DB> ThroughSpec<'_, R, DB>
+where
+    R: BuildManyToMany<DB>,
+    DB: Backend,
+{
+    /// Every link, in link order.
+    pub fn all() -> Self {
+        ThroughSpec {
+            refine: &|q| q,
+            ordered: false,
+        }
+    }
+}
+
 /// The statements that load many-to-many relation `Self` over backend `DB`,
-/// one per chunk of keys: `SELECT through.parent_fk, <target> FROM through
-/// INNER JOIN target ON through.target_fk = target.pk`, boxed, filtered by
-/// parent key, ordered by the join table's primary key (the order the links
-/// were made), then refined. Blanket-implemented, so it is type-checked only
-/// where the relation is loaded.
+/// one per chunk of keys: `SELECT through.parent_fk, through.pk, <target>
+/// FROM through INNER JOIN target ON through.target_fk = target.pk`, boxed,
+/// filtered by parent key, then refined. Unordered unless the refinement
+/// orders (then ties are broken by the join table's key): the loader puts
+/// the links in key order itself, which costs a database a sort of every
+/// joined row (MariaDB: a filesort). Blanket-implemented, so it is
+/// type-checked only where the relation is loaded.
 #[diagnostic::on_unimplemented(
     message = "the many-to-many relation `{Self}` cannot be loaded over backend `{DB}`",
     label = "its join query does not type-check for this backend",
@@ -413,7 +455,7 @@ pub trait BuildManyToMany<DB: Backend>: JoinManyToMany {
     /// One statement per chunk of `keys` (one in all on PostgreSQL).
     fn statements(
         keys: Vec<KeyOf<Self::Parent>>,
-        refine: &dyn Fn(Self::Query) -> Self::Query,
+        spec: &ThroughSpec<'_, Self, DB>,
     ) -> Vec<Self::Query>;
 }
 
@@ -427,6 +469,7 @@ where
     ManyToManySelection<R, DB>: Expression,
     Inner: JoinOnKey<R::TargetColumn, PrimaryKeyColumns<R::Target>>,
     PrimaryKeyColumns<R::Target>: Default,
+    PrimaryKeyColumns<R::Through>: Default,
     ThroughTable<R>:
         InternalJoinDsl<TargetTable<R>, Inner, ManyToManyOn<R>, Output = ManyToManyJoin<R>>,
     JoinOn<Join<ThroughTable<R>, TargetTable<R>, Inner>, ManyToManyOn<R>>: QuerySource,
@@ -435,18 +478,14 @@ where
     IntoBoxed<'static, Select<ManyToManyJoin<R>, ManyToManySelection<R, DB>>, DB>: FilterDsl<
             R::KeyFilter,
             Output = IntoBoxed<'static, Select<ManyToManyJoin<R>, ManyToManySelection<R, DB>>, DB>,
-        > + OrderDsl<
+        > + ThenOrderDsl<
             PrimaryKeyColumns<R::Through>,
             Output = IntoBoxed<'static, Select<ManyToManyJoin<R>, ManyToManySelection<R, DB>>, DB>,
         >,
 {
     type Query = IntoBoxed<'static, Select<ManyToManyJoin<R>, ManyToManySelection<R, DB>>, DB>;
 
-    fn statements(
-        keys: Vec<KeyOf<R::Parent>>,
-        refine: &dyn Fn(Self::Query) -> Self::Query,
-    ) -> Vec<Self::Query> {
-        let through = <R::Through as Model>::Table::default();
+    fn statements(keys: Vec<KeyOf<R::Parent>>, spec: &ThroughSpec<'_, R, DB>) -> Vec<Self::Query> {
         chunks::<DB, _>(keys)
             .into_iter()
             .map(|chunk| {
@@ -456,13 +495,18 @@ where
                 );
                 let join = join::<ThroughTable<R>, TargetTable<R>, Inner, ManyToManyOn<R>>(on);
                 let query = join
-                    .select((R::Source::default(), R::Target::as_select()))
+                    .select((
+                        R::Source::default(),
+                        PrimaryKeyColumns::<R::Through>::default(),
+                        R::Target::as_select(),
+                    ))
                     .internal_into_boxed();
-                refine(
+                let query = (spec.refine)(query.filter(R::key_filter(chunk)));
+                if spec.ordered {
+                    query.then_order_by(PrimaryKeyColumns::<R::Through>::default())
+                } else {
                     query
-                        .filter(R::key_filter(chunk))
-                        .order(through.primary_key()),
-                )
+                }
             })
             .collect()
     }
@@ -471,27 +515,41 @@ where
 /// Loading many-to-many relation `Self` over blocking connection `C`.
 /// Blanket-implemented.
 pub trait LoadManyToMany<C: Connection>: BuildManyToMany<C::Backend> {
-    /// `(parent key, target)` rows for these parent keys, one statement per
-    /// chunk of keys, ordered by the join table's primary key (the order the
-    /// links were made) unless `refine` orders otherwise.
+    /// The links of these parent keys, one statement per chunk of keys, in
+    /// link order (the join table's key) unless `spec` orders otherwise.
     fn load_targets(
         keys: Vec<KeyOf<Self::Parent>>,
         conn: &mut C,
-        refine: &dyn Fn(ManyToManyQuery<Self, C>) -> ManyToManyQuery<Self, C>,
-    ) -> QueryResult<Vec<(KeyOf<Self::Parent>, Self::Target)>>;
+        spec: &ThroughSpec<'_, Self, C::Backend>,
+    ) -> QueryResult<Vec<LinkRow<Self>>>;
 }
 
 impl<R, C> LoadManyToMany<C> for R
 where
     C: Connection,
     R: BuildManyToMany<C::Backend>,
-    ManyToManyQuery<R, C>: LoadQuery<'static, C, (KeyOf<R::Parent>, R::Target)>,
+    R::LinkKey: Ord,
+    ManyToManyQuery<R, C>: LoadQuery<'static, C, LinkRow<R>>,
 {
     fn load_targets(
         keys: Vec<KeyOf<R::Parent>>,
         conn: &mut C,
-        refine: &dyn Fn(ManyToManyQuery<R, C>) -> ManyToManyQuery<R, C>,
-    ) -> QueryResult<Vec<(KeyOf<R::Parent>, R::Target)>> {
-        run_all(R::statements(keys, refine), |q| q.load(conn))
+        spec: &ThroughSpec<'_, R, C::Backend>,
+    ) -> QueryResult<Vec<LinkRow<R>>> {
+        let mut rows = run_all(R::statements(keys, spec), |q| q.load(conn))?;
+        link_order::<R>(&mut rows, spec.ordered);
+        Ok(rows)
+    }
+}
+
+/// Put unordered links in the join table's key order (each parent's targets
+/// in the order they were linked); rows the query ordered stay as they are.
+pub(crate) fn link_order<R>(rows: &mut [LinkRow<R>], ordered: bool)
+where
+    R: JoinManyToMany,
+    R::LinkKey: Ord,
+{
+    if !ordered {
+        rows.sort_unstable_by(|a, b| a.1.cmp(&b.1));
     }
 }

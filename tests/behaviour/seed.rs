@@ -46,15 +46,17 @@ fn seed_tags(conn: &mut Conn) {
         .values(&vec![tag(1, "fantasy"), tag(2, "classic"), tag(3, "unused"), tag(4, "sf")])
         .execute(conn)
         .unwrap();
-    // Link ids give the order links were made, not tag order.
+    // Link ids give the order links were made: not tag order (the unique
+    // index on (book_id, tag_id) reads Left Hand's links as classic, sf), nor
+    // the order the rows are stored in (PostgreSQL's heap: inserted 4, 1, 5, 3, 2).
     let link = |id, book_id, tag_id, weight| BookTag { id, book_id, tag_id, weight };
     diesel::insert_into(book_tags::table)
         .values(&vec![
-            link(1, 2, 1, 10), // Earthsea: fantasy, classic
-            link(2, 2, 2, 5),
-            link(3, 1, 4, 7), // Left Hand: sf, classic
-            link(4, 1, 2, 8),
+            link(4, 1, 2, 8), // Left Hand: sf (3), classic (4)
+            link(1, 2, 1, 10), // Earthsea: fantasy (1), classic (2)
             link(5, 5, 4, 9), // Dispossessed: sf
+            link(3, 1, 4, 7),
+            link(2, 2, 2, 5),
         ])
         .execute(conn)
         .unwrap();

@@ -112,6 +112,7 @@ pub fn schema(backend: Backend) -> String {
             tag_id INTEGER NOT NULL,
             weight INTEGER NOT NULL
         );
+        CREATE UNIQUE INDEX book_tags_book_tag ON book_tags(book_id, tag_id);
         CREATE TABLE favorites (
             author_id INTEGER NOT NULL,
             book_id INTEGER NOT NULL,

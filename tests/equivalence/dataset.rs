@@ -91,6 +91,10 @@ fn dataset() -> impl Strategy<Value = Dataset> {
                 .map(|(i, a)| Profile { id: i as i32, author_id: a.id, bio: format!("bio {i}") })
                 .collect();
             let tags: Vec<Tag> = (0..next(8)).map(|i| Tag { id: 100 - i as i32, name: format!("t{}", next(3)) }).collect();
+            // Ids descend as the links are inserted, so neither the stored
+            // order nor the (book_id, tag_id) index is link order; one link
+            // per (book, tag), as the unique index requires.
+            let mut linked = std::collections::HashSet::new();
             let links: Vec<BookTag> = if books.is_empty() || tags.is_empty() {
                 Vec::new()
             } else {
@@ -101,6 +105,7 @@ fn dataset() -> impl Strategy<Value = Dataset> {
                         tag_id: tags[next(tags.len())].id,
                         weight: next(10) as i32,
                     })
+                    .filter(|l| linked.insert((l.book_id, l.tag_id)))
                     .collect()
             };
             Dataset { authors, books, reviews, profiles, tags, links, input }
