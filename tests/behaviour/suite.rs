@@ -594,6 +594,23 @@ fn many_to_many_filters_on_the_join_model_and_orders_by_the_target() {
 }
 
 #[test]
+fn many_to_many_order_ties_keep_link_order() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    seed_tags(conn);
+    let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
+    // Every link of a book ties on its book_id: the tie-break is link order
+    // (Left Hand: sf, then classic), not the index's (classic, sf).
+    let tied = books.clone().prefetch_tags_with(conn, |p| p.order(book_tags::book_id)).unwrap();
+    let got: Vec<Vec<&str>> = tied.iter().map(|b| tag_names(b.tags())).collect();
+    assert_eq!(got, vec![vec!["sf", "classic"], vec!["fantasy", "classic"], vec![], vec!["sf"], vec![]]);
+    // Link order is unique: a `then_order_by` without an `order` changes nothing.
+    let same = books.prefetch_tags_with(conn, |p| p.then_order_by(tags::name)).unwrap();
+    assert_eq!(same, tied);
+}
+
+#[test]
 fn many_to_many_through_a_composite_key_join_model() {
     let Some(mut conn) = connect() else { return };
     let conn = &mut *conn;
