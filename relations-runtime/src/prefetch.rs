@@ -8,9 +8,7 @@ use diesel::Connection;
 
 use crate::error::{Error, Result};
 use crate::model::{Node, Nodes, PrimaryKey};
-use crate::query::{
-    KeyOf, LinkRow, LoadBelongsTo, LoadHasMany, LoadManyToMany, ParentOf, ThroughSpec,
-};
+use crate::query::{KeyOf, LinkRow, LoadBelongsTo, LoadHasMany, LoadManyToMany, ParentOf};
 use crate::relation::{BelongsTo, HasMany};
 use crate::spec::Prefetch;
 use crate::through::PrefetchThrough;
@@ -222,7 +220,7 @@ where
     S::Node: Node<Model = R::Parent>,
     C: Connection,
 {
-    linked(nodes, conn, &ThroughSpec::all())
+    prefetch_many_to_many_with(nodes, conn, |through| through)
 }
 
 /// [`prefetch_many_to_many`] as `build` describes it: filtered on the join
@@ -239,26 +237,13 @@ where
     S::Node: Node<Model = R::Parent>,
     C: Connection,
 {
-    linked(nodes, conn, &build(PrefetchThrough::new()).spec())
-}
-
-fn linked<R, S, C>(
-    nodes: S,
-    conn: &mut C,
-    spec: &ThroughSpec<'_, R, C::Backend>,
-) -> Result<S::Wrapped<R, Vec<R::Target>>>
-where
-    R: LoadManyToMany<C>,
-    R::Target: Clone,
-    S: Nodes,
-    S::Node: Node<Model = R::Parent>,
-    C: Connection,
-{
+    let through = build(PrefetchThrough::new());
+    let spec = through.spec();
     let grouped = group_rows::<_, _, _, R::Target, R>(
         nodes.into_nodes(),
         conn,
         R::NAME,
-        |keys, conn| R::load_targets(keys, conn, spec),
+        |keys, conn| R::load_targets(keys, conn, &spec),
         |row: &LinkRow<R>| Some(&row.0),
         |rows, _| Ok(rows.into_iter().map(|(_, _, target)| target).collect()),
     )?;

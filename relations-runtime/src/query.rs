@@ -422,20 +422,6 @@ where
     pub(crate) ordered: bool,
 }
 
-impl<R: ?Sized, DB> ThroughSpec<'_, R, DB>
-where
-    R: BuildManyToMany<DB>,
-    DB: Backend,
-{
-    /// Every link, in link order.
-    pub fn all() -> Self {
-        ThroughSpec {
-            refine: &|q| q,
-            ordered: false,
-        }
-    }
-}
-
 /// The statements that load many-to-many relation `Self` over backend `DB`,
 /// one per chunk of keys: `SELECT through.parent_fk, through.pk, <target>
 /// FROM through INNER JOIN target ON through.target_fk = target.pk`, boxed,
