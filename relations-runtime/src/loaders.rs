@@ -10,12 +10,13 @@
 use diesel::Connection;
 
 use crate::error::Result;
+use crate::mode::Mode;
 use crate::model::{Node, Nodes};
 use crate::prefetch::{
     prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
     prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with,
 };
-use crate::query::{LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery, SelectModel};
+use crate::query::{LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery};
 use crate::relation::{BelongsTo, HasMany, ManyToMany};
 use crate::spec::Prefetch;
 
@@ -34,8 +35,7 @@ pub trait PrefetchHasMany<R: HasMany, C>: Nodes {
         build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
     ) -> Result<Self::Wrapped<K, Vec<T>>>
     where
-        C: Connection,
-        R::Child: SelectModel<C::Backend>;
+        C: Mode;
     /// [`prefetch_has_one`].
     fn prefetch_has_one(self, conn: &mut C) -> Result<Self::Wrapped<R, Option<R::Child>>>
     where
@@ -47,8 +47,7 @@ pub trait PrefetchHasMany<R: HasMany, C>: Nodes {
         build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
     ) -> Result<Self::Wrapped<K, Option<T>>>
     where
-        C: Connection,
-        R::Child: SelectModel<C::Backend>;
+        C: Mode;
 }
 
 impl<R, S, C> PrefetchHasMany<R, C> for S
@@ -73,8 +72,7 @@ where
         build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
     ) -> Result<S::Wrapped<K, Vec<T>>>
     where
-        C: Connection,
-        R::Child: SelectModel<C::Backend>,
+        C: Mode,
     {
         prefetch_has_many_with(self, conn, build)
     }
@@ -94,8 +92,7 @@ where
         build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
     ) -> Result<S::Wrapped<K, Option<T>>>
     where
-        C: Connection,
-        R::Child: SelectModel<C::Backend>,
+        C: Mode,
     {
         prefetch_has_one_with(self, conn, build)
     }
