@@ -106,18 +106,13 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
         span = forward_name.span()
     );
 
-    // Everything that compares the parent's key with this column is spanned at
-    // the field's type, so a key of the wrong type is reported there.
-    let key_filter = quote_spanned! {field_ty.span()=>
-        type KeyFilter = #d::dsl::EqAny<#table::#column, ::std::vec::Vec<#key>>;
-        #[inline]
-        fn key_filter(keys: ::std::vec::Vec<#key>) -> Self::KeyFilter {
-            #d::ExpressionMethods::eq_any(#table::#column, keys)
-        }
-    };
-    // The field's type must hold the parent's key: checked here, at the field.
+    // The field's type must hold the parent's key, and the column must be
+    // comparable with it (`column IN (keys)` finds the children): both are
+    // checked here, spanned at the field's type, so a key of the wrong type
+    // is reported there.
+    let key_at_field = quote_spanned! {field_ty.span()=> <#parent as #rt::PrimaryKey>::Key};
     let as_key = quote_spanned! {field_ty.span()=>
-        <#field_ty as #rt::ForeignKeyField<#key>>::as_key(&child.#field)
+        <#field_ty as #rt::ForeignKeyField<#key_at_field>>::key_of_column::<#table::#column>(&child.#field)
     };
 
     let (value, from_parent, kind) = if fk.nullable {
@@ -234,7 +229,6 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
                 type Parent = #parent;
                 type Child = #child;
                 type Column = #table::#column;
-                #key_filter
                 #[inline]
                 fn foreign_key(child: &#child) -> ::core::option::Option<&#key> {
                     #as_key

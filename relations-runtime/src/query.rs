@@ -7,14 +7,18 @@
 use diesel::backend::Backend;
 use diesel::connection::DefaultLoadingMode;
 use diesel::dsl::AsSelect;
-use diesel::dsl::{IntoBoxed, Select};
+use diesel::dsl::{EqAny, IntoBoxed, Select, SqlTypeOf};
+use diesel::expression::AsExpression;
 use diesel::internal::table_macro::{Inner, Join, JoinOn};
 use diesel::query_builder::QueryFragment;
 use diesel::query_dsl::methods::{BoxedDsl, FilterDsl, OrderDsl, SelectDsl};
 use diesel::query_dsl::{InternalJoinDsl, LoadQuery};
 use diesel::query_source::{QuerySource, TableNotEqual};
+use diesel::sql_types::SingleValue;
 use diesel::SelectableHelper;
-use diesel::{Connection, Expression, QueryResult, RunQueryDsl, Selectable, Table};
+use diesel::{
+    Connection, Expression, ExpressionMethods, QueryResult, RunQueryDsl, Selectable, Table,
+};
 
 use crate::batch::{chunks, KeyBatching};
 use crate::join::{join, JoinOnKey, Joined};
@@ -116,7 +120,9 @@ where
     R: HasMany,
     DB: KeyBatching,
     R::Child: SelectModel<DB>,
-    ModelQuery<R::Child, DB>: FilterDsl<R::KeyFilter, Output = ModelQuery<R::Child, DB>>
+    SqlTypeOf<R::Column>: SingleValue,
+    KeyOf<R::Parent>: AsExpression<SqlTypeOf<R::Column>>,
+    ModelQuery<R::Child, DB>: FilterDsl<EqAny<R::Column, Vec<KeyOf<R::Parent>>>, Output = ModelQuery<R::Child, DB>>
         + OrderDsl<PrimaryKeyColumns<R::Child>, Output = ModelQuery<R::Child, DB>>
         + OrderDsl<(R::Column, PrimaryKeyColumns<R::Child>), Output = ModelQuery<R::Child, DB>>
         + OrderDsl<OrderTerms<DB>, Output = ModelQuery<R::Child, DB>>,
@@ -128,7 +134,7 @@ where
     ) -> ChildStatements<R, DB> {
         let table = <R::Child as Model>::Table::default();
         let query = |chunk| {
-            let filtered = R::Child::select_model().filter(R::key_filter(chunk));
+            let filtered = R::Child::select_model().filter(R::Column::default().eq_any(chunk));
             // Each parent's children in primary-key order. Where the database
             // reads `fk IN (...)` from the foreign-key index in (fk, pk) order,
             // asking for that order avoids sorting every child (SQLite);
