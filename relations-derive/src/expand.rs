@@ -52,14 +52,12 @@ fn model_impls(model: &Model) -> TokenStream {
         }
     });
     quote! {
-        const _: () = {
-            #[automatically_derived]
-            impl #rt::Model for #ident {
-                type Table = #table::table;
-            }
+        #[automatically_derived]
+        impl #rt::Model for #ident {
+            type Table = #table::table;
+        }
 
-            #primary_key
-        };
+        #primary_key
     }
 }
 
@@ -216,43 +214,41 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
         #reverse_struct
         #forward_struct
 
-        const _: () = {
-            #[automatically_derived]
-            impl #rt::Relation for #reverse {
-                type Owner = #parent;
-                type Value = #reverse_value;
-                const NAME: &'static str = #related_str;
-            }
+        #[automatically_derived]
+        impl #rt::Relation for #reverse {
+            type Owner = #parent;
+            type Value = #reverse_value;
+            const NAME: &'static str = #related_str;
+        }
 
-            #[automatically_derived]
-            impl #rt::HasMany for #reverse {
-                type Parent = #parent;
-                type Child = #child;
-                type Column = #table::#column;
-                #[inline]
-                fn foreign_key(child: &#child) -> ::core::option::Option<&#key> {
-                    #as_key
-                }
+        #[automatically_derived]
+        impl #rt::HasMany for #reverse {
+            type Parent = #parent;
+            type Child = #child;
+            type Column = #table::#column;
+            #[inline]
+            fn foreign_key(child: &#child) -> ::core::option::Option<&#key> {
+                #as_key
             }
+        }
 
-            #[automatically_derived]
-            impl #rt::Relation for #forward {
-                type Owner = #child;
-                type Value = #value;
-                const NAME: &'static str = #forward_str;
+        #[automatically_derived]
+        impl #rt::Relation for #forward {
+            type Owner = #child;
+            type Value = #value;
+            const NAME: &'static str = #forward_str;
+        }
+
+        #[automatically_derived]
+        impl #rt::BelongsTo for #forward {
+            type Reverse = #reverse;
+            #[inline]
+            fn value(parent: ::core::option::Option<#parent>) -> ::core::option::Option<#value> {
+                #from_parent
             }
+        }
 
-            #[automatically_derived]
-            impl #rt::BelongsTo for #forward {
-                type Reverse = #reverse;
-                #[inline]
-                fn value(parent: ::core::option::Option<#parent>) -> ::core::option::Option<#value> {
-                    #from_parent
-                }
-            }
-
-            #join_impl
-        };
+        #join_impl
 
         #[doc = #reverse_ext_doc]
         #vis trait #reverse_ext: ::core::marker::Sized {
@@ -424,32 +420,30 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
     quote! {
         #key_struct
 
-        const _: () = {
-            #[automatically_derived]
-            impl #rt::Relation for #key {
-                type Owner = #parent;
-                type Value = ::std::vec::Vec<#target>;
-                const NAME: &'static str = #name_str;
-            }
+        #[automatically_derived]
+        impl #rt::Relation for #key {
+            type Owner = #parent;
+            type Value = ::std::vec::Vec<#target>;
+            const NAME: &'static str = #name_str;
+        }
 
-            #[automatically_derived]
-            impl #rt::ManyToMany for #key {
-                type Parent = #parent;
-                type Target = #target;
-                type Through = #through;
-                type KeyFilter = #d::dsl::EqAny<#table::#source_column, ::std::vec::Vec<#parent_key>>;
-                #[inline]
-                fn key_filter(keys: ::std::vec::Vec<#parent_key>) -> Self::KeyFilter {
-                    #d::ExpressionMethods::eq_any(#table::#source_column, keys)
-                }
+        #[automatically_derived]
+        impl #rt::ManyToMany for #key {
+            type Parent = #parent;
+            type Target = #target;
+            type Through = #through;
+            type KeyFilter = #d::dsl::EqAny<#table::#source_column, ::std::vec::Vec<#parent_key>>;
+            #[inline]
+            fn key_filter(keys: ::std::vec::Vec<#parent_key>) -> Self::KeyFilter {
+                #d::ExpressionMethods::eq_any(#table::#source_column, keys)
             }
+        }
 
-            #[automatically_derived]
-            impl #rt::JoinManyToMany for #key {
-                type Source = #table::#source_column;
-                type TargetColumn = #table::#target_column;
-            }
-        };
+        #[automatically_derived]
+        impl #rt::JoinManyToMany for #key {
+            type Source = #table::#source_column;
+            type TargetColumn = #table::#target_column;
+        }
 
         #[doc = #ext_doc]
         #vis trait #ext: ::core::marker::Sized {
