@@ -30,23 +30,23 @@ fn model_impls(model: &Model) -> TokenStream {
     let ident = &model.ident;
     let table = &model.table;
     let rt = quote!(::relations_runtime);
-    let d = quote!(::relations_runtime::__private::diesel);
     let primary_key = model.primary_key.as_ref().map(|pk| {
         let ty = &pk.ty;
         let field = &pk.field;
         let column = &pk.column;
+        // The column must be comparable with the key's type (`pk IN (keys)`
+        // finds the parents): checked here, spanned at the key's field type.
+        let key_of_column = quote_spanned! {ty.span()=>
+            #rt::__private::key_of_column::<#table::#column, #ty>(&self.#field)
+        };
         quote! {
             #[automatically_derived]
             impl #rt::PrimaryKey for #ident {
                 type Key = #ty;
-                type KeyFilter = #d::dsl::EqAny<#table::#column, ::std::vec::Vec<#ty>>;
-                #[inline]
-                fn key_filter(keys: ::std::vec::Vec<#ty>) -> Self::KeyFilter {
-                    #d::ExpressionMethods::eq_any(#table::#column, keys)
-                }
+                type Column = #table::#column;
                 #[inline]
                 fn primary_key(&self) -> &#ty {
-                    &self.#field
+                    #key_of_column
                 }
             }
         }

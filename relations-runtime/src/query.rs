@@ -36,6 +36,9 @@ pub type PrimaryKeyColumns<M> = <<M as Model>::Table as Table>::PrimaryKey;
 /// The key type of parent `P`.
 pub type KeyOf<P> = <P as PrimaryKey>::Key;
 
+/// The primary-key column of parent `P`.
+pub type KeyColumn<P> = <P as PrimaryKey>::Column;
+
 /// A model that can be selected as a whole over backend `DB`.
 ///
 /// Blanket-implemented for every model Diesel can select on `DB`; its `Query`
@@ -327,13 +330,21 @@ where
     R: BelongsTo,
     DB: KeyBatching,
     ParentOf<R>: SelectModel<DB>,
-    ModelQuery<ParentOf<R>, DB>:
-        FilterDsl<<ParentOf<R> as PrimaryKey>::KeyFilter, Output = ModelQuery<ParentOf<R>, DB>>,
+    KeyColumn<ParentOf<R>>: Expression,
+    SqlTypeOf<KeyColumn<ParentOf<R>>>: SingleValue,
+    KeyOf<ParentOf<R>>: AsExpression<SqlTypeOf<KeyColumn<ParentOf<R>>>>,
+    ModelQuery<ParentOf<R>, DB>: FilterDsl<
+        EqAny<KeyColumn<ParentOf<R>>, Vec<KeyOf<ParentOf<R>>>>,
+        Output = ModelQuery<ParentOf<R>, DB>,
+    >,
 {
     fn statements(keys: Vec<KeyOf<ParentOf<R>>>) -> Vec<ModelQuery<ParentOf<R>, DB>> {
         chunks::<DB, _>(keys)
             .into_iter()
-            .map(|chunk| ParentOf::<R>::select_model().filter(ParentOf::<R>::key_filter(chunk)))
+            .map(|chunk| {
+                ParentOf::<R>::select_model()
+                    .filter(KeyColumn::<ParentOf<R>>::default().eq_any(chunk))
+            })
             .collect()
     }
 }
