@@ -30,36 +30,34 @@ fn model_impls(model: &Model) -> TokenStream {
     let ident = &model.ident;
     let table = &model.table;
     let rt = quote!(::relations_runtime);
-    let d = quote!(::relations_runtime::__private::diesel);
     let primary_key = model.primary_key.as_ref().map(|pk| {
         let ty = &pk.ty;
         let field = &pk.field;
         let column = &pk.column;
+        // The column must be comparable with the key's type (`pk IN (keys)`
+        // finds the parents): checked here, spanned at the key's field type.
+        let key_of_column = quote_spanned! {ty.span()=>
+            #rt::__private::key_of_column::<#table::#column, #ty>(&self.#field)
+        };
         quote! {
             #[automatically_derived]
             impl #rt::PrimaryKey for #ident {
                 type Key = #ty;
-                type KeyFilter = #d::dsl::EqAny<#table::#column, ::std::vec::Vec<#ty>>;
-                #[inline]
-                fn key_filter(keys: ::std::vec::Vec<#ty>) -> Self::KeyFilter {
-                    #d::ExpressionMethods::eq_any(#table::#column, keys)
-                }
+                type Column = #table::#column;
                 #[inline]
                 fn primary_key(&self) -> &#ty {
-                    &self.#field
+                    #key_of_column
                 }
             }
         }
     });
     quote! {
-        const _: () = {
-            #[automatically_derived]
-            impl #rt::Model for #ident {
-                type Table = #table::table;
-            }
+        #[automatically_derived]
+        impl #rt::Model for #ident {
+            type Table = #table::table;
+        }
 
-            #primary_key
-        };
+        #primary_key
     }
 }
 
@@ -106,18 +104,13 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
         span = forward_name.span()
     );
 
-    // Everything that compares the parent's key with this column is spanned at
-    // the field's type, so a key of the wrong type is reported there.
-    let key_filter = quote_spanned! {field_ty.span()=>
-        type KeyFilter = #d::dsl::EqAny<#table::#column, ::std::vec::Vec<#key>>;
-        #[inline]
-        fn key_filter(keys: ::std::vec::Vec<#key>) -> Self::KeyFilter {
-            #d::ExpressionMethods::eq_any(#table::#column, keys)
-        }
-    };
-    // The field's type must hold the parent's key: checked here, at the field.
+    // The field's type must hold the parent's key, and the column must be
+    // comparable with it (`column IN (keys)` finds the children): both are
+    // checked here, spanned at the field's type, so a key of the wrong type
+    // is reported there.
+    let key_at_field = quote_spanned! {field_ty.span()=> <#parent as #rt::PrimaryKey>::Key};
     let as_key = quote_spanned! {field_ty.span()=>
-        <#field_ty as #rt::ForeignKeyField<#key>>::as_key(&child.#field)
+        <#field_ty as #rt::ForeignKeyField<#key_at_field>>::key_of_column::<#table::#column>(&child.#field)
     };
 
     let (value, from_parent, kind) = if fk.nullable {
@@ -221,44 +214,41 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
         #reverse_struct
         #forward_struct
 
-        const _: () = {
-            #[automatically_derived]
-            impl #rt::Relation for #reverse {
-                type Owner = #parent;
-                type Value = #reverse_value;
-                const NAME: &'static str = #related_str;
-            }
+        #[automatically_derived]
+        impl #rt::Relation for #reverse {
+            type Owner = #parent;
+            type Value = #reverse_value;
+            const NAME: &'static str = #related_str;
+        }
 
-            #[automatically_derived]
-            impl #rt::HasMany for #reverse {
-                type Parent = #parent;
-                type Child = #child;
-                type Column = #table::#column;
-                #key_filter
-                #[inline]
-                fn foreign_key(child: &#child) -> ::core::option::Option<&#key> {
-                    #as_key
-                }
+        #[automatically_derived]
+        impl #rt::HasMany for #reverse {
+            type Parent = #parent;
+            type Child = #child;
+            type Column = #table::#column;
+            #[inline]
+            fn foreign_key(child: &#child) -> ::core::option::Option<&#key> {
+                #as_key
             }
+        }
 
-            #[automatically_derived]
-            impl #rt::Relation for #forward {
-                type Owner = #child;
-                type Value = #value;
-                const NAME: &'static str = #forward_str;
+        #[automatically_derived]
+        impl #rt::Relation for #forward {
+            type Owner = #child;
+            type Value = #value;
+            const NAME: &'static str = #forward_str;
+        }
+
+        #[automatically_derived]
+        impl #rt::BelongsTo for #forward {
+            type Reverse = #reverse;
+            #[inline]
+            fn value(parent: ::core::option::Option<#parent>) -> ::core::option::Option<#value> {
+                #from_parent
             }
+        }
 
-            #[automatically_derived]
-            impl #rt::BelongsTo for #forward {
-                type Reverse = #reverse;
-                #[inline]
-                fn value(parent: ::core::option::Option<#parent>) -> ::core::option::Option<#value> {
-                    #from_parent
-                }
-            }
-
-            #join_impl
-        };
+        #join_impl
 
         #[doc = #reverse_ext_doc]
         #vis trait #reverse_ext: ::core::marker::Sized {
@@ -286,8 +276,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
             ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<__K, #reverse_value_of_t>>
             where
                 Self: #rt::PrefetchHasMany<#reverse, __C>,
-                __C: #d::Connection,
-                #reverse: #rt::LoadHasMany<__C>,
+                __C: #rt::Mode,
                 __T: ::core::clone::Clone,
             {
                 <Self as #rt::PrefetchHasMany<#reverse, __C>>::#prefetch_with_fn(self, conn, build)
@@ -433,33 +422,31 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
     quote! {
         #key_struct
 
-        const _: () = {
-            #[automatically_derived]
-            impl #rt::Relation for #key {
-                type Owner = #parent;
-                type Value = ::std::vec::Vec<#target>;
-                const NAME: &'static str = #name_str;
-            }
+        #[automatically_derived]
+        impl #rt::Relation for #key {
+            type Owner = #parent;
+            type Value = ::std::vec::Vec<#target>;
+            const NAME: &'static str = #name_str;
+        }
 
-            #[automatically_derived]
-            impl #rt::ManyToMany for #key {
-                type Parent = #parent;
-                type Target = #target;
-                type Through = #through;
-                type KeyFilter = #d::dsl::EqAny<#table::#source_column, ::std::vec::Vec<#parent_key>>;
-                #[inline]
-                fn key_filter(keys: ::std::vec::Vec<#parent_key>) -> Self::KeyFilter {
-                    #d::ExpressionMethods::eq_any(#table::#source_column, keys)
-                }
+        #[automatically_derived]
+        impl #rt::ManyToMany for #key {
+            type Parent = #parent;
+            type Target = #target;
+            type Through = #through;
+            type KeyFilter = #d::dsl::EqAny<#table::#source_column, ::std::vec::Vec<#parent_key>>;
+            #[inline]
+            fn key_filter(keys: ::std::vec::Vec<#parent_key>) -> Self::KeyFilter {
+                #d::ExpressionMethods::eq_any(#table::#source_column, keys)
             }
+        }
 
-            #[automatically_derived]
-            impl #rt::JoinManyToMany for #key {
-                type Source = #table::#source_column;
-                type TargetColumn = #table::#target_column;
-                type LinkKey = #link_key;
-            }
-        };
+        #[automatically_derived]
+        impl #rt::JoinManyToMany for #key {
+            type Source = #table::#source_column;
+            type TargetColumn = #table::#target_column;
+            type LinkKey = #link_key;
+        }
 
         #[doc = #ext_doc]
         #vis trait #ext: ::core::marker::Sized {

@@ -4,6 +4,11 @@
 use std::fmt;
 use std::hash::Hash;
 
+use diesel::dsl::SqlTypeOf;
+use diesel::expression::AsExpression;
+use diesel::sql_types::SingleValue;
+use diesel::Expression;
+
 use crate::with::With;
 
 /// A Diesel model that derives [`Relations`](crate::Relations).
@@ -31,12 +36,27 @@ pub trait Model: Sized + 'static {
 pub trait PrimaryKey: Model {
     /// The type of the primary-key field (`i32`, `i64`, `String`, ...).
     type Key: Eq + Hash + Clone + fmt::Debug + Send + 'static;
-    /// `pk IN (keys)` (`= ANY(keys)` on PostgreSQL): `authors::id.eq_any(keys)`.
-    type KeyFilter;
-    /// The filter on the primary-key column for one chunk of keys.
-    fn key_filter(keys: Vec<Self::Key>) -> Self::KeyFilter;
+    /// The primary-key column (`authors::id`). The parents of a chunk of
+    /// keys are found with `Column::default().eq_any(keys)` (`pk IN (keys)`,
+    /// `= ANY(keys)` on PostgreSQL).
+    type Column: Default;
     /// The primary-key value of this row.
     fn primary_key(&self) -> &Self::Key;
+}
+
+/// `key`, the primary-key field of a row whose key column is `Col`: what the
+/// derive's [`PrimaryKey::primary_key`] returns. Its bound is the check that
+/// the column can be compared with keys of type `K` (`Col.eq_any(keys)`
+/// finds the parents), made where the derive calls it: at the key's field.
+#[doc(hidden)]
+#[inline]
+pub fn key_of_column<Col, K>(key: &K) -> &K
+where
+    Col: Expression,
+    SqlTypeOf<Col>: SingleValue,
+    K: AsExpression<SqlTypeOf<Col>>,
+{
+    key
 }
 
 /// A model, or a model wrapped in [`With`] layers of loaded relations.

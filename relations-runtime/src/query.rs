@@ -7,14 +7,18 @@
 use diesel::backend::Backend;
 use diesel::connection::DefaultLoadingMode;
 use diesel::dsl::AsSelect;
-use diesel::dsl::{IntoBoxed, Select};
+use diesel::dsl::{EqAny, IntoBoxed, Select, SqlTypeOf};
+use diesel::expression::AsExpression;
 use diesel::internal::table_macro::{Inner, Join, JoinOn};
 use diesel::query_builder::QueryFragment;
 use diesel::query_dsl::methods::{BoxedDsl, FilterDsl, OrderDsl, SelectDsl, ThenOrderDsl};
 use diesel::query_dsl::{InternalJoinDsl, LoadQuery};
 use diesel::query_source::{QuerySource, TableNotEqual};
+use diesel::sql_types::SingleValue;
 use diesel::SelectableHelper;
-use diesel::{Connection, Expression, QueryResult, RunQueryDsl, Selectable, Table};
+use diesel::{
+    Connection, Expression, ExpressionMethods, QueryResult, RunQueryDsl, Selectable, Table,
+};
 
 use crate::batch::{chunks, KeyBatching};
 use crate::join::{join, JoinOnKey, Joined};
@@ -31,6 +35,9 @@ pub type PrimaryKeyColumns<M> = <<M as Model>::Table as Table>::PrimaryKey;
 
 /// The key type of parent `P`.
 pub type KeyOf<P> = <P as PrimaryKey>::Key;
+
+/// The primary-key column of parent `P`.
+pub type KeyColumn<P> = <P as PrimaryKey>::Column;
 
 /// A model that can be selected as a whole over backend `DB`.
 ///
@@ -116,7 +123,9 @@ where
     R: HasMany,
     DB: KeyBatching,
     R::Child: SelectModel<DB>,
-    ModelQuery<R::Child, DB>: FilterDsl<R::KeyFilter, Output = ModelQuery<R::Child, DB>>
+    SqlTypeOf<R::Column>: SingleValue,
+    KeyOf<R::Parent>: AsExpression<SqlTypeOf<R::Column>>,
+    ModelQuery<R::Child, DB>: FilterDsl<EqAny<R::Column, Vec<KeyOf<R::Parent>>>, Output = ModelQuery<R::Child, DB>>
         + OrderDsl<PrimaryKeyColumns<R::Child>, Output = ModelQuery<R::Child, DB>>
         + OrderDsl<(R::Column, PrimaryKeyColumns<R::Child>), Output = ModelQuery<R::Child, DB>>
         + OrderDsl<OrderTerms<DB>, Output = ModelQuery<R::Child, DB>>,
@@ -128,7 +137,7 @@ where
     ) -> ChildStatements<R, DB> {
         let table = <R::Child as Model>::Table::default();
         let query = |chunk| {
-            let filtered = R::Child::select_model().filter(R::key_filter(chunk));
+            let filtered = R::Child::select_model().filter(R::Column::default().eq_any(chunk));
             // Each parent's children in primary-key order. Where the database
             // reads `fk IN (...)` from the foreign-key index in (fk, pk) order,
             // asking for that order avoids sorting every child (SQLite);
@@ -140,7 +149,7 @@ where
             } else {
                 filtered.order(table.primary_key())
             };
-            (spec.refine)(ordered)
+            spec.refine.refine(ordered)
         };
         let chunks = chunks::<DB, _>(keys);
         match (spec.limit_per_parent, spec.offset_per_parent) {
@@ -218,7 +227,7 @@ where
     DB: Backend,
     R::Child: SelectModel<DB>,
 {
-    pub(crate) refine: &'a dyn Fn(ModelQuery<R::Child, DB>) -> ModelQuery<R::Child, DB>,
+    pub(crate) refine: &'a dyn crate::spec::Refine<R, DB>,
     pub(crate) order: &'a [OrderTerm<DB>],
     pub(crate) limit_per_parent: Option<u32>,
     pub(crate) offset_per_parent: u32,
@@ -233,7 +242,7 @@ where
     /// Every child, by primary key.
     pub fn all() -> Self {
         ChildSpec {
-            refine: &|q| q,
+            refine: &|q: ModelQuery<R::Child, DB>| q,
             order: &[],
             limit_per_parent: None,
             offset_per_parent: 0,
@@ -321,13 +330,21 @@ where
     R: BelongsTo,
     DB: KeyBatching,
     ParentOf<R>: SelectModel<DB>,
-    ModelQuery<ParentOf<R>, DB>:
-        FilterDsl<<ParentOf<R> as PrimaryKey>::KeyFilter, Output = ModelQuery<ParentOf<R>, DB>>,
+    KeyColumn<ParentOf<R>>: Expression,
+    SqlTypeOf<KeyColumn<ParentOf<R>>>: SingleValue,
+    KeyOf<ParentOf<R>>: AsExpression<SqlTypeOf<KeyColumn<ParentOf<R>>>>,
+    ModelQuery<ParentOf<R>, DB>: FilterDsl<
+        EqAny<KeyColumn<ParentOf<R>>, Vec<KeyOf<ParentOf<R>>>>,
+        Output = ModelQuery<ParentOf<R>, DB>,
+    >,
 {
     fn statements(keys: Vec<KeyOf<ParentOf<R>>>) -> Vec<ModelQuery<ParentOf<R>, DB>> {
         chunks::<DB, _>(keys)
             .into_iter()
-            .map(|chunk| ParentOf::<R>::select_model().filter(ParentOf::<R>::key_filter(chunk)))
+            .map(|chunk| {
+                ParentOf::<R>::select_model()
+                    .filter(KeyColumn::<ParentOf<R>>::default().eq_any(chunk))
+            })
             .collect()
     }
 }

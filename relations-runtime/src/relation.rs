@@ -1,5 +1,10 @@
 //! The relation traits the derive fills in, one impl per relation key.
 
+use diesel::dsl::SqlTypeOf;
+use diesel::expression::AsExpression;
+use diesel::sql_types::SingleValue;
+use diesel::Expression;
+
 use crate::model::{Model, PrimaryKey};
 
 /// A named relation that can be loaded onto a model.
@@ -29,16 +34,13 @@ pub trait HasMany: Relation<Owner = Self::Parent> {
     type Parent: PrimaryKey;
     /// The model that holds the foreign key.
     type Child: Model;
-    /// The foreign-key column (`books::author_id`).
+    /// The foreign-key column (`books::author_id`). The children of a chunk
+    /// of parent keys are found with `Column::default().eq_any(keys)`.
     type Column: diesel::Column<Table = <Self::Child as Model>::Table>
         + Default
         + Copy
         + Send
         + 'static;
-    /// `fk IN (keys)` (`= ANY(keys)` on PostgreSQL): `books::author_id.eq_any(keys)`.
-    type KeyFilter;
-    /// The filter on the foreign-key column for one chunk of parent keys.
-    fn key_filter(keys: Vec<<Self::Parent as PrimaryKey>::Key>) -> Self::KeyFilter;
     /// The foreign-key value of a child; `None` for a NULL foreign key.
     fn foreign_key(child: &Self::Child) -> Option<&<Self::Parent as PrimaryKey>::Key>;
 }
@@ -71,6 +73,22 @@ pub trait BelongsTo: Relation<Owner = <Self::Reverse as HasMany>::Child> {
 pub trait ForeignKeyField<K> {
     /// The key, or `None` when the column is NULL.
     fn as_key(&self) -> Option<&K>;
+
+    /// [`as_key`](Self::as_key), for a field of column `Col`: what the
+    /// derive's [`HasMany::foreign_key`] returns. Its bound is the check that
+    /// the column can be compared with keys of type `K` (the children of a
+    /// chunk of parents are found with `Col.eq_any(keys)`), made where the
+    /// derive calls it: at the user's field.
+    #[doc(hidden)]
+    #[inline]
+    fn key_of_column<Col>(&self) -> Option<&K>
+    where
+        Col: Expression,
+        SqlTypeOf<Col>: SingleValue,
+        K: AsExpression<SqlTypeOf<Col>>,
+    {
+        self.as_key()
+    }
 }
 
 impl<K> ForeignKeyField<K> for K {

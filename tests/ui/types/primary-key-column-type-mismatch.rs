@@ -1,0 +1,23 @@
+use diesel::prelude::*;
+use relations_runtime::Relations;
+
+diesel::table! { authors (id) { id -> Integer, } }
+diesel::table! { books (id) { id -> Integer, author_id -> BigInt, } }
+diesel::allow_tables_to_appear_in_same_query!(authors, books);
+
+#[derive(Queryable, Selectable, Relations)]
+#[diesel(table_name = authors)]
+pub struct Author {
+    // The column is `Integer`.
+    pub id: i64,
+}
+
+#[derive(Queryable, Selectable, Relations)]
+#[diesel(table_name = books)]
+pub struct Book {
+    pub id: i32,
+    #[foreign_key(references = Author, related_name = "books")]
+    pub author_id: i64,
+}
+
+fn main() {}
