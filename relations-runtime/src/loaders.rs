@@ -10,13 +10,12 @@
 use diesel::Connection;
 
 use crate::error::Result;
-use crate::mode::Mode;
 use crate::model::{Node, Nodes};
 use crate::prefetch::{
     prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
     prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with,
 };
-use crate::query::{LoadBelongsTo, LoadHasMany, LoadManyToMany};
+use crate::query::{LoadBelongsTo, LoadHasMany, LoadManyToMany, SelectModel};
 use crate::relation::{BelongsTo, HasMany, ManyToMany};
 use crate::spec::Prefetch;
 use crate::through::PrefetchThrough;
@@ -36,7 +35,8 @@ pub trait PrefetchHasMany<R: HasMany, C>: Nodes {
         build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
     ) -> Result<Self::Wrapped<K, Vec<T>>>
     where
-        C: Mode;
+        C: Connection,
+        R::Child: SelectModel<C::Backend>;
     /// [`prefetch_has_one`].
     fn prefetch_has_one(self, conn: &mut C) -> Result<Self::Wrapped<R, Option<R::Child>>>
     where
@@ -48,7 +48,8 @@ pub trait PrefetchHasMany<R: HasMany, C>: Nodes {
         build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
     ) -> Result<Self::Wrapped<K, Option<T>>>
     where
-        C: Mode;
+        C: Connection,
+        R::Child: SelectModel<C::Backend>;
 }
 
 impl<R, S, C> PrefetchHasMany<R, C> for S
@@ -73,7 +74,8 @@ where
         build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
     ) -> Result<S::Wrapped<K, Vec<T>>>
     where
-        C: Mode,
+        C: Connection,
+        R::Child: SelectModel<C::Backend>,
     {
         prefetch_has_many_with(self, conn, build)
     }
@@ -93,7 +95,8 @@ where
         build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
     ) -> Result<S::Wrapped<K, Option<T>>>
     where
-        C: Mode,
+        C: Connection,
+        R::Child: SelectModel<C::Backend>,
     {
         prefetch_has_one_with(self, conn, build)
     }

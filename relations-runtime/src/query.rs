@@ -149,7 +149,7 @@ where
             } else {
                 filtered.order(table.primary_key())
             };
-            spec.refine.refine(ordered)
+            (spec.refine)(ordered)
         };
         let chunks = chunks::<DB, _>(keys);
         match (spec.limit_per_parent, spec.offset_per_parent) {
@@ -227,7 +227,7 @@ where
     DB: Backend,
     R::Child: SelectModel<DB>,
 {
-    pub(crate) refine: &'a dyn crate::spec::Refine<R, DB>,
+    pub(crate) refine: &'a dyn Fn(ModelQuery<R::Child, DB>) -> ModelQuery<R::Child, DB>,
     pub(crate) order: &'a [OrderTerm<DB>],
     pub(crate) limit_per_parent: Option<u32>,
     pub(crate) offset_per_parent: u32,
@@ -242,7 +242,7 @@ where
     /// Every child, by primary key.
     pub fn all() -> Self {
         ChildSpec {
-            refine: &|q: ModelQuery<R::Child, DB>| q,
+            refine: &|q| q,
             order: &[],
             limit_per_parent: None,
             offset_per_parent: 0,

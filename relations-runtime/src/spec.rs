@@ -16,32 +16,8 @@ use crate::query::{ChildQuery, ChildSpec, ModelQuery, SelectModel};
 use crate::relation::HasMany;
 use crate::top_n::OrderTerm;
 
-/// The user's refinement of the child query (`.filter(..)`, `.order(..)`,
-/// `.query(..)`), boxed.
-///
-/// A trait of its own rather than `dyn Fn(ModelQuery<..>) -> ModelQuery<..>`:
-/// naming the query type needs `R::Child: SelectModel<DB>`, and a field of
-/// that type would put the bound on [`Prefetch`] itself, so that every
-/// generated `prefetch_*_with` signature had to prove it (compile time). The
-/// bound is on the method instead, where the query is built.
-pub(crate) trait Refine<R: HasMany + ?Sized, DB: Backend> {
-    fn refine(&self, query: ModelQuery<R::Child, DB>) -> ModelQuery<R::Child, DB>
-    where
-        R::Child: SelectModel<DB>;
-}
-
-impl<R, DB, F> Refine<R, DB> for F
-where
-    R: HasMany + ?Sized,
-    DB: Backend,
-    R::Child: SelectModel<DB>,
-    F: Fn(ModelQuery<R::Child, DB>) -> ModelQuery<R::Child, DB>,
-{
-    #[inline]
-    fn refine(&self, query: ModelQuery<R::Child, DB>) -> ModelQuery<R::Child, DB> {
-        self(query)
-    }
-}
+type Refine<R, DB> =
+    Box<dyn Fn(ModelQuery<<R as HasMany>::Child, DB>) -> ModelQuery<<R as HasMany>::Child, DB>>;
 
 /// How to load has-many relation `R` in mode `M` (a blocking connection, or
 /// `Async<C>` for a diesel-async connection `C`): handed to the closure of a
@@ -66,6 +42,7 @@ pub struct Prefetch<R, M, T = <R as HasMany>::Child, K = R>
 where
     R: HasMany,
     M: Mode,
+    R::Child: SelectModel<M::Backend>,
 {
     parts: Parts<R, M::Backend>,
     then: ThenStep<M, R::Child, T>,
@@ -78,8 +55,9 @@ pub(crate) struct Parts<R, DB>
 where
     R: HasMany,
     DB: Backend,
+    R::Child: SelectModel<DB>,
 {
-    refine: Box<dyn Refine<R, DB>>,
+    refine: Refine<R, DB>,
     /// The `.order()` / `.then_order_by()` terms, kept as SQL for the window
     /// of `limit_per_parent`.
     order: Vec<OrderTerm<DB>>,
@@ -113,7 +91,7 @@ where
     pub fn new() -> Self {
         Prefetch {
             parts: Parts {
-                refine: Box::new(|q: ChildQuery<R, M>| q),
+                refine: Box::new(|q| q),
                 order: Vec::new(),
                 limit_per_parent: None,
                 offset_per_parent: 0,
@@ -140,7 +118,6 @@ where
     R: HasMany,
     M: Mode,
     R::Child: SelectModel<M::Backend>,
-    M::Backend: 'static,
     ChildQuery<R, M>: 'static,
 {
     /// Keep only the children matching `predicate`, a Diesel expression on the
@@ -212,7 +189,7 @@ where
         refine: impl Fn(ChildQuery<R, M>) -> ChildQuery<R, M> + 'static,
     ) -> Self {
         let before = self.parts.refine;
-        self.parts.refine = Box::new(move |q: ChildQuery<R, M>| refine(before.refine(q)));
+        self.parts.refine = Box::new(move |q| refine(before(q)));
         self
     }
 
@@ -264,6 +241,7 @@ impl<R, M, T, K> Prefetch<R, M, T, K>
 where
     R: HasMany,
     M: Mode,
+    R::Child: SelectModel<M::Backend>,
 {
     pub(crate) fn into_parts(self) -> (Parts<R, M::Backend>, ThenStep<M, R::Child, T>) {
         (self.parts, self.then)
