@@ -276,8 +276,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
             ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<__K, #reverse_value_of_t>>
             where
                 Self: #rt::PrefetchHasMany<#reverse, __C>,
-                __C: #d::Connection,
-                #reverse: #rt::LoadHasMany<__C>,
+                __C: #rt::Mode,
                 __T: ::core::clone::Clone,
             {
                 <Self as #rt::PrefetchHasMany<#reverse, __C>>::#prefetch_with_fn(self, conn, build)

@@ -10,12 +10,13 @@
 use diesel::Connection;
 
 use crate::error::Result;
+use crate::mode::Mode;
 use crate::model::{Node, Nodes};
 use crate::prefetch::{
     prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
     prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with,
 };
-use crate::query::{LoadBelongsTo, LoadHasMany, LoadManyToMany, SelectModel};
+use crate::query::{LoadBelongsTo, LoadHasMany, LoadManyToMany};
 use crate::relation::{BelongsTo, HasMany, ManyToMany};
 use crate::spec::Prefetch;
 use crate::through::PrefetchThrough;
@@ -35,8 +36,7 @@ pub trait PrefetchHasMany<R: HasMany, C>: Nodes {
         build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
     ) -> Result<Self::Wrapped<K, Vec<T>>>
     where
-        C: Connection,
-        R::Child: SelectModel<C::Backend>;
+        C: Mode;
     /// [`prefetch_has_one`].
     fn prefetch_has_one(self, conn: &mut C) -> Result<Self::Wrapped<R, Option<R::Child>>>
     where
@@ -48,8 +48,7 @@ pub trait PrefetchHasMany<R: HasMany, C>: Nodes {
         build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
     ) -> Result<Self::Wrapped<K, Option<T>>>
     where
-        C: Connection,
-        R::Child: SelectModel<C::Backend>;
+        C: Mode;
 }
 
 impl<R, S, C> PrefetchHasMany<R, C> for S
@@ -74,8 +73,7 @@ where
         build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
     ) -> Result<S::Wrapped<K, Vec<T>>>
     where
-        C: Connection,
-        R::Child: SelectModel<C::Backend>,
+        C: Mode,
     {
         prefetch_has_many_with(self, conn, build)
     }
@@ -95,8 +93,7 @@ where
         build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
     ) -> Result<S::Wrapped<K, Option<T>>>
     where
-        C: Connection,
-        R::Child: SelectModel<C::Backend>,
+        C: Mode,
     {
         prefetch_has_one_with(self, conn, build)
     }

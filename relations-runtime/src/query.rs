@@ -50,14 +50,14 @@ pub type KeyColumn<P> = <P as PrimaryKey>::Column;
 )]
 pub trait SelectModel<DB: Backend>: Model + Selectable<DB> {
     /// The boxed `SELECT`.
-    type Query;
+    type Query: 'static;
     /// `SELECT <Self::as_select()> FROM <table>`, boxed.
     fn select_model() -> Self::Query;
 }
 
 impl<M, DB> SelectModel<DB> for M
 where
-    DB: Backend,
+    DB: Backend + 'static,
     M: Model + Selectable<DB>,
     AsSelect<M, DB>: Expression,
     M::Table: SelectDsl<AsSelect<M, DB>>,
@@ -149,7 +149,10 @@ where
             } else {
                 filtered.order(table.primary_key())
             };
-            (spec.refine)(ordered)
+            match spec.refine {
+                Some(refine) => refine(ordered),
+                None => ordered,
+            }
         };
         let chunks = chunks::<DB, _>(keys);
         match (spec.limit_per_parent, spec.offset_per_parent) {
@@ -227,7 +230,7 @@ where
     DB: Backend,
     R::Child: SelectModel<DB>,
 {
-    pub(crate) refine: &'a dyn Fn(ModelQuery<R::Child, DB>) -> ModelQuery<R::Child, DB>,
+    pub(crate) refine: Option<&'a dyn Fn(ModelQuery<R::Child, DB>) -> ModelQuery<R::Child, DB>>,
     pub(crate) order: &'a [OrderTerm<DB>],
     pub(crate) limit_per_parent: Option<u32>,
     pub(crate) offset_per_parent: u32,
@@ -242,7 +245,7 @@ where
     /// Every child, by primary key.
     pub fn all() -> Self {
         ChildSpec {
-            refine: &|q| q,
+            refine: None,
             order: &[],
             limit_per_parent: None,
             offset_per_parent: 0,

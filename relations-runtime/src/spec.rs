@@ -1,6 +1,7 @@
 //! [`Prefetch`]: how one has-many relation is loaded — filtered, ordered,
 //! nested, under another name (Django's `Prefetch(queryset=..., to_attr=...)`).
 
+use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -16,8 +17,55 @@ use crate::query::{ChildQuery, ChildSpec, ModelQuery, SelectModel};
 use crate::relation::HasMany;
 use crate::top_n::OrderTerm;
 
+/// The user's refinement of the child query (`.filter(..)`, `.order(..)`,
+/// `.query(..)`), boxed.
 type Refine<R, DB> =
     Box<dyn Fn(ModelQuery<<R as HasMany>::Child, DB>) -> ModelQuery<<R as HasMany>::Child, DB>>;
+
+/// A [`Refine`] with its type erased, so that [`Prefetch`] can hold one
+/// without the bounds that naming the child query takes
+/// (`R::Child: SelectModel<DB>`). With those bounds on the struct, every
+/// generated `prefetch_*_with` signature had to prove them for its two
+/// `Prefetch<..>` types: a large part of the derive's compile time. The type
+/// is recovered where the query is built, where the bounds hold; it is always
+/// `Refine<R, DB>`, fixed by the struct's own parameters.
+struct ErasedRefine(Box<dyn Any>);
+
+impl ErasedRefine {
+    fn new<R, DB>(refine: Refine<R, DB>) -> Self
+    where
+        R: HasMany,
+        DB: Backend,
+        R::Child: SelectModel<DB>,
+    {
+        ErasedRefine(Box::new(refine))
+    }
+
+    fn get<R, DB>(&self) -> &Refine<R, DB>
+    where
+        R: HasMany,
+        DB: Backend,
+        R::Child: SelectModel<DB>,
+    {
+        match self.0.downcast_ref() {
+            Some(refine) => refine,
+            // `Parts<R, DB>` only ever stores a `Refine<R, DB>`.
+            None => unreachable!("a refinement of another query type"),
+        }
+    }
+
+    fn into_inner<R, DB>(self) -> Refine<R, DB>
+    where
+        R: HasMany,
+        DB: Backend,
+        R::Child: SelectModel<DB>,
+    {
+        match self.0.downcast() {
+            Ok(refine) => *refine,
+            Err(_) => unreachable!("a refinement of another query type"),
+        }
+    }
+}
 
 /// How to load has-many relation `R` in mode `M` (a blocking connection, or
 /// `Async<C>` for a diesel-async connection `C`): handed to the closure of a
@@ -42,7 +90,6 @@ pub struct Prefetch<R, M, T = <R as HasMany>::Child, K = R>
 where
     R: HasMany,
     M: Mode,
-    R::Child: SelectModel<M::Backend>,
 {
     parts: Parts<R, M::Backend>,
     then: ThenStep<M, R::Child, T>,
@@ -55,9 +102,10 @@ pub(crate) struct Parts<R, DB>
 where
     R: HasMany,
     DB: Backend,
-    R::Child: SelectModel<DB>,
 {
-    refine: Refine<R, DB>,
+    /// `None`: the query as it is. Otherwise a `Refine<R, DB>`.
+    refine: Option<ErasedRefine>,
+    relation: PhantomData<fn() -> R>,
     /// The `.order()` / `.then_order_by()` terms, kept as SQL for the window
     /// of `limit_per_parent`.
     order: Vec<OrderTerm<DB>>,
@@ -73,7 +121,7 @@ where
 {
     pub(crate) fn spec(&self) -> ChildSpec<'_, R, DB> {
         ChildSpec {
-            refine: &*self.refine,
+            refine: self.refine.as_ref().map(|refine| &**refine.get::<R, DB>()),
             order: &self.order,
             limit_per_parent: self.limit_per_parent,
             offset_per_parent: self.offset_per_parent,
@@ -91,7 +139,8 @@ where
     pub fn new() -> Self {
         Prefetch {
             parts: Parts {
-                refine: Box::new(|q| q),
+                refine: None,
+                relation: PhantomData,
                 order: Vec::new(),
                 limit_per_parent: None,
                 offset_per_parent: 0,
@@ -118,7 +167,6 @@ where
     R: HasMany,
     M: Mode,
     R::Child: SelectModel<M::Backend>,
-    ChildQuery<R, M>: 'static,
 {
     /// Keep only the children matching `predicate`, a Diesel expression on the
     /// child's table (naming another table's column does not compile).
@@ -188,8 +236,14 @@ where
         mut self,
         refine: impl Fn(ChildQuery<R, M>) -> ChildQuery<R, M> + 'static,
     ) -> Self {
-        let before = self.parts.refine;
-        self.parts.refine = Box::new(move |q| refine(before(q)));
+        let refine: Refine<R, M::Backend> = match self.parts.refine.take() {
+            None => Box::new(refine),
+            Some(before) => {
+                let before = before.into_inner::<R, M::Backend>();
+                Box::new(move |q| refine(before(q)))
+            }
+        };
+        self.parts.refine = Some(ErasedRefine::new::<R, M::Backend>(refine));
         self
     }
 
@@ -241,7 +295,6 @@ impl<R, M, T, K> Prefetch<R, M, T, K>
 where
     R: HasMany,
     M: Mode,
-    R::Child: SelectModel<M::Backend>,
 {
     pub(crate) fn into_parts(self) -> (Parts<R, M::Backend>, ThenStep<M, R::Child, T>) {
         (self.parts, self.then)
