@@ -256,7 +256,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
             fn #prefetch_reverse<__C>(
                 self,
                 conn: &mut __C,
-            ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<#reverse, #reverse_value>>
+            ) -> #rt::Loaded<Self, #reverse, #reverse_value>
             where
                 Self: #rt::PrefetchHasMany<#reverse, __C>,
                 // Higher-ranked, so that a model without `Clone` only fails
@@ -273,7 +273,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
                 build: impl ::core::ops::FnOnce(
                     #rt::Prefetch<#reverse, __C>,
                 ) -> #rt::Prefetch<#reverse, __C, __T, __K>,
-            ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<__K, #reverse_value_of_t>>
+            ) -> #rt::Loaded<Self, __K, #reverse_value_of_t>
             where
                 Self: #rt::PrefetchHasMany<#reverse, __C>,
                 __C: #rt::Mode,
@@ -296,11 +296,11 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
 
             #[doc = #read_reverse_doc]
             #[inline]
-            fn #related_name<__I>(&self) -> &<Self as #rt::Get<#reverse, __I>>::Value
+            fn #related_name<__I>(&self) -> &#rt::LoadedValue<Self, #reverse, __I>
             where
                 Self: #rt::Get<#reverse, __I>,
             {
-                <Self as #rt::Get<#reverse, __I>>::get(self)
+                #rt::Get::get(self)
             }
         }
 
@@ -313,7 +313,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
             fn #prefetch_forward<__C>(
                 self,
                 conn: &mut __C,
-            ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<#forward, #value>>
+            ) -> #rt::Loaded<Self, #forward, #value>
             where
                 Self: #rt::PrefetchBelongsTo<#forward, __C>,
             {
@@ -332,11 +332,11 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
 
             #[doc = #read_forward_doc]
             #[inline]
-            fn #forward_name<__I>(&self) -> &<Self as #rt::Get<#forward, __I>>::Value
+            fn #forward_name<__I>(&self) -> &#rt::LoadedValue<Self, #forward, __I>
             where
                 Self: #rt::Get<#forward, __I>,
             {
-                <Self as #rt::Get<#forward, __I>>::get(self)
+                #rt::Get::get(self)
             }
         }
 
@@ -454,7 +454,7 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
             fn #prefetch<__C>(
                 self,
                 conn: &mut __C,
-            ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<#key, ::std::vec::Vec<#target>>>
+            ) -> #rt::Loaded<Self, #key, ::std::vec::Vec<#target>>
             where
                 Self: #rt::PrefetchManyToMany<#key, __C>,
             {
@@ -468,7 +468,7 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
                 build: impl ::core::ops::FnOnce(
                     #rt::PrefetchThrough<#key, __C>,
                 ) -> #rt::PrefetchThrough<#key, __C>,
-            ) -> #rt::Result<<Self as #rt::Nodes>::Wrapped<#key, ::std::vec::Vec<#target>>>
+            ) -> #rt::Loaded<Self, #key, ::std::vec::Vec<#target>>
             where
                 Self: #rt::PrefetchManyToMany<#key, __C>,
                 __C: #d::Connection,
@@ -490,11 +490,11 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
 
             #[doc = #read_doc]
             #[inline]
-            fn #name<__I>(&self) -> &<Self as #rt::Get<#key, __I>>::Value
+            fn #name<__I>(&self) -> &#rt::LoadedValue<Self, #key, __I>
             where
                 Self: #rt::Get<#key, __I>,
             {
-                <Self as #rt::Get<#key, __I>>::get(self)
+                #rt::Get::get(self)
             }
         }
 

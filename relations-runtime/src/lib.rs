@@ -53,7 +53,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use join::{select_related, BuildJoin, JoinBelongsTo, JoinOnKey, JoinQuery, SelectRelated};
 pub use loaders::{PrefetchBelongsTo, PrefetchHasMany, PrefetchManyToMany};
 pub use mode::Mode;
-pub use model::{Model, Node, Nodes, PrimaryKey, Rooted};
+pub use model::{Loaded, Model, Node, Nodes, PrimaryKey, Rooted};
 pub use prefetch::{
     prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
     prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with,
@@ -67,7 +67,7 @@ pub use relation::{BelongsTo, ForeignKeyField, HasMany, ManyToMany, Relation};
 pub use relations_derive::Relations;
 pub use spec::{LoadedExt, Prefetch, RelationName};
 pub use through::PrefetchThrough;
-pub use with::{Get, Here, Is, There, With};
+pub use with::{Get, Here, Is, LoadedValue, There, With};
 
 /// Everything a user of the generated loaders needs in scope:
 /// `use relations_runtime::prelude::*;`

@@ -138,6 +138,11 @@ impl<N: Node> Nodes for Option<N> {
     }
 }
 
+/// What a loader called on `S` returns: `S` in the same shape with each node
+/// wrapped in `With<_, K, V>` (`Vec<Author>` gives
+/// `Result<Vec<With<Author, AuthorBooks, Vec<Book>>>>`), or the error.
+pub type Loaded<S, K, V> = crate::Result<<S as Nodes>::Wrapped<K, V>>;
+
 /// Implemented for every type a relation's methods may be called on when that
 /// relation starts at model `M`: `M`, `With<.., ..>` over `M`, and `Vec`/`Option`
 /// of those. The generated extension traits are implemented for `T: Rooted<M>`,

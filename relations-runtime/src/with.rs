@@ -147,6 +147,10 @@ pub trait Get<K, I> {
     fn get_mut(&mut self) -> &mut Self::Value;
 }
 
+/// What was loaded for key `K` on `S` (found at layer `I`): the value a
+/// generated accessor such as `books()` returns a reference to.
+pub type LoadedValue<S, K, I> = <S as Get<K, I>>::Value;
+
 /// `Q` is the key asked for, `K` the key of this layer. Matching any `Q` and
 /// checking `Q: Is<K>` afterwards (instead of writing `Get<K, Here>`) lets the
 /// compiler take the key from the caller first, so asking for a key that was
