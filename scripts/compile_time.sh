@@ -7,9 +7,18 @@
 # alternating), and prints the ratios.
 #
 #   bash scripts/compile_time.sh [models]   (default 51 models: 50 with keys, 100 relations)
+#
+# With --instructions, counts the instructions rustc executes for the same two
+# builds instead (valgrind's cachegrind, one run each; the derive runs inside
+# rustc, so it is counted). Unlike wall-clock time, the count does not depend
+# on the machine's load, so it shows changes of a percent. Needs valgrind.
+#
+#   bash scripts/compile_time.sh --instructions [models]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+instructions=false
+if [ "${1:-}" = --instructions ]; then instructions=true; shift; fi
 models=${1:-51}
 work=$root/target/compile-time
 mkdir -p "$work"
@@ -85,12 +94,53 @@ print(f"{best['without']:.3f} {best['with']:.3f}")
 PY
 }
 
+# Instructions (G) of rustc on the generated crate: `clean` after `cargo clean
+# -p`, `incr` after a touch. Prints "<without> <with>". Every build goes through
+# the same wrapper, so cargo's fingerprints stay put between the two builds.
+instructions_of() { # $1 = clean|incr
+  local out=() v
+  for v in without with; do
+    local dir=$work/$v cg
+    cg=$(mktemp)
+    if [ "$1" = clean ]; then
+      (cd "$dir" && CARGO_TARGET_DIR=$work/target-$v cargo clean -q -p "compile_time_$v")
+    else
+      touch "$dir/src/lib.rs"
+    fi
+    (cd "$dir" && CG_OUT=$cg CARGO_TARGET_DIR=$work/target-$v cargo build -q)
+    out+=("$(awk '/^summary:/ {printf "%.3f", $2 / 1e9}' "$cg")")
+    rm -f "$cg"
+  done
+  echo "${out[*]}"
+}
+
 for v in without with; do gen $v; done
+if $instructions; then
+  command -v valgrind >/dev/null || { echo "--instructions needs valgrind (apt-get install valgrind)"; exit 1; }
+  cat > "$work/wrap.sh" <<'SH'
+#!/usr/bin/env bash
+# RUSTC_WRAPPER: the generated crate's rustc under cachegrind when CG_OUT is set.
+rustc=$1; shift
+if [ -n "${CG_OUT:-}" ] && [[ " $* " == *" --crate-name compile_time_"* ]]; then
+  exec valgrind -q --tool=cachegrind --cache-sim=no --cachegrind-out-file="$CG_OUT" --log-file=/dev/null "$rustc" "$@"
+fi
+exec "$rustc" "$@"
+SH
+  chmod +x "$work/wrap.sh"
+  export RUSTC_WRAPPER=$work/wrap.sh
+fi
 for v in without with; do
   (cd "$work/$v" && CARGO_TARGET_DIR=$work/target-$v cargo build -q)   # dependencies
 done
 relations=$(( (models - 1) * 2 ))
 printf 'models=%s relations=%s\n' "$models" "$relations"
+if $instructions; then
+  for kind in clean incr; do
+    read -r wo w < <(instructions_of $kind)
+    printf '%-5s diesel_only_Ginstr=%s with_relations_Ginstr=%s ratio=%.3f\n' "$kind" "$wo" "$w" "$(echo "$w / $wo" | bc -l)"
+  done
+  exit 0
+fi
 for kind in clean incr; do
   read -r wo w < <(best_of_five $kind)
   printf '%-5s diesel_only_s=%s with_relations_s=%s ratio=%.2f\n' "$kind" "$wo" "$w" "$(echo "$w / $wo" | bc -l)"
