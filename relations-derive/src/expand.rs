@@ -1,8 +1,8 @@
 //! Model → tokens. The generated code only fills in traits of
 //! `relations_runtime`; every loop, query and grouping lives there.
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use proc_macro2::{Ident, Punct, Spacing, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens, TokenStreamExt};
 use syn::spanned::Spanned;
 
 use crate::model::{ForeignKey, ManyToMany, Model};
@@ -29,7 +29,7 @@ pub fn expand(model: &Model) -> TokenStream {
 fn model_impls(model: &Model) -> TokenStream {
     let ident = &model.ident;
     let table = &model.table;
-    let rt = quote!(::relations_runtime);
+    let rt = RUNTIME;
     let primary_key = model.primary_key.as_ref().map(|pk| {
         let ty = &pk.ty;
         let field = &pk.field;
@@ -64,8 +64,8 @@ fn model_impls(model: &Model) -> TokenStream {
 /// The two relation keys of one foreign key, their trait impls, and the two
 /// extension traits that give them names (`prefetch_books`, `books()`, ...).
 fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
-    let rt = quote!(::relations_runtime);
-    let d = quote!(::relations_runtime::__private::diesel);
+    let rt = RUNTIME;
+    let d = DIESEL;
     let vis = &model.vis;
     let child = &model.ident;
     let table = &model.table;
@@ -345,6 +345,26 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
     }
 }
 
+/// An absolute path such as `::relations_runtime`, appended one token at a
+/// time. Interpolating a prebuilt `TokenStream` instead costs a round trip to
+/// the compiler for every use, and the runtime's path is used dozens of times
+/// per relation.
+#[derive(Clone, Copy)]
+struct AbsolutePath(&'static [&'static str]);
+
+const RUNTIME: AbsolutePath = AbsolutePath(&["relations_runtime"]);
+const DIESEL: AbsolutePath = AbsolutePath(&["relations_runtime", "__private", "diesel"]);
+
+impl ToTokens for AbsolutePath {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        for segment in self.0 {
+            tokens.append(Punct::new(':', Spacing::Joint));
+            tokens.append(Punct::new(':', Spacing::Alone));
+            tokens.append(Ident::new(segment, Span::call_site()));
+        }
+    }
+}
+
 /// `tokens` with every span replaced by `span`, so an item made of the user's
 /// visibility and a generated name is reported at one place.
 fn respan(tokens: &impl ToTokens, span: proc_macro2::Span) -> TokenStream {
@@ -368,8 +388,8 @@ fn respan(tokens: &impl ToTokens, span: proc_macro2::Span) -> TokenStream {
 /// and `ManyToMany` impls, the per-backend join, and the extension trait
 /// (`prefetch_tags`, `tags()`).
 fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
-    let rt = quote!(::relations_runtime);
-    let d = quote!(::relations_runtime::__private::diesel);
+    let rt = RUNTIME;
+    let d = DIESEL;
     let through = &model.ident;
     let table = &model.table;
     let ManyToMany {

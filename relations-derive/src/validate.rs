@@ -12,6 +12,7 @@ use syn::{Ident, Path, Type};
 use crate::model::{ForeignKey, KeyField, ManyToMany, Model};
 use crate::parse::{
     diesel_field_attrs, diesel_struct_attrs, FieldReceiver, ForeignKeyAttr, InputReceiver,
+    NameValue,
 };
 
 /// Validate `input`. On failure, the returned model (if any) is still good
@@ -95,6 +96,8 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
     };
 
     let mut foreign_keys: Vec<ForeignKey> = Vec::new();
+    // `many_to_many = "..."` of each field, read with its foreign key.
+    let mut many_to_many_names: Vec<(Ident, NameValue)> = Vec::new();
     for field in &fields {
         let fk_attrs: Vec<_> = field
             .attrs
@@ -116,6 +119,10 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
         let Some(attr) = errors.handle(ForeignKeyAttr::parse(first)) else {
             continue;
         };
+        if let Some(name) = &attr.opts.many_to_many {
+            let field_ident = field.ident.clone().expect("named fields");
+            many_to_many_names.push((field_ident, name.clone()));
+        }
         if let Some(fk) = foreign_key(
             &ident,
             field,
@@ -171,7 +178,7 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
     let foreign_keys = kept;
 
     let link_key = link_key(&ident, &pk_names, &fields);
-    let many_to_many = many_to_many(&fields, &foreign_keys, &link_key, &mut errors);
+    let many_to_many = many_to_many(many_to_many_names, &foreign_keys, &link_key, &mut errors);
 
     let model = Model {
         ident,
@@ -382,27 +389,13 @@ fn link_key(ident: &Ident, pk_names: &[Ident], fields: &[FieldReceiver]) -> Resu
 /// `many_to_many = "tags"` on a join model's foreign key: the relation goes
 /// from that key's parent to the parent of the other foreign key.
 fn many_to_many(
-    fields: &[FieldReceiver],
+    names: Vec<(Ident, NameValue)>,
     foreign_keys: &[ForeignKey],
     link_key: &Result<Type, String>,
     errors: &mut darling::error::Accumulator,
 ) -> Vec<ManyToMany> {
     let mut out = Vec::new();
-    for field in fields {
-        let Some(attr) = field
-            .attrs
-            .iter()
-            .find(|a| a.path().is_ident("foreign_key"))
-        else {
-            continue;
-        };
-        let Ok(parsed) = ForeignKeyAttr::parse(attr) else {
-            continue;
-        };
-        let Some(name) = parsed.opts.many_to_many else {
-            continue;
-        };
-        let field_ident = field.ident.clone().expect("named fields");
+    for (field_ident, name) in names {
         let Some(this) = foreign_keys.iter().find(|fk| fk.key.field == field_ident) else {
             continue;
         };
