@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Compile-time cost of #[derive(Relations)]: a generated schema of 51 models and
 # 100 relations (each model i > 1 has two foreign keys, to models i/2 and i-1),
-# built once with Diesel's derives alone and once with Relations added. Times
-# a clean build of the generated crate (its dependencies already built) and an
-# incremental rebuild after touching it (best of five, the two variants
-# alternating), and prints the ratios.
+# built three times: with Diesel's derives alone (`without`), with Diesel's
+# `Associations` and a `belongs_to` per foreign key added (`assoc`: what
+# hand-written `belonging_to` + `grouped_by` loading needs), and with Relations
+# added instead (`with`). Times a clean build of the generated crate (its
+# dependencies already built) and an incremental rebuild after touching it
+# (best of five, the variants alternating), and prints the ratios: `ratio` is
+# Relations over Diesel's derives alone (the goal's measure), `ratio_assoc`
+# Relations over the Associations baseline.
 #
 #   bash scripts/compile_time.sh [models]   (default 51 models: 50 with keys, 100 relations)
 #
@@ -23,7 +27,7 @@ models=${1:-51}
 work=$root/target/compile-time
 mkdir -p "$work"
 
-gen() { # $1 = with|without
+gen() { # $1 = without|assoc|with
   local dir=$work/$1
   mkdir -p "$dir/src"
   cat > "$dir/Cargo.toml" <<TOML
@@ -43,6 +47,7 @@ TOML
 import sys
 variant, n = sys.argv[1], int(sys.argv[2])
 rel = variant == "with"
+assoc = variant == "assoc"
 out = ["#![allow(dead_code)]", "use diesel::prelude::*;"] + (["use relations_runtime::Relations;"] if rel else []) + [""]
 for i in range(1, n + 1):
     cols = ["id -> Integer,", "name -> Text,"]
@@ -50,15 +55,21 @@ for i in range(1, n + 1):
         cols += ["a_id -> Integer,", "b_id -> Nullable<Integer>,"]
     out.append(f"diesel::table! {{ t{i} (id) {{ {' '.join(cols)} }} }}")
 out.append("diesel::allow_tables_to_appear_in_same_query!(" + ", ".join(f"t{i}" for i in range(1, n + 1)) + ");")
-derive = "#[derive(Queryable, Selectable, Identifiable, Debug, Clone" + (", Relations" if rel else "") + ")]"
+derive = "#[derive(Queryable, Selectable, Identifiable, Debug, Clone" + (", Relations" if rel else "")
 for i in range(1, n + 1):
-    out.append(derive)
+    a, b = max(1, i // 2), i - 1
+    out.append(derive + (", Associations" if assoc and i > 1 else "") + ")]")
     out.append(f"#[diesel(table_name = t{i})]")
+    if assoc and i > 1:
+        # Diesel allows one `belongs_to` per parent type: model 2's two keys
+        # both point at model 1, so it gets one.
+        out.append(f"#[diesel(belongs_to(M{a}, foreign_key = a_id))]")
+        if b != a:
+            out.append(f"#[diesel(belongs_to(M{b}, foreign_key = b_id))]")
     out.append(f"pub struct M{i} {{")
     out.append("    pub id: i32,")
     out.append("    pub name: String,")
     if i > 1:
-        a, b = max(1, i // 2), i - 1
         if rel:
             out.append(f'    #[foreign_key(references = M{a}, related_name = "a_of_{i}")]')
         out.append("    pub a_id: i32,")
@@ -70,17 +81,18 @@ print("\n".join(out))
 PY
 }
 
-# Best of five wall-clock seconds of a build of the generated crate, the two
-# variants alternating so that a change in the machine's load hits both:
+# Best of five wall-clock seconds of a build of the generated crate, the
+# variants alternating so that a change in the machine's load hits all three:
 # `clean` after `cargo clean -p` (dependencies stay built), `incr` after a touch.
-# Prints "<without> <with>".
+# Prints "<without> <assoc> <with>".
 best_of_five() { # $1 = clean|incr
   python3 - "$work" "$1" <<'PY'
 import os, subprocess, sys, time
 work, kind = sys.argv[1:]
-best = {"without": float("inf"), "with": float("inf")}
+variants = ("without", "assoc", "with")
+best = {v: float("inf") for v in variants}
 for _ in range(5):
-    for variant in ("without", "with"):
+    for variant in variants:
         env = dict(os.environ, CARGO_TARGET_DIR=f"{work}/target-{variant}")
         cwd = f"{work}/{variant}"
         if kind == "clean":
@@ -90,16 +102,16 @@ for _ in range(5):
         start = time.perf_counter()
         subprocess.run(["cargo", "build", "-q"], cwd=cwd, env=env, check=True)
         best[variant] = min(best[variant], time.perf_counter() - start)
-print(f"{best['without']:.3f} {best['with']:.3f}")
+print(" ".join(f"{best[v]:.3f}" for v in variants))
 PY
 }
 
 # Instructions (G) of rustc on the generated crate: `clean` after `cargo clean
-# -p`, `incr` after a touch. Prints "<without> <with>". Every build goes through
+# -p`, `incr` after a touch. Prints "<without> <assoc> <with>". Every build goes through
 # the same wrapper, so cargo's fingerprints stay put between the two builds.
 instructions_of() { # $1 = clean|incr
   local out=() v
-  for v in without with; do
+  for v in without assoc with; do
     local dir=$work/$v cg
     cg=$(mktemp)
     if [ "$1" = clean ]; then
@@ -114,7 +126,7 @@ instructions_of() { # $1 = clean|incr
   echo "${out[*]}"
 }
 
-for v in without with; do gen $v; done
+for v in without assoc with; do gen $v; done
 if $instructions; then
   command -v valgrind >/dev/null || { echo "--instructions needs valgrind (apt-get install valgrind)"; exit 1; }
   cat > "$work/wrap.sh" <<'SH'
@@ -129,19 +141,21 @@ SH
   chmod +x "$work/wrap.sh"
   export RUSTC_WRAPPER=$work/wrap.sh
 fi
-for v in without with; do
+for v in without assoc with; do
   (cd "$work/$v" && CARGO_TARGET_DIR=$work/target-$v cargo build -q)   # dependencies
 done
 relations=$(( (models - 1) * 2 ))
 printf 'models=%s relations=%s\n' "$models" "$relations"
 if $instructions; then
   for kind in clean incr; do
-    read -r wo w < <(instructions_of $kind)
-    printf '%-5s diesel_only_Ginstr=%s with_relations_Ginstr=%s ratio=%.3f\n' "$kind" "$wo" "$w" "$(echo "$w / $wo" | bc -l)"
+    read -r wo as w < <(instructions_of $kind)
+    printf '%-5s diesel_only_Ginstr=%s diesel_associations_Ginstr=%s with_relations_Ginstr=%s ratio=%.3f ratio_assoc=%.3f\n' \
+      "$kind" "$wo" "$as" "$w" "$(echo "$w / $wo" | bc -l)" "$(echo "$w / $as" | bc -l)"
   done
   exit 0
 fi
 for kind in clean incr; do
-  read -r wo w < <(best_of_five $kind)
-  printf '%-5s diesel_only_s=%s with_relations_s=%s ratio=%.2f\n' "$kind" "$wo" "$w" "$(echo "$w / $wo" | bc -l)"
+  read -r wo as w < <(best_of_five $kind)
+  printf '%-5s diesel_only_s=%s diesel_associations_s=%s with_relations_s=%s ratio=%.2f ratio_assoc=%.2f\n' \
+    "$kind" "$wo" "$as" "$w" "$(echo "$w / $wo" | bc -l)" "$(echo "$w / $as" | bc -l)"
 done
