@@ -6,9 +6,10 @@
 # hand-written `belonging_to` + `grouped_by` loading needs), and with Relations
 # added instead (`with`). Times a clean build of the generated crate (its
 # dependencies already built) and an incremental rebuild after touching it
-# (best of five, the variants alternating), and prints the ratios: `ratio` is
-# Relations over Diesel's derives alone (the goal's measure), `ratio_assoc`
-# Relations over the Associations baseline.
+# (nine rounds, each building every variant once; `ROUNDS=n` to change), and
+# prints the median round's ratios: `ratio` is Relations over Diesel's derives
+# alone (the goal's measure, with the lowest and highest round), `ratio_assoc`
+# Relations over the Associations baseline. `*_s` are the fastest builds.
 #
 #   bash scripts/compile_time.sh [models]   (default 51 models: 50 with keys, 100 relations)
 #
@@ -81,18 +82,21 @@ print("\n".join(out))
 PY
 }
 
-# Best of five wall-clock seconds of a build of the generated crate, the
-# variants alternating so that a change in the machine's load hits all three:
-# `clean` after `cargo clean -p` (dependencies stay built), `incr` after a touch.
-# Prints "<without> <assoc> <with>".
-best_of_five() { # $1 = clean|incr
-  python3 - "$work" "$1" <<'PY'
-import os, subprocess, sys, time
-work, kind = sys.argv[1:]
-variants = ("without", "assoc", "with")
-best = {v: float("inf") for v in variants}
-for _ in range(5):
-    for variant in variants:
+# Wall-clock seconds of builds of the generated crate: ROUNDS rounds (default
+# 9), each building every variant once, in an order that rotates from round to
+# round; `clean` after `cargo clean -p` (dependencies stay built), `incr` after
+# a touch. A round's ratios compare builds made seconds apart, so a change in
+# the machine's speed between rounds cancels out; the median round is reported.
+# Prints "<best without> <best assoc> <best with> <median ratio> <lowest ratio>
+# <highest ratio> <median ratio_assoc>".
+timed_rounds() { # $1 = clean|incr
+  python3 - "$work" "$1" "${ROUNDS:-9}" <<'PY'
+import os, statistics, subprocess, sys, time
+work, kind, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+variants = ["without", "assoc", "with"]
+times = {v: [] for v in variants}
+for r in range(rounds):
+    for variant in variants[r % 3:] + variants[:r % 3]:
         env = dict(os.environ, CARGO_TARGET_DIR=f"{work}/target-{variant}")
         cwd = f"{work}/{variant}"
         if kind == "clean":
@@ -101,8 +105,11 @@ for _ in range(5):
             os.utime(f"{cwd}/src/lib.rs")
         start = time.perf_counter()
         subprocess.run(["cargo", "build", "-q"], cwd=cwd, env=env, check=True)
-        best[variant] = min(best[variant], time.perf_counter() - start)
-print(" ".join(f"{best[v]:.3f}" for v in variants))
+        times[variant].append(time.perf_counter() - start)
+ratios = [w / wo for w, wo in zip(times["with"], times["without"])]
+ratios_assoc = [w / a for w, a in zip(times["with"], times["assoc"])]
+best = " ".join(f"{min(times[v]):.3f}" for v in variants)
+print(f"{best} {statistics.median(ratios):.3f} {min(ratios):.3f} {max(ratios):.3f} {statistics.median(ratios_assoc):.3f}")
 PY
 }
 
@@ -155,7 +162,7 @@ if $instructions; then
   exit 0
 fi
 for kind in clean incr; do
-  read -r wo as w < <(best_of_five $kind)
-  printf '%-5s diesel_only_s=%s diesel_associations_s=%s with_relations_s=%s ratio=%.2f ratio_assoc=%.2f\n' \
-    "$kind" "$wo" "$as" "$w" "$(echo "$w / $wo" | bc -l)" "$(echo "$w / $as" | bc -l)"
+  read -r wo as w ratio low high ratio_assoc < <(timed_rounds $kind)
+  printf '%-5s diesel_only_s=%s diesel_associations_s=%s with_relations_s=%s ratio=%s (rounds %s-%s) ratio_assoc=%s\n' \
+    "$kind" "$wo" "$as" "$w" "$ratio" "$low" "$high" "$ratio_assoc"
 done
