@@ -169,7 +169,9 @@ macro_rules! backend {
         }
 
         /// The library's default child order on this backend: `(fk, pk)`
-        /// where that reads from the index without a sort, else `pk`.
+        /// where that reads from the index without a sort, none where the
+        /// library sorts in memory (the floor does not group, so it does not
+        /// sort either), else `pk`.
         fn library_order(
             q: books::BoxedQuery<
                 'static,
@@ -178,10 +180,12 @@ macro_rules! backend {
             >,
         ) -> books::BoxedQuery<'static, Db, diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Book, Db>>>
         {
-            if <Db as relations_runtime::KeyBatching>::order_children_by_foreign_key() {
-                q.order((books::author_id, books::id))
-            } else {
-                q.order(books::id)
+            match <Db as relations_runtime::KeyBatching>::child_order() {
+                relations_runtime::ChildOrder::OrderByForeignKeyThenKey => {
+                    q.order((books::author_id, books::id))
+                }
+                relations_runtime::ChildOrder::InMemory => q,
+                relations_runtime::ChildOrder::OrderByKey => q.order(books::id),
             }
         }
 
@@ -483,11 +487,14 @@ macro_rules! backend {
                             .select(Review::as_select())
                             .into_boxed()
                             .filter(reviews::book_id.eq_any(chunk));
-                        if <Db as relations_runtime::KeyBatching>::order_children_by_foreign_key() {
-                            q.order((reviews::book_id, reviews::id))
-                                .load::<Review>(conn)
-                        } else {
-                            q.order(reviews::id).load::<Review>(conn)
+                        match <Db as relations_runtime::KeyBatching>::child_order() {
+                            relations_runtime::ChildOrder::OrderByForeignKeyThenKey => q
+                                .order((reviews::book_id, reviews::id))
+                                .load::<Review>(conn),
+                            relations_runtime::ChildOrder::InMemory => q.load::<Review>(conn),
+                            relations_runtime::ChildOrder::OrderByKey => {
+                                q.order(reviews::id).load::<Review>(conn)
+                            }
                         }
                     })?;
                     Ok((authors, books, reviews))

@@ -51,13 +51,39 @@ fn model_impls(model: &Model) -> TokenStream {
             }
         }
     });
+    // Rows can be put in key order in memory when the key's type is known to
+    // be ordered; any other key is ordered by the database, as before.
+    let key_order = match &model.primary_key {
+        Some(pk) if is_ordered_key(&pk.ty) => {
+            quote_spanned! {pk.ty.span()=> #rt::__private::ByPrimaryKey}
+        }
+        _ => quote!(#rt::__private::ByDatabase),
+    };
     quote! {
         #[automatically_derived]
         impl #rt::Model for #ident {
             type Table = #table::table;
+            type KeyOrder = #key_order;
         }
 
         #primary_key
+    }
+}
+
+/// An integer, `String` or `Uuid`: key types that are `Ord`. Other types
+/// may be too, but the derive cannot tell, and requiring it would reject
+/// keys that work today.
+fn is_ordered_key(ty: &syn::Type) -> bool {
+    const ORDERED: &[&str] = &[
+        "i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "u128", "String", "Uuid",
+    ];
+    match ty {
+        syn::Type::Path(path) if path.qself.is_none() => {
+            path.path.segments.last().is_some_and(|last| {
+                last.arguments.is_none() && ORDERED.iter().any(|name| last.ident == name)
+            })
+        }
+        _ => false,
     }
 }
 

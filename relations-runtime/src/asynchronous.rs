@@ -37,7 +37,7 @@ use futures_util::TryStreamExt;
 use crate::error::{Error, Result};
 use crate::join::{BuildJoin, JoinBelongsTo, JoinQuery, SelectRelated};
 use crate::mode::{Mode, ThenStep};
-use crate::model::{Node, Nodes};
+use crate::model::{KeyOrder, Model, Node, Nodes};
 use crate::prefetch::{at_most_one, no_rows, owner_slots, parent_slots, Groups, Parents};
 use crate::query::{
     link_order, BuildChildren, BuildManyToMany, BuildParents, ChildStatements, LinkRow,
@@ -183,6 +183,11 @@ where
         async move {
             match statements {
                 Statements::Plain(statements) => run_all(statements, conn).await,
+                Statements::Unordered(statements) => {
+                    let mut rows = run_all(statements, conn).await?;
+                    <<R::Child as Model>::KeyOrder as KeyOrder<R::Child>>::sort(&mut rows);
+                    Ok(rows)
+                }
                 Statements::TopN(statements) => run_all(statements, conn).await,
                 Statements::Cut {
                     statements,

@@ -19,12 +19,10 @@ pub trait KeyBatching: diesel::backend::Backend {
     /// whole list as one bind.
     fn max_keys_per_statement() -> Option<usize>;
 
-    /// Whether a has-many child query orders by `(foreign key, primary key)`
-    /// rather than by primary key alone. Both give each parent its children
-    /// in primary-key order; the first lets SQLite read them from the
-    /// foreign-key index without a sort.
-    fn order_children_by_foreign_key() -> bool {
-        false
+    /// How an unrefined has-many load gives each parent its children in
+    /// primary-key order (measured in BENCHMARKS.md).
+    fn child_order() -> ChildOrder {
+        ChildOrder::OrderByKey
     }
 
     /// Whether `limit_per_parent` / `offset_per_parent` run as a
@@ -41,6 +39,25 @@ pub trait KeyBatching: diesel::backend::Backend {
     }
 }
 
+/// How the children of a has-many load are put in primary-key order within
+/// each parent, when the load is not refined (`.filter`, `.order`, `.query`
+/// keep `ORDER BY` the primary key, and the user's order replaces it). Every
+/// choice gives the same rows in the same order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildOrder {
+    /// `ORDER BY` the child's primary key (MariaDB: ordering by the foreign
+    /// key first made it choose a slower plan).
+    OrderByKey,
+    /// `ORDER BY (foreign key, primary key)`, which SQLite reads from the
+    /// foreign-key index without sorting.
+    OrderByForeignKeyThenKey,
+    /// No `ORDER BY`; the rows are sorted by primary key in memory, where
+    /// the child's key type is known to be ordered (otherwise as
+    /// `OrderByKey`). PostgreSQL: ordering by the key makes it walk the
+    /// primary-key index over the whole table instead of scanning it.
+    InMemory,
+}
+
 /// The share of the bind limit kept free for binds that are not keys (filters
 /// added to the child query): keys use at most 90 % of the limit.
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
@@ -52,6 +69,9 @@ fn keys_share(limit: usize) -> usize {
 impl KeyBatching for diesel::pg::Pg {
     fn max_keys_per_statement() -> Option<usize> {
         None
+    }
+    fn child_order() -> ChildOrder {
+        ChildOrder::InMemory
     }
 }
 
@@ -71,8 +91,8 @@ impl KeyBatching for diesel::sqlite::Sqlite {
     fn max_keys_per_statement() -> Option<usize> {
         Some(keys_share(sqlite::variable_limit()))
     }
-    fn order_children_by_foreign_key() -> bool {
-        true
+    fn child_order() -> ChildOrder {
+        ChildOrder::OrderByForeignKeyThenKey
     }
     fn top_n_by_window() -> bool {
         false

@@ -45,7 +45,7 @@ mod with;
 
 #[cfg(feature = "async")]
 pub use asynchronous::Async;
-pub use batch::{keys_per_statement, KeyBatching};
+pub use batch::{keys_per_statement, ChildOrder, KeyBatching};
 #[cfg(feature = "async")]
 pub use count::assert_num_queries_async;
 pub use count::{assert_num_queries, QueryCount};
@@ -83,7 +83,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::batch::override_max_keys_per_statement;
-    pub use crate::model::key_of_column;
+    pub use crate::model::{key_of_column, ByDatabase, ByPrimaryKey};
     pub use crate::query::PrimaryKeyColumns;
     pub use ::core;
     pub use ::diesel;

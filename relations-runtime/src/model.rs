@@ -22,6 +22,50 @@ use crate::with::With;
 pub trait Model: Sized + 'static {
     /// The Diesel table the model is loaded from (`books::table`).
     type Table: diesel::Table + Default + Copy + Send + 'static;
+    /// How loaded rows of this model are put in primary-key order without
+    /// asking the database ([`ByPrimaryKey`] or [`ByDatabase`]), chosen by the
+    /// derive from the key's type.
+    #[doc(hidden)]
+    type KeyOrder: KeyOrder<Self>;
+}
+
+/// Puts rows of model `M` in primary-key order in memory, where a backend
+/// would rather not sort them ([`ChildOrder::InMemory`](crate::ChildOrder)).
+#[doc(hidden)]
+pub trait KeyOrder<M> {
+    /// Whether [`sort`](Self::sort) orders rows; if not, the database does.
+    const IN_MEMORY: bool;
+    /// Sort `rows` by primary key (stable, and linear on rows that already
+    /// are); a no-op where [`IN_MEMORY`](Self::IN_MEMORY) is `false`.
+    fn sort(rows: &mut [M]);
+}
+
+/// The model's one-column key is of a type known to be ordered (an integer,
+/// `String`, `Uuid`): rows are sorted by it in memory.
+#[doc(hidden)]
+pub struct ByPrimaryKey;
+
+impl<M> KeyOrder<M> for ByPrimaryKey
+where
+    M: PrimaryKey,
+    M::Key: Ord,
+{
+    const IN_MEMORY: bool = true;
+    fn sort(rows: &mut [M]) {
+        if !rows.is_sorted_by(|a, b| a.primary_key() <= b.primary_key()) {
+            rows.sort_by(|a, b| a.primary_key().cmp(b.primary_key()));
+        }
+    }
+}
+
+/// A composite key, or a key type the derive cannot tell is ordered: the
+/// database orders the rows (`ORDER BY` the primary key).
+#[doc(hidden)]
+pub struct ByDatabase;
+
+impl<M> KeyOrder<M> for ByDatabase {
+    const IN_MEMORY: bool = false;
+    fn sort(_rows: &mut [M]) {}
 }
 
 /// A model whose primary key is one column, so children can point at it.

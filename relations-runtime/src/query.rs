@@ -20,10 +20,10 @@ use diesel::{
     Connection, Expression, ExpressionMethods, QueryResult, RunQueryDsl, Selectable, Table,
 };
 
-use crate::batch::{chunks, KeyBatching};
+use crate::batch::{chunks, ChildOrder, KeyBatching};
 use crate::join::{join, JoinOnKey, Joined};
 use crate::mode::Mode;
-use crate::model::{Model, PrimaryKey};
+use crate::model::{KeyOrder, Model, PrimaryKey};
 use crate::relation::{BelongsTo, HasMany};
 use crate::top_n::{Cut, OrderTerm, OrderTerms, TopN};
 
@@ -75,7 +75,8 @@ where
 
 /// The statements that load the children of has-many relation `Self` over
 /// backend `DB`, one per chunk of keys:
-/// `SELECT <child> FROM <child table> WHERE <fk> IN (<keys>) ORDER BY ...`,
+/// `SELECT <child> FROM <child table> WHERE <fk> IN (<keys>) ORDER BY ...` (no
+/// `ORDER BY` where the rows are sorted in memory, [`ChildOrder::InMemory`]),
 /// or its top-N form. Built here once for blocking and async loading alike.
 ///
 /// Blanket-implemented for every [`HasMany`] relation whose tables and columns
@@ -99,6 +100,9 @@ pub trait BuildChildren<DB: Backend>: HasMany<Child: SelectModel<DB>> {
 pub enum Statements<Plain, TopN> {
     /// `SELECT .. WHERE fk IN (..) ORDER BY ..`, one per chunk.
     Plain(Vec<Plain>),
+    /// The same without `ORDER BY`: the rows are put in the child's
+    /// primary-key order in memory ([`ChildOrder::InMemory`]).
+    Unordered(Vec<Plain>),
     /// The same inside a `ROW_NUMBER()` window, one per chunk.
     TopN(Vec<TopN>),
     /// The plain statements in the window's order, each parent's rows outside
@@ -136,18 +140,28 @@ where
         spec: &ChildSpec<'_, R, DB>,
     ) -> ChildStatements<R, DB> {
         let table = <R::Child as Model>::Table::default();
+        // Each parent's children in primary-key order (grouping keeps only
+        // the order within a parent, the same for every choice below). An
+        // unrefined load on a backend that would rather not sort, of a child
+        // whose key the loader can compare, sorts in memory instead.
+        let child_order = DB::child_order();
+        let in_memory = child_order == ChildOrder::InMemory
+            && <<R::Child as Model>::KeyOrder as KeyOrder<R::Child>>::IN_MEMORY
+            && spec.refine.is_none()
+            && spec.limit_per_parent.is_none()
+            && spec.offset_per_parent == 0;
         let query = |chunk| {
             let filtered = R::Child::select_model().filter(R::Column::default().eq_any(chunk));
-            // Each parent's children in primary-key order. Where the database
-            // reads `fk IN (...)` from the foreign-key index in (fk, pk) order,
-            // asking for that order avoids sorting every child (SQLite);
-            // elsewhere it can cost a different plan (MariaDB), so the plain
-            // key is asked for. Grouping keeps only the order within a parent,
-            // which is the same either way. Measured in BENCHMARKS.md.
-            let ordered = if DB::order_children_by_foreign_key() {
-                filtered.order((R::Column::default(), table.primary_key()))
-            } else {
-                filtered.order(table.primary_key())
+            if in_memory {
+                return filtered;
+            }
+            let ordered = match child_order {
+                ChildOrder::OrderByForeignKeyThenKey => {
+                    filtered.order((R::Column::default(), table.primary_key()))
+                }
+                ChildOrder::OrderByKey | ChildOrder::InMemory => {
+                    filtered.order(table.primary_key())
+                }
             };
             match spec.refine {
                 Some(refine) => refine(ordered),
@@ -156,6 +170,9 @@ where
         };
         let chunks = chunks::<DB, _>(keys);
         match (spec.limit_per_parent, spec.offset_per_parent) {
+            (None, 0) if in_memory => {
+                Statements::Unordered(chunks.into_iter().map(query).collect())
+            }
             (None, 0) => Statements::Plain(chunks.into_iter().map(query).collect()),
             (limit, offset) => {
                 // The window orders by the user's terms, then by primary key
@@ -280,6 +297,11 @@ where
     ) -> QueryResult<Vec<R::Child>> {
         match R::statements(keys, spec) {
             Statements::Plain(statements) => run_all(statements, |q| q.load(conn)),
+            Statements::Unordered(statements) => {
+                let mut rows = run_all(statements, |q| q.load(conn))?;
+                <<R::Child as Model>::KeyOrder as KeyOrder<R::Child>>::sort(&mut rows);
+                Ok(rows)
+            }
             Statements::TopN(statements) => run_all(statements, |q| q.load(conn)),
             Statements::Cut {
                 statements,
