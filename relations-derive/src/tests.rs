@@ -197,3 +197,31 @@ fn expansion_snapshot() {
     });
     insta::assert_snapshot!("book_tag", prettyplease::unparse(&join));
 }
+
+/// A model's rows are sorted by key in memory only when the key's type is
+/// one the derive knows to be `Ord`; anything else stays with `ORDER BY`.
+#[test]
+fn key_order_is_chosen_from_the_key_type() {
+    let key_order = |ty: TokenStream| {
+        let file = expand(quote! {
+            #[diesel(table_name = things)]
+            struct Thing { id: #ty, name: String }
+        });
+        let text = quote!(#file).to_string();
+        if text.contains("ByPrimaryKey") {
+            "memory"
+        } else if text.contains("ByDatabase") {
+            "database"
+        } else {
+            panic!("no KeyOrder in {text}")
+        }
+    };
+    assert_eq!(key_order(quote!(i32)), "memory");
+    assert_eq!(key_order(quote!(i64)), "memory");
+    assert_eq!(key_order(quote!(String)), "memory");
+    assert_eq!(key_order(quote!(uuid::Uuid)), "memory");
+    assert_eq!(key_order(quote!(::std::string::String)), "memory");
+    assert_eq!(key_order(quote!(ThingId)), "database");
+    assert_eq!(key_order(quote!(Vec<u8>)), "database");
+    assert_eq!(key_order(quote!(<T as Trait>::Key)), "database");
+}
