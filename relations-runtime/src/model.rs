@@ -52,6 +52,8 @@ where
 {
     const IN_MEMORY: bool = true;
     fn sort(rows: &mut [M]) {
+        // The check first: a stable sort allocates a scratch buffer of half
+        // the rows even when they are in order, as they usually come back.
         if !rows.is_sorted_by(|a, b| a.primary_key() <= b.primary_key()) {
             rows.sort_by(|a, b| a.primary_key().cmp(b.primary_key()));
         }
