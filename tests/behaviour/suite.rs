@@ -385,6 +385,47 @@ fn loaded_relations_read_through_layers_and_deref_to_the_model() {
     assert_eq!(With::into_inner(inner).name, "Ursula K. Le Guin");
 }
 
+/// Code shared between relations names the relation as a type parameter and
+/// uses the runtime's traits, which the generated methods call.
+fn load_children<R, S>(
+    parents: S,
+    conn: &mut Conn,
+) -> relations_runtime::Result<S::Wrapped<R, Vec<R::Child>>>
+where
+    R: relations_runtime::HasMany,
+    R::Child: Clone,
+    S: relations_runtime::PrefetchHasMany<R, Conn>,
+{
+    parents.prefetch_has_many(conn)
+}
+
+/// The ids of the books loaded for relation `R`, whichever layer holds it.
+fn book_ids<R, I, T>(node: &T) -> Vec<i32>
+where
+    T: relations_runtime::Get<R, I, Value = Vec<Book>>,
+{
+    node.get().iter().map(|b| b.id).collect()
+}
+
+#[test]
+fn code_generic_over_the_relation_uses_the_runtime_traits() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let generic = assert_num_queries(conn, 1 + 2, |conn| {
+        let authors = load_children::<AuthorBooks, _>(all_authors(conn), conn).unwrap();
+        load_children::<AuthorEditedBooks, _>(authors, conn).unwrap()
+    });
+    let named = all_authors(conn).prefetch_books(conn).unwrap().prefetch_edited_books(conn).unwrap();
+    assert_eq!(generic, named);
+    let ids = |relation: fn(&_) -> Vec<i32>| generic.iter().map(relation).collect::<Vec<_>>();
+    assert_eq!(
+        ids(book_ids::<AuthorBooks, _, _>),
+        vec![vec![1, 2, 5], vec![3], vec![], vec![9]]
+    );
+    assert_eq!(ids(book_ids::<AuthorEditedBooks, _, _>), vec![vec![3], vec![5], vec![], vec![1]]);
+}
+
 // ---- Prefetch with a query: filtered, ordered, nested, renamed (issue 4) ----
 
 relations_runtime::alias! {
