@@ -151,7 +151,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
 
     // Diesel cannot join a table to itself without an alias: a self-referential
     // foreign key is loaded with its prefetch methods only.
-    let self_referential = path_name(parent) == child.to_string() || parent.is_ident("Self");
+    let self_referential = *child == path_name(parent) || parent.is_ident("Self");
     let join_impl = if self_referential {
         quote!()
     } else {

@@ -220,10 +220,7 @@ fn foreign_key(
             .iter()
             .find(|b| match &b.foreign_key {
                 Some(fk) => *fk == field_ident,
-                None => {
-                    format!("{}_id", path_name(&b.parent).to_snake_case())
-                        == field_ident.to_string()
-                }
+                None => field_ident == format!("{}_id", path_name(&b.parent).to_snake_case()),
             })
             .map(|b| b.parent.clone())
     });

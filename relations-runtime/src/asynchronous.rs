@@ -176,6 +176,8 @@ where
     ModelQuery<R::Child, C::Backend>: LoadQuery<'static, C, R::Child> + Send + 'static,
     TopNQuery<R, C::Backend>: LoadQuery<'static, C, R::Child> + Send + 'static,
 {
+    // Written out so the trait's `+ Send` on the future is checked here.
+    #[allow(clippy::manual_async_fn)]
     fn load_children_async(
         statements: ChildStatements<R, C::Backend>,
         conn: &mut C,

@@ -6,6 +6,8 @@
 
 use std::cell::Cell;
 
+use diesel::query_builder::QueryFragment;
+
 /// A Diesel backend that relations can load for.
 ///
 /// Implemented for each backend whose feature is enabled on `relations-runtime`.
@@ -15,9 +17,33 @@ use std::cell::Cell;
     note = "enable the matching feature of relations-runtime: `sqlite`, `postgres` or `mysql`"
 )]
 pub trait KeyBatching: diesel::backend::Backend {
-    /// How many keys one statement may bind; `None` when the backend takes the
-    /// whole list as one bind.
-    fn max_keys_per_statement() -> Option<usize>;
+    /// How many bind parameters one statement may carry, where keys are
+    /// bound one per parameter; `None` when the backend takes the whole key
+    /// list as one bind (PostgreSQL).
+    fn bind_limit() -> Option<usize>;
+
+    /// How many keys one statement of an unrefined load binds: 90 % of
+    /// [`bind_limit`](Self::bind_limit). A refined load leaves room for its
+    /// refinement's own binds, counted in its statement.
+    fn max_keys_per_statement() -> Option<usize> {
+        Self::bind_limit().map(keys_share)
+    }
+
+    /// The SQL of `fragment` as this backend writes it, without its binds.
+    #[doc(hidden)]
+    fn sql_of(fragment: &dyn QueryFragment<Self>) -> String;
+
+    /// How many bind parameters `statement` carries (`?` placeholders in its
+    /// SQL; an overcount, never an undercount, where the text holds a `?`
+    /// that is not a parameter). Only asked of backends with a
+    /// [`bind_limit`](Self::bind_limit), which bind with `?`.
+    #[doc(hidden)]
+    fn binds_in(statement: &dyn QueryFragment<Self>) -> usize {
+        Self::sql_of(statement)
+            .bytes()
+            .filter(|&b| b == b'?')
+            .count()
+    }
 
     /// How an unrefined has-many load gives each parent its children in
     /// primary-key order (measured in BENCHMARKS.md).
@@ -58,17 +84,36 @@ pub enum ChildOrder {
     InMemory,
 }
 
-/// The share of the bind limit kept free for binds that are not keys (filters
-/// added to the child query): keys use at most 90 % of the limit.
-#[cfg(any(feature = "sqlite", feature = "mysql"))]
+/// The share of the bind limit an unrefined statement's keys use: 90 %.
 fn keys_share(limit: usize) -> usize {
     (limit - limit / 10).max(1)
 }
 
+/// The SQL of `fragment` as backend `DB` writes it. Diesel writes no literal
+/// of its own, so a `?` in it is a bind parameter (SQLite, MySQL) or in text
+/// the user wrote (`sql(..)`).
+fn sql_of<DB>(fragment: &dyn QueryFragment<DB>) -> String
+where
+    DB: diesel::backend::Backend + Default,
+    DB::QueryBuilder: Default,
+{
+    let mut text = diesel::debug_query::<DB, _>(&fragment).to_string();
+    // `debug_query` writes the SQL, then ` -- binds: [..]`. Cut at the last
+    // such marker: a bind value holding the marker text moves the cut into
+    // the binds, which can only add `?`s to count.
+    if let Some(at) = text.rfind(" -- binds: ") {
+        text.truncate(at);
+    }
+    text
+}
+
 #[cfg(feature = "postgres")]
 impl KeyBatching for diesel::pg::Pg {
-    fn max_keys_per_statement() -> Option<usize> {
+    fn bind_limit() -> Option<usize> {
         None
+    }
+    fn sql_of(fragment: &dyn QueryFragment<Self>) -> String {
+        sql_of(fragment)
     }
     fn child_order() -> ChildOrder {
         ChildOrder::InMemory
@@ -78,8 +123,11 @@ impl KeyBatching for diesel::pg::Pg {
 /// MySQL and MariaDB allow 65,535 placeholders in a prepared statement.
 #[cfg(feature = "mysql")]
 impl KeyBatching for diesel::mysql::Mysql {
-    fn max_keys_per_statement() -> Option<usize> {
-        Some(keys_share(65_535))
+    fn bind_limit() -> Option<usize> {
+        Some(65_535)
+    }
+    fn sql_of(fragment: &dyn QueryFragment<Self>) -> String {
+        sql_of(fragment)
     }
     fn top_n_by_window() -> bool {
         false
@@ -88,8 +136,11 @@ impl KeyBatching for diesel::mysql::Mysql {
 
 #[cfg(feature = "sqlite")]
 impl KeyBatching for diesel::sqlite::Sqlite {
-    fn max_keys_per_statement() -> Option<usize> {
-        Some(keys_share(sqlite::variable_limit()))
+    fn bind_limit() -> Option<usize> {
+        Some(sqlite::variable_limit())
+    }
+    fn sql_of(fragment: &dyn QueryFragment<Self>) -> String {
+        sql_of(fragment)
     }
     fn child_order() -> ChildOrder {
         ChildOrder::OrderByForeignKeyThenKey
@@ -164,9 +215,11 @@ impl Drop for OverrideGuard {
     }
 }
 
-/// How many keys one prefetch statement carries on backend `DB`: `None` when
-/// all keys go in one statement (PostgreSQL). A prefetch over `n` distinct keys
-/// runs `n.div_ceil(max)` statements.
+/// How many keys one unrefined prefetch statement carries on backend `DB`:
+/// `None` when all keys go in one statement (PostgreSQL). A prefetch over `n`
+/// distinct keys runs `n.div_ceil(max)` statements. A refined one
+/// (`prefetch_*_with`) carries fewer where its refinement binds values of its
+/// own: the keys get what those leave of [`KeyBatching::bind_limit`].
 ///
 /// ```
 /// use diesel::sqlite::Sqlite;
@@ -190,7 +243,37 @@ pub(crate) fn chunks<DB, K>(keys: Vec<K>) -> Vec<Vec<K>>
 where
     DB: KeyBatching,
 {
-    match max_keys::<DB>() {
+    split(keys, max_keys::<DB>())
+}
+
+/// `keys` in chunks for the statements `statement` builds from a chunk: a
+/// `refined` statement (one the user's refinement may have added binds to)
+/// is built once for the first key, and the binds it carries besides that
+/// key are taken off the backend's limit before the keys are split.
+pub(crate) fn chunks_for<DB, K, S>(
+    keys: Vec<K>,
+    refined: bool,
+    statement: impl FnOnce(Vec<K>) -> S,
+) -> Vec<Vec<K>>
+where
+    DB: KeyBatching,
+    K: Clone,
+    S: QueryFragment<DB>,
+{
+    let mut max = max_keys::<DB>();
+    let forced = OVERRIDE.with(|o| o.get()).is_some();
+    if let (true, false, Some(limit), Some(first)) =
+        (refined, forced, DB::bind_limit(), keys.first())
+    {
+        let others = DB::binds_in(&statement(vec![first.clone()])).saturating_sub(1);
+        let room = limit.saturating_sub(others).max(1);
+        max = Some(max.map_or(room, |max| max.min(room)));
+    }
+    split(keys, max)
+}
+
+fn split<K>(keys: Vec<K>, max: Option<usize>) -> Vec<Vec<K>> {
+    match max {
         Some(max) if keys.len() > max => {
             let mut chunks = Vec::with_capacity(keys.len().div_ceil(max));
             let mut keys = keys.into_iter();

@@ -20,7 +20,7 @@ use diesel::{
     Connection, Expression, ExpressionMethods, QueryResult, RunQueryDsl, Selectable, Table,
 };
 
-use crate::batch::{chunks, ChildOrder, KeyBatching};
+use crate::batch::{chunks, chunks_for, ChildOrder, KeyBatching};
 use crate::join::{join, JoinOnKey, Joined};
 use crate::mode::Mode;
 use crate::model::{KeyOrder, Model, PrimaryKey};
@@ -132,7 +132,10 @@ where
     ModelQuery<R::Child, DB>: FilterDsl<EqAny<R::Column, Vec<KeyOf<R::Parent>>>, Output = ModelQuery<R::Child, DB>>
         + OrderDsl<PrimaryKeyColumns<R::Child>, Output = ModelQuery<R::Child, DB>>
         + OrderDsl<(R::Column, PrimaryKeyColumns<R::Child>), Output = ModelQuery<R::Child, DB>>
-        + OrderDsl<OrderTerms<DB>, Output = ModelQuery<R::Child, DB>>,
+        + OrderDsl<OrderTerms<DB>, Output = ModelQuery<R::Child, DB>>
+        + QueryFragment<DB>,
+    TopNQuery<R, DB>: QueryFragment<DB>,
+    AsSelect<R::Child, DB>: QueryFragment<DB>,
     PrimaryKeyColumns<R::Child>: QueryFragment<DB> + Send + Sync + 'static,
 {
     fn statements(
@@ -150,57 +153,78 @@ where
             && spec.refine.is_none()
             && spec.limit_per_parent.is_none()
             && spec.offset_per_parent == 0;
+        // The user's refinement sees the query without keys, and the key
+        // filter is put around all of it: `WHERE (<refinement>) AND fk IN
+        // (<chunk>)`, so an `or_filter` cannot reach past a chunk's keys.
+        // The default order comes first, for the refinement to replace.
         let query = |chunk| {
-            let filtered = R::Child::select_model().filter(R::Column::default().eq_any(chunk));
-            if in_memory {
-                return filtered;
-            }
-            let ordered = match child_order {
-                ChildOrder::OrderByForeignKeyThenKey => {
-                    filtered.order((R::Column::default(), table.primary_key()))
-                }
-                ChildOrder::OrderByKey | ChildOrder::InMemory => {
-                    filtered.order(table.primary_key())
+            let select = R::Child::select_model();
+            let ordered = if in_memory {
+                select
+            } else {
+                match child_order {
+                    ChildOrder::OrderByForeignKeyThenKey => {
+                        select.order((R::Column::default(), table.primary_key()))
+                    }
+                    ChildOrder::OrderByKey | ChildOrder::InMemory => {
+                        select.order(table.primary_key())
+                    }
                 }
             };
-            match spec.refine {
+            let refined = match spec.refine {
                 Some(refine) => refine(ordered),
                 None => ordered,
-            }
+            };
+            refined.filter(R::Column::default().eq_any(chunk))
         };
-        let chunks = chunks::<DB, _>(keys);
+        let refined = spec.refine.is_some();
         match (spec.limit_per_parent, spec.offset_per_parent) {
-            (None, 0) if in_memory => {
-                Statements::Unordered(chunks.into_iter().map(query).collect())
+            (None, 0) => {
+                let statements = chunks_for::<DB, _, _>(keys, refined, query)
+                    .into_iter()
+                    .map(query)
+                    .collect();
+                if in_memory {
+                    Statements::Unordered(statements)
+                } else {
+                    Statements::Plain(statements)
+                }
             }
-            (None, 0) => Statements::Plain(chunks.into_iter().map(query).collect()),
             (limit, offset) => {
                 // The window orders by the user's terms, then by primary key
                 // so that ties are broken the same way on every backend.
                 let mut order = spec.order.to_vec();
                 order.push(std::sync::Arc::new(table.primary_key()));
-                if !DB::top_n_by_window() {
+                // The window reads the model's columns only (the derived
+                // table is the child query): ordering by any other column
+                // runs as the cut, which gives the same rows.
+                let selection = R::Child::as_select();
+                if !DB::top_n_by_window()
+                    || !crate::top_n::orders_by_selected::<DB>(&order, &selection)
+                {
+                    let cut = |chunk| query(chunk).order(OrderTerms(order.clone()));
                     return Statements::Cut {
-                        statements: chunks
+                        statements: chunks_for::<DB, _, _>(keys, refined, cut)
                             .into_iter()
-                            .map(|chunk| query(chunk).order(OrderTerms(order.clone())))
+                            .map(cut)
                             .collect(),
                         offset,
                         limit,
                     };
                 }
+                let top_n = |chunk| TopN {
+                    inner: query(chunk),
+                    table,
+                    partition_by: R::Column::default(),
+                    selection: R::Child::as_select(),
+                    order: order.clone(),
+                    offset,
+                    limit,
+                };
                 Statements::TopN(
-                    chunks
+                    chunks_for::<DB, _, _>(keys, refined, top_n)
                         .into_iter()
-                        .map(|chunk| TopN {
-                            inner: query(chunk),
-                            table,
-                            partition_by: R::Column::default(),
-                            selection: R::Child::as_select(),
-                            order: order.clone(),
-                            offset,
-                            limit,
-                        })
+                        .map(top_n)
                         .collect(),
                 )
             }
@@ -247,7 +271,7 @@ where
     DB: Backend,
     R::Child: SelectModel<DB>,
 {
-    pub(crate) refine: Option<&'a dyn Fn(ModelQuery<R::Child, DB>) -> ModelQuery<R::Child, DB>>,
+    pub(crate) refine: Option<&'a RefineQuery<R::Child, DB>>,
     pub(crate) order: &'a [OrderTerm<DB>],
     pub(crate) limit_per_parent: Option<u32>,
     pub(crate) offset_per_parent: u32,
@@ -269,6 +293,9 @@ where
         }
     }
 }
+
+/// A refinement of the child query of model `M` over backend `DB`.
+pub(crate) type RefineQuery<M, DB> = dyn Fn(ModelQuery<M, DB>) -> ModelQuery<M, DB>;
 
 /// The top-N statement of has-many relation `R` over backend `DB`.
 pub type TopNQuery<R, DB> = TopN<
@@ -459,6 +486,8 @@ where
     DB: Backend,
 {
     pub(crate) refine: &'a dyn Fn(R::Query) -> R::Query,
+    /// Whether `refine` does anything (it may add binds to the statement).
+    pub(crate) refined: bool,
     /// Whether `refine` orders the rows; if not, the links are put in the
     /// join table's key order after loading.
     pub(crate) ordered: bool,
@@ -509,33 +538,35 @@ where
         > + ThenOrderDsl<
             PrimaryKeyColumns<R::Through>,
             Output = IntoBoxed<'static, Select<ManyToManyJoin<R>, ManyToManySelection<R, DB>>, DB>,
-        >,
+        > + QueryFragment<DB>,
 {
     type Query = IntoBoxed<'static, Select<ManyToManyJoin<R>, ManyToManySelection<R, DB>>, DB>;
 
     fn statements(keys: Vec<KeyOf<R::Parent>>, spec: &ThroughSpec<'_, R, DB>) -> Vec<Self::Query> {
-        chunks::<DB, _>(keys)
+        let statement = |chunk| {
+            let on = Inner::on(
+                R::TargetColumn::default(),
+                PrimaryKeyColumns::<R::Target>::default(),
+            );
+            let join = join::<ThroughTable<R>, TargetTable<R>, Inner, ManyToManyOn<R>>(on);
+            let query = join
+                .select((
+                    R::Source::default(),
+                    PrimaryKeyColumns::<R::Through>::default(),
+                    R::Target::as_select(),
+                ))
+                .internal_into_boxed();
+            // The key filter around the whole refinement, as for has-many.
+            let query = (spec.refine)(query).filter(R::key_filter(chunk));
+            if spec.ordered {
+                query.then_order_by(PrimaryKeyColumns::<R::Through>::default())
+            } else {
+                query
+            }
+        };
+        chunks_for::<DB, _, _>(keys, spec.refined, statement)
             .into_iter()
-            .map(|chunk| {
-                let on = Inner::on(
-                    R::TargetColumn::default(),
-                    PrimaryKeyColumns::<R::Target>::default(),
-                );
-                let join = join::<ThroughTable<R>, TargetTable<R>, Inner, ManyToManyOn<R>>(on);
-                let query = join
-                    .select((
-                        R::Source::default(),
-                        PrimaryKeyColumns::<R::Through>::default(),
-                        R::Target::as_select(),
-                    ))
-                    .internal_into_boxed();
-                let query = (spec.refine)(query.filter(R::key_filter(chunk)));
-                if spec.ordered {
-                    query.then_order_by(PrimaryKeyColumns::<R::Through>::default())
-                } else {
-                    query
-                }
-            })
+            .map(statement)
             .collect()
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use diesel::backend::Backend;
 use diesel::query_builder::QueryFragment;
 
-use diesel::query_dsl::methods::{FilterDsl, OrderDsl, ThenOrderDsl};
+use diesel::query_dsl::methods::{FilterDsl, OrFilterDsl, OrderDsl, ThenOrderDsl};
 use diesel::Connection;
 
 use crate::error::Result;
@@ -21,6 +21,9 @@ use crate::top_n::OrderTerm;
 /// `.query(..)`), boxed.
 type Refine<R, DB> =
     Box<dyn Fn(ModelQuery<<R as HasMany>::Child, DB>) -> ModelQuery<<R as HasMany>::Child, DB>>;
+
+/// A nested step of a blocking load: the children in, what each parent holds out.
+type NestedStep<C, Child, U> = Box<dyn FnOnce(Vec<Child>, &mut C) -> Result<Vec<U>>>;
 
 /// A [`Refine`] with its type erased, so that [`Prefetch`] can hold one
 /// without the bounds that naming the child query takes
@@ -229,18 +232,25 @@ where
         self
     }
 
-    /// Refine the child query with any of Diesel's query methods that keep its
-    /// type (`filter`, `or_filter`, `order`, `then_order_by`, ...). It is
-    /// applied to each chunk's statement, after the key filter.
+    /// Refine the child query with Diesel's query methods that say which
+    /// rows a parent gets and in what order: `filter`, `or_filter`, `order`,
+    /// `then_order_by` on a [`Refinement`]. The key filter is put around the
+    /// whole refinement in every statement (`WHERE (<yours>) AND fk IN
+    /// (<keys>)`), so the children are the same however the keys are split.
+    ///
+    /// `limit`, `offset` and `distinct` do not compile here: they would act on
+    /// each statement rather than on each parent. Use
+    /// [`limit_per_parent`](Self::limit_per_parent) and
+    /// [`offset_per_parent`](Self::offset_per_parent).
     pub fn query(
         mut self,
-        refine: impl Fn(ChildQuery<R, M>) -> ChildQuery<R, M> + 'static,
+        refine: impl Fn(Refinement<ChildQuery<R, M>>) -> Refinement<ChildQuery<R, M>> + 'static,
     ) -> Self {
         let refine: Refine<R, M::Backend> = match self.parts.refine.take() {
-            None => Box::new(refine),
+            None => Box::new(move |q| refine(Refinement(q)).0),
             Some(before) => {
                 let before = before.into_inner::<R, M::Backend>();
-                Box::new(move |q| refine(before(q)))
+                Box::new(move |q| refine(Refinement(before(q))).0)
             }
         };
         self.parts.refine = Some(ErasedRefine::new::<R, M::Backend>(refine));
@@ -281,11 +291,10 @@ where
         T: 'static,
     {
         self.map_then(|before| {
-            let chained: Box<dyn FnOnce(Vec<R::Child>, &mut C) -> Result<Vec<U>>> =
-                Box::new(move |children, conn| {
-                    let children = before.run(children, conn)?;
-                    then(children, conn)
-                });
+            let chained: NestedStep<C, R::Child, U> = Box::new(move |children, conn| {
+                let children = before.run(children, conn)?;
+                then(children, conn)
+            });
             ThenStep::Run(chained)
         })
     }
@@ -296,6 +305,7 @@ where
     R: HasMany,
     M: Mode,
 {
+    #[allow(clippy::type_complexity)]
     pub(crate) fn into_parts(self) -> (Parts<R, M::Backend>, ThenStep<M, R::Child, T>) {
         (self.parts, self.then)
     }
@@ -311,6 +321,115 @@ where
             key: PhantomData,
         }
     }
+}
+
+/// The child query as [`Prefetch::query`] hands it to its closure: Diesel's
+/// methods that choose rows and order them, and nothing whose meaning is
+/// global to a statement.
+///
+/// A prefetch runs one statement per chunk of parent keys (SQLite and MySQL
+/// split large key lists), so a `LIMIT`, `OFFSET` or `DISTINCT` would apply
+/// per chunk, giving different rows with different numbers of parents. They
+/// are compile errors here that name the per-parent builder methods.
+#[must_use = "return the refined query from the closure"]
+pub struct Refinement<Q>(Q);
+
+impl<Q> Refinement<Q> {
+    /// `WHERE .. AND predicate`: Diesel's `filter`.
+    pub fn filter<P>(self, predicate: P) -> Self
+    where
+        Q: FilterDsl<P, Output = Q>,
+    {
+        Refinement(self.0.filter(predicate))
+    }
+
+    /// `WHERE .. OR predicate`: Diesel's `or_filter`. Still only among the
+    /// children of the parents being loaded.
+    pub fn or_filter<P>(self, predicate: P) -> Self
+    where
+        Q: OrFilterDsl<P, Output = Q>,
+    {
+        Refinement(self.0.or_filter(predicate))
+    }
+
+    /// `ORDER BY order`, replacing the primary-key order.
+    pub fn order<O>(self, order: O) -> Self
+    where
+        O: diesel::Expression,
+        Q: OrderDsl<O, Output = Q>,
+    {
+        Refinement(self.0.order(order))
+    }
+
+    /// The same as [`order`](Self::order).
+    pub fn order_by<O>(self, order: O) -> Self
+    where
+        O: diesel::Expression,
+        Q: OrderDsl<O, Output = Q>,
+    {
+        self.order(order)
+    }
+
+    /// Add an ordering after the current one.
+    pub fn then_order_by<O>(self, order: O) -> Self
+    where
+        O: diesel::Expression,
+        Q: ThenOrderDsl<O, Output = Q>,
+    {
+        Refinement(self.0.then_order_by(order))
+    }
+
+    /// Does not compile: see [`Prefetch::limit_per_parent`].
+    pub fn limit<N>(self, _limit: N) -> Self
+    where
+        N: refinement::LimitIsPerParent,
+    {
+        self
+    }
+
+    /// Does not compile: see [`Prefetch::offset_per_parent`].
+    pub fn offset<N>(self, _offset: N) -> Self
+    where
+        N: refinement::OffsetIsPerParent,
+    {
+        self
+    }
+
+    /// Does not compile: `DISTINCT` would act on each statement.
+    pub fn distinct(self) -> Self
+    where
+        Q: refinement::NoDistinct,
+    {
+        self
+    }
+}
+
+/// The traits that turn `limit`, `offset` and `distinct` in a
+/// [`Refinement`] into compile errors. Implemented for nothing.
+pub mod refinement {
+    /// Not implemented: `limit` in a prefetch refinement.
+    #[diagnostic::on_unimplemented(
+        message = "`.limit()` in a prefetch refinement would limit each statement (each chunk of parent keys), not each parent",
+        label = "not allowed in `Prefetch::query`",
+        note = "use `.limit_per_parent(n)` on the `Prefetch` builder: the first `n` children of every parent, in its `.order(..)`"
+    )]
+    pub trait LimitIsPerParent {}
+
+    /// Not implemented: `offset` in a prefetch refinement.
+    #[diagnostic::on_unimplemented(
+        message = "`.offset()` in a prefetch refinement would skip rows of each statement (each chunk of parent keys), not of each parent",
+        label = "not allowed in `Prefetch::query`",
+        note = "use `.offset_per_parent(n)` on the `Prefetch` builder: every parent's children after its first `n`"
+    )]
+    pub trait OffsetIsPerParent {}
+
+    /// Not implemented: `distinct` in a prefetch refinement.
+    #[diagnostic::on_unimplemented(
+        message = "`.distinct()` in a prefetch refinement is not supported",
+        label = "not allowed in `Prefetch::query`",
+        note = "each child row is loaded once already; to drop children, `.filter(..)` them"
+    )]
+    pub trait NoDistinct {}
 }
 
 /// Declare relation keys of your own, for loading a relation a second time

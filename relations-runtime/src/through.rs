@@ -29,6 +29,7 @@ where
     M: Mode,
 {
     refine: Refine<R, M>,
+    refined: bool,
     ordered: bool,
 }
 
@@ -41,6 +42,7 @@ where
     pub fn new() -> Self {
         PrefetchThrough {
             refine: Box::new(|q| q),
+            refined: false,
             ordered: false,
         }
     }
@@ -48,6 +50,7 @@ where
     pub(crate) fn spec(&self) -> ThroughSpec<'_, R, M::Backend> {
         ThroughSpec {
             refine: &*self.refine,
+            refined: self.refined,
             ordered: self.ordered,
         }
     }
@@ -113,6 +116,7 @@ where
         let before = self.refine;
         PrefetchThrough {
             refine: Box::new(move |q| step(before(q))),
+            refined: true,
             ordered: self.ordered || orders,
         }
     }

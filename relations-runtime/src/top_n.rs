@@ -112,6 +112,39 @@ impl<Inner, Table, Fk, Selection, DB: Backend, Conn> RunQueryDsl<Conn>
 {
 }
 
+/// Whether every term of a window's `order` is a plain column that
+/// `selection` selects, so the window, which reads the child query as a
+/// derived table, can see it. A term that is not (another column, an
+/// expression, a column written differently) makes the loader cut rows in
+/// memory instead: the same rows, from the plain child query.
+pub(crate) fn orders_by_selected<DB: crate::batch::KeyBatching>(
+    order: &[OrderTerm<DB>],
+    selection: &dyn QueryFragment<DB>,
+) -> bool {
+    let selection = DB::sql_of(selection);
+    let selected: Vec<&str> = selection.split(", ").collect();
+    order.iter().all(|term| {
+        let sql = DB::sql_of(&**term);
+        let mut column = sql.as_str();
+        for suffix in [" NULLS FIRST", " NULLS LAST", " DESC", " ASC"] {
+            column = column.strip_suffix(suffix).unwrap_or(column);
+        }
+        is_plain_column(column) && selected.contains(&column)
+    })
+}
+
+/// `"table"."column"` (PostgreSQL's quoting), and nothing else.
+fn is_plain_column(sql: &str) -> bool {
+    let parts: Vec<&str> = sql.split('.').collect();
+    parts.len() == 2
+        && parts.iter().all(|p| {
+            p.len() >= 2
+                && p.starts_with('"')
+                && p.ends_with('"')
+                && !p[1..p.len() - 1].contains('"')
+        })
+}
+
 /// The order of a top-N window as an `ORDER BY` for the plain child query:
 /// the terms given to `Prefetch::order`, then the primary key.
 ///
@@ -184,5 +217,55 @@ impl<R: HasMany> Cut<R> {
 
     pub(crate) fn into_rows(self) -> Vec<R::Child> {
         self.rows
+    }
+}
+
+#[cfg(all(test, feature = "postgres"))]
+mod tests {
+    use std::sync::Arc;
+
+    use diesel::pg::Pg;
+    use diesel::prelude::*;
+
+    use super::{orders_by_selected, OrderTerm};
+
+    diesel::table! { books (id) { id -> Integer, author_id -> Integer, title -> Text, rank -> Integer, } }
+
+    #[derive(Queryable, Selectable)]
+    #[diesel(table_name = books)]
+    #[allow(dead_code)]
+    struct Book {
+        id: i32,
+        author_id: i32,
+        title: String,
+    }
+
+    fn term<T: diesel::query_builder::QueryFragment<Pg> + Send + Sync + 'static>(
+        t: T,
+    ) -> OrderTerm<Pg> {
+        Arc::new(t)
+    }
+
+    #[test]
+    fn the_window_is_kept_for_selected_columns_only() {
+        let selection = Book::as_select();
+        let selected = |order: Vec<OrderTerm<Pg>>| orders_by_selected::<Pg>(&order, &selection);
+        // The model's own columns, in either direction: the window.
+        assert!(selected(vec![term(books::title.desc()), term(books::id)]));
+        assert!(selected(vec![term(books::title.asc()), term(books::id)]));
+        assert!(selected(vec![
+            term(books::title.desc().nulls_last()),
+            term(books::id)
+        ]));
+        // A column the model does not select, or an expression: the cut.
+        assert!(!selected(vec![term(books::rank.desc()), term(books::id)]));
+        assert!(!selected(vec![
+            term(books::title.concat("x")),
+            term(books::id)
+        ]));
+        assert!(!selected(vec![
+            term((books::id + 1).desc()),
+            term(books::id)
+        ]));
     }
 }

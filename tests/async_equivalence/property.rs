@@ -19,6 +19,7 @@ relations_runtime::alias! {
     TopBooks;
     PageTwo;
     BooksWithReviews;
+    EitherTitleTop;
 }
 
 /// Every loader kind, blocking: has-many (required and nullable), filtered
@@ -42,9 +43,22 @@ fn blocking(conn: &mut Conn, input: Vec<Author>) -> String {
         })
         .unwrap()
         .prefetch_profile(conn)
+        .unwrap()
+        .prefetch_books_with(conn, |p| {
+            p.query(|q| q.filter(books::title.like("%a%")).or_filter(books::title.like("%e%")))
+                .order(books::title)
+                .limit_per_parent(2)
+                .named(EitherTitleTop)
+        })
         .unwrap();
     let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
-    let books = books.prefetch_author(conn).unwrap().prefetch_editor(conn).unwrap().prefetch_tags(conn).unwrap();
+    let books = books
+        .prefetch_author(conn)
+        .unwrap()
+        .prefetch_editor(conn)
+        .unwrap()
+        .prefetch_tags_with(conn, |t| t.filter(book_tags::weight.ge(3).or(tags::name.like("%a%"))))
+        .unwrap();
     let joined = select_related(BookEditor).load_with(conn, |q| q.order(books::id)).unwrap();
     format!("{authors:#?}\n{books:#?}\n{joined:#?}")
 }
@@ -79,6 +93,14 @@ async fn nonblocking(conn: &mut AsyncConn, input: Vec<Author>, books: Vec<Book>)
         .unwrap()
         .prefetch_profile_async(conn)
         .await
+        .unwrap()
+        .prefetch_books_with_async(conn, |p| {
+            p.query(|q| q.filter(books::title.like("%a%")).or_filter(books::title.like("%e%")))
+                .order(books::title)
+                .limit_per_parent(2)
+                .named(EitherTitleTop)
+        })
+        .await
         .unwrap();
     let books = books
         .prefetch_author_async(conn)
@@ -87,7 +109,7 @@ async fn nonblocking(conn: &mut AsyncConn, input: Vec<Author>, books: Vec<Book>)
         .prefetch_editor_async(conn)
         .await
         .unwrap()
-        .prefetch_tags_async(conn)
+        .prefetch_tags_with_async(conn, |t| t.filter(book_tags::weight.ge(3).or(tags::name.like("%a%"))))
         .await
         .unwrap();
     let joined = select_related(BookEditor).load_with_async(conn, |q| q.order(books::id)).await.unwrap();

@@ -459,6 +459,30 @@ fn filtered_and_ordered_children() {
 }
 
 #[test]
+fn top_n_ordered_by_a_column_the_model_does_not_select() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    // `BookSummary` selects `id` and `author_id` only; the order is `title`.
+    let authors = assert_num_queries(conn, 2, |conn| {
+        all_authors(conn)
+            .prefetch_book_summaries_with(conn, |p| p.order(books::title.desc()).limit_per_parent(2))
+            .unwrap()
+    });
+    let got: Vec<Vec<i32>> = authors.iter().map(|a| a.book_summaries().iter().map(|b| b.id).collect()).collect();
+    // Ursula: "The Left Hand of Darkness" (1), "The Dispossessed" (5), then
+    // "A Wizard of Earthsea" (2), cut.
+    assert_eq!(got, vec![vec![1, 5], vec![3], vec![], vec![9]]);
+    let authors = all_authors(conn)
+        .prefetch_book_summaries_with(conn, |p| {
+            p.filter(books::editor_id.is_not_null()).order(books::title).offset_per_parent(1).limit_per_parent(1)
+        })
+        .unwrap();
+    let got: Vec<Vec<i32>> = authors.iter().map(|a| a.book_summaries().iter().map(|b| b.id).collect()).collect();
+    assert_eq!(got, vec![vec![1], vec![], vec![], vec![]]);
+}
+
+#[test]
 fn filtered_prefetch_is_chunked_like_the_plain_one() {
     let Some(mut conn) = connect() else { return };
     let conn = &mut *conn;
@@ -799,7 +823,8 @@ fn a_self_referential_tree_two_levels_down() {
             .prefetch_children_with(conn, |c| c.then(|children, conn| children.prefetch_children(conn)))
             .unwrap()
     });
-    let tree: Vec<(&str, Vec<(&str, Vec<&str>)>)> = roots
+    type Node<'a, T> = (&'a str, Vec<T>);
+    let tree: Vec<Node<Node<&str>>> = roots
         .iter()
         .map(|r| {
             let kids = r

@@ -178,3 +178,14 @@ pub struct Reading {
     pub sensor_id: i16,
     pub value: i32,
 }
+
+/// A model that selects only some of its table's columns (`books.title` and
+/// `books.editor_id` are left out), as a list view's model does: its
+/// refinements may still filter and order by the columns it does not select.
+#[derive(Queryable, Selectable, Identifiable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = books)]
+pub struct BookSummary {
+    pub id: i32,
+    #[foreign_key(references = Author, related_name = "book_summaries")]
+    pub author_id: i32,
+}

@@ -40,6 +40,24 @@ fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
         })
         .unwrap()
         .prefetch_profile(conn)
+        .unwrap()
+        // A refinement with `or_filter`: every statement (every chunk of keys)
+        // must keep the key filter around the whole predicate.
+        .prefetch_books_with(conn, |p| {
+            p.query(|q| q.filter(books::title.like("%a%")).or_filter(books::title.like("%e%"))).named(EitherTitle)
+        })
+        .unwrap()
+        // The same predicate with top-N, and a filtered one-to-one.
+        .prefetch_books_with(conn, |p| {
+            p.query(|q| q.filter(books::title.like("%a%")).or_filter(books::title.like("%e%")))
+                .order(books::title)
+                .limit_per_parent(2)
+                .named(EitherTitleTop)
+        })
+        .unwrap()
+        .prefetch_profile_with(conn, |p| {
+            p.query(|q| q.filter(profiles::bio.like("%1%")).or_filter(profiles::bio.like("%3%"))).named(EitherBio)
+        })
         .unwrap();
     prop_assert_eq!(loaded.len(), input.len());
     for (author, got) in input.iter().zip(&loaded) {
@@ -82,26 +100,50 @@ fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
         }
         let naive: Option<Profile> = profiles::table.filter(profiles::author_id.eq(author.id)).first(conn).optional().unwrap();
         prop_assert_eq!(got.profile(), &naive);
+        let either = books::title.like("%a%").or(books::title.like("%e%"));
+        let naive: Vec<Book> =
+            books::table.filter(books::author_id.eq(author.id)).filter(either).order(books::id).load(conn).unwrap();
+        prop_assert_eq!(got.loaded(EitherTitle), &naive);
+        let naive: Vec<Book> = books::table
+            .filter(books::author_id.eq(author.id))
+            .filter(either)
+            .order((books::title, books::id))
+            .limit(2)
+            .load(conn)
+            .unwrap();
+        prop_assert_eq!(got.loaded(EitherTitleTop), &naive);
+        let naive: Option<Profile> = profiles::table
+            .filter(profiles::author_id.eq(author.id))
+            .filter(profiles::bio.like("%1%").or(profiles::bio.like("%3%")))
+            .first(conn)
+            .optional()
+            .unwrap();
+        prop_assert_eq!(got.loaded(EitherBio), &naive);
     }
 
     // Belongs-to (required and nullable), the join, many-to-many.
     let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
-    let loaded = books.clone().prefetch_author(conn).unwrap().prefetch_editor(conn).unwrap().prefetch_tags(conn).unwrap();
+    let loaded = books
+        .clone()
+        .prefetch_author(conn)
+        .unwrap()
+        .prefetch_editor(conn)
+        .unwrap()
+        .prefetch_tags_with(conn, |t| t.filter(book_tags::weight.ge(3).or(tags::name.like("%a%"))))
+        .unwrap();
     let joined = select_related(BookEditor).load_with(conn, |q| q.order(books::id)).unwrap();
     prop_assert_eq!(joined.len(), books.len());
     for ((book, got), joined) in books.iter().zip(&loaded).zip(&joined) {
         let author: Author = authors::table.find(book.author_id).first(conn).unwrap();
         prop_assert_eq!(got.author(), &author);
-        let editor: Option<Author> = match book.editor_id {
-            Some(id) => Some(authors::table.find(id).first(conn).unwrap()),
-            None => None,
-        };
+        let editor: Option<Author> = book.editor_id.map(|id| authors::table.find(id).first(conn).unwrap());
         prop_assert_eq!(got.editor(), &editor);
         prop_assert_eq!(&**joined, book);
         prop_assert_eq!(joined.editor(), &editor);
         let naive: Vec<Tag> = book_tags::table
             .inner_join(tags::table.on(tags::id.eq(book_tags::tag_id)))
             .filter(book_tags::book_id.eq(book.id))
+            .filter(book_tags::weight.ge(3).or(tags::name.like("%a%")))
             .order(book_tags::id)
             .select(Tag::as_select())
             .load(conn)
@@ -116,6 +158,9 @@ relations_runtime::alias! {
     TopBooks;
     PageTwo;
     BooksWithReviews;
+    EitherTitle;
+    EitherTitleTop;
+    EitherBio;
 }
 
 /// Shrunk failures are saved next to this file (proptest-regressions/) and

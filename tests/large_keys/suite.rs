@@ -54,3 +54,50 @@ fn a_million_parents_in_one_prefetch() {
     assert_eq!(count.get(), statements_for(100_000));
     assert!(books.iter().all(|b| b.author().id == b.author_id));
 }
+
+/// A refinement that carries binds of its own (here 7,000, in `NOT IN`): the
+/// keys of each statement are what is left of the bind limit, counted in the
+/// statement, so no chunk exceeds it ("too many SQL variables" on SQLite,
+/// "too many placeholders" on MySQL before the count), and the children are
+/// the same as without chunking.
+#[test]
+fn a_refinement_with_many_binds_leaves_room_in_every_chunk() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    const AUTHORS: i32 = 70_000;
+    const EXCLUDED: i32 = 7_000;
+    let authors: Vec<Author> = (1..=AUTHORS).map(|id| Author { id, name: format!("a{id}") }).collect();
+    let books: Vec<Book> = (1..=AUTHORS)
+        .map(|id| Book { id, author_id: id, editor_id: None, title: format!("b{id}") })
+        .collect();
+    for chunk in authors.chunks(5_000) {
+        diesel::insert_into(authors::table).values(chunk).execute(conn).unwrap();
+    }
+    for chunk in books.chunks(5_000) {
+        diesel::insert_into(books::table).values(chunk).execute(conn).unwrap();
+    }
+
+    // Books 1..=7000 are left out by the refinement's 7,000 binds.
+    let excluded: Vec<i32> = (1..=EXCLUDED).collect();
+    let count = QueryCount::install(conn);
+    let loaded = authors
+        .prefetch_books_with(conn, |p| {
+            let excluded = excluded.clone();
+            p.query(move |q| q.filter(books::id.ne_all(excluded.clone())))
+        })
+        .expect("every statement within the bind limit");
+    let statements = count.get();
+    let expected = match <Db as relations_runtime::KeyBatching>::bind_limit() {
+        None => 1,
+        Some(limit) => {
+            let per_statement = (limit - EXCLUDED as usize).min(relations_runtime::keys_per_statement::<Db>().unwrap());
+            (AUTHORS as usize).div_ceil(per_statement)
+        }
+    };
+    assert_eq!(statements, expected);
+    for author in &loaded {
+        let ids: Vec<i32> = author.books().iter().map(|b| b.id).collect();
+        let want = if author.id <= EXCLUDED { vec![] } else { vec![author.id] };
+        assert_eq!(ids, want, "author {}", author.id);
+    }
+}
