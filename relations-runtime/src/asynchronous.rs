@@ -38,12 +38,15 @@ use crate::error::{Error, Result};
 use crate::join::{BuildJoin, JoinBelongsTo, JoinQuery, SelectRelated};
 use crate::mode::{Mode, ThenStep};
 use crate::model::{KeyOrder, Model, Node, Nodes};
-use crate::prefetch::{at_most_one, no_rows, owner_slots, parent_slots, Groups, Parents};
-use crate::query::{
-    link_order, BuildChildren, BuildManyToMany, BuildParents, ChildStatements, LinkRow,
-    ManyToManyQuery, ModelQuery, ParentOf, SelectModel, Statements, TopNQuery,
+use crate::prefetch::{
+    at_most_one, no_rows, owner_slots, parent_slots, Groups, Parents, Rows, Window,
 };
-use crate::relation::{HasMany, Relation};
+use crate::query::{
+    link_order, link_parent, BuildByKeys, BuildChildren, BuildManyToMany, BuildParents,
+    ChildStatements, KeyOf, LinkRow, ManyToManyQuery, ModelQuery, ParentOf, SelectModel,
+    Statements, TopNQuery,
+};
+use crate::relation::{BelongsTo, HasMany, Relation};
 use crate::spec::Prefetch;
 use crate::through::PrefetchThrough;
 use crate::top_n::Cut;
@@ -160,18 +163,26 @@ where
     label = "the child query of `{Self}` does not type-check for this connection",
     note = "check that the child model is `Selectable` for this backend (`#[diesel(check_for_backend(...))]` shows why not), that its table is in the schema, and that the matching feature of relations-runtime is enabled"
 )]
-pub trait LoadHasManyAsync<C: AsyncConnection>: BuildChildren<C::Backend> {
-    /// Run `statements`: the children, in statement order.
+pub trait LoadHasManyAsync<C: AsyncConnection>:
+    BuildChildren<C::Backend> + HasMany<Parent: LoadByKeysAsync<C>>
+{
+    /// Run `statements`: the children, in statement order. `again` is the
+    /// same load's keys and statements once more, for a top-N cut whose rows
+    /// must be read again uncut (a row matched its parent only under the
+    /// database's collation).
+    #[doc(hidden)]
     fn load_children_async(
         statements: ChildStatements<Self, C::Backend>,
+        again: Option<Again<Self, C::Backend>>,
         conn: &mut C,
-    ) -> impl Future<Output = QueryResult<Vec<Self::Child>>> + Send;
+    ) -> impl Future<Output = QueryResult<Rows<Self::Child>>> + Send;
 }
 
 impl<R, C> LoadHasManyAsync<C> for R
 where
     C: AsyncConnection,
     R: BuildChildren<C::Backend>,
+    R::Parent: LoadByKeysAsync<C>,
     R::Child: Send,
     ModelQuery<R::Child, C::Backend>: LoadQuery<'static, C, R::Child> + Send + 'static,
     TopNQuery<R, C::Backend>: LoadQuery<'static, C, R::Child> + Send + 'static,
@@ -180,24 +191,29 @@ where
     #[allow(clippy::manual_async_fn)]
     fn load_children_async(
         statements: ChildStatements<R, C::Backend>,
+        again: Option<Again<R, C::Backend>>,
         conn: &mut C,
-    ) -> impl Future<Output = QueryResult<Vec<R::Child>>> + Send {
+    ) -> impl Future<Output = QueryResult<Rows<R::Child>>> + Send {
         async move {
             match statements {
-                Statements::Plain(statements) => run_all(statements, conn).await,
+                Statements::Plain(statements) => run_all(statements, conn).await.map(Rows::all),
                 Statements::Unordered(statements) => {
                     let mut rows = run_all(statements, conn).await?;
                     <<R::Child as Model>::KeyOrder as KeyOrder<R::Child>>::sort(&mut rows);
-                    Ok(rows)
+                    Ok(Rows::all(rows))
                 }
-                Statements::TopN(statements) => run_all(statements, conn).await,
+                Statements::TopN(statements) => run_all(statements, conn).await.map(Rows::all),
                 Statements::Cut {
                     statements,
                     offset,
                     limit,
                 } => {
+                    let (keys, again) = match again {
+                        Some((keys, again)) => (keys, Some(again)),
+                        None => (Vec::new(), None),
+                    };
                     // Row by row, so that only the kept rows are held.
-                    let mut cut = Cut::<R>::new(offset, limit);
+                    let mut cut = Cut::<R>::new(offset, limit, &keys);
                     for statement in statements {
                         let rows = statement.load_stream::<R::Child>(conn).await?;
                         let mut rows = std::pin::pin!(rows);
@@ -205,11 +221,96 @@ where
                             cut.push(child);
                         }
                     }
-                    Ok(cut.into_rows())
+                    if let Some(rows) = cut.into_rows() {
+                        return Ok(Rows::all(rows));
+                    }
+                    // A row matched its parent only under the collation:
+                    // read the rows again, uncut, and cut them once matched.
+                    let rows = match again {
+                        Some(
+                            Statements::Cut { statements, .. }
+                            | Statements::Plain(statements)
+                            | Statements::Unordered(statements),
+                        ) => run_all(statements, conn).await?,
+                        Some(Statements::TopN(statements)) => run_all(statements, conn).await?,
+                        None => Vec::new(),
+                    };
+                    Ok(Rows {
+                        rows,
+                        window: Some(Window { offset, limit }),
+                    })
                 }
             }
         }
     }
+}
+
+/// A load's keys and its statements once more, for a top-N cut that must
+/// read its rows again.
+type Again<R, DB> = (Vec<KeyOf<<R as HasMany>::Parent>>, ChildStatements<R, DB>);
+
+/// Finding rows of model `Self` by primary key over diesel-async connection
+/// `C`: runs the statements of [`BuildByKeys`].
+pub trait LoadByKeysAsync<C: AsyncConnection>: BuildByKeys<C::Backend> {
+    /// Run `statements`: the rows, in no particular order.
+    fn load_by_keys_async(
+        statements: Vec<ModelQuery<Self, C::Backend>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<Self>>> + Send;
+}
+
+impl<P, C> LoadByKeysAsync<C> for P
+where
+    C: AsyncConnection,
+    P: BuildByKeys<C::Backend> + Send,
+    ModelQuery<P, C::Backend>: LoadQuery<'static, C, P> + Send + 'static,
+{
+    fn load_by_keys_async(
+        statements: Vec<ModelQuery<P, C::Backend>>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Vec<P>>> + Send {
+        run_all(statements, conn)
+    }
+}
+
+/// [`find_each`](crate::prefetch) on a diesel-async connection: the `P` row
+/// the database finds for each of `keys`, one statement each.
+async fn find_each<P, C>(keys: Vec<KeyOf<P>>, conn: &mut C) -> QueryResult<Vec<(KeyOf<P>, P)>>
+where
+    P: LoadByKeysAsync<C>,
+    C: AsyncConnection,
+{
+    let mut found = Vec::new();
+    for key in keys {
+        let statements = P::by_keys(vec![key.clone()]);
+        if let Some(row) = P::load_by_keys_async(statements, conn)
+            .await?
+            .into_iter()
+            .next()
+        {
+            found.push((key, row));
+        }
+    }
+    Ok(found)
+}
+
+/// The key of the owner the database finds for each stray key.
+async fn find_owner_keys<P, C>(
+    strays: Vec<KeyOf<P>>,
+    conn: &mut C,
+) -> QueryResult<Vec<(KeyOf<P>, KeyOf<P>)>>
+where
+    P: LoadByKeysAsync<C>,
+    C: AsyncConnection,
+{
+    Ok(find_each::<P, C>(strays, conn)
+        .await?
+        .into_iter()
+        .map(|(stray, row)| {
+            let key = row.primary_key().clone();
+            (stray, key)
+        })
+        .collect())
 }
 
 /// Loading the parents of belongs-to relation `Self` over diesel-async
@@ -219,7 +320,9 @@ where
     label = "the parent query of `{Self}` does not type-check for this connection",
     note = "check that the parent model is `Selectable` for this backend, that its table is in the schema, and that the matching feature of relations-runtime is enabled"
 )]
-pub trait LoadBelongsToAsync<C: AsyncConnection>: BuildParents<C::Backend> {
+pub trait LoadBelongsToAsync<C: AsyncConnection>:
+    BuildParents<C::Backend> + BelongsTo<Reverse: HasMany<Parent: LoadByKeysAsync<C>>>
+{
     /// Run `statements`: the parents, in no particular order.
     fn load_parents_async(
         statements: Vec<ModelQuery<ParentOf<Self>, C::Backend>>,
@@ -231,14 +334,13 @@ impl<R, C> LoadBelongsToAsync<C> for R
 where
     C: AsyncConnection,
     R: BuildParents<C::Backend>,
-    ParentOf<R>: Send,
-    ModelQuery<ParentOf<R>, C::Backend>: LoadQuery<'static, C, ParentOf<R>> + Send + 'static,
+    ParentOf<R>: LoadByKeysAsync<C>,
 {
     fn load_parents_async(
         statements: Vec<ModelQuery<ParentOf<R>, C::Backend>>,
         conn: &mut C,
     ) -> impl Future<Output = QueryResult<Vec<ParentOf<R>>>> + Send {
-        run_all(statements, conn)
+        ParentOf::<R>::load_by_keys_async(statements, conn)
     }
 }
 
@@ -249,7 +351,9 @@ where
     label = "its join query does not type-check for this connection",
     note = "both tables must be listed in `diesel::allow_tables_to_appear_in_same_query!`, and the matching feature of relations-runtime must be enabled"
 )]
-pub trait LoadManyToManyAsync<C: AsyncConnection>: BuildManyToMany<C::Backend> {
+pub trait LoadManyToManyAsync<C: AsyncConnection>:
+    BuildManyToMany<C::Backend> + crate::relation::ManyToMany<Parent: LoadByKeysAsync<C>>
+{
     /// Run `statements`: the links, in statement order, then in link order
     /// unless `ordered` (the statements ordered them).
     fn load_targets_async(
@@ -263,6 +367,7 @@ impl<R, C> LoadManyToManyAsync<C> for R
 where
     C: AsyncConnection,
     R: BuildManyToMany<C::Backend>,
+    R::Parent: LoadByKeysAsync<C>,
     R::LinkKey: Ord,
     LinkRow<R>: Send,
     ManyToManyQuery<R, Async<C>>: LoadQuery<'static, C, LinkRow<R>> + Send + 'static,
@@ -364,14 +469,28 @@ where
     if slots.uses.is_empty() {
         return Ok(no_rows(nodes));
     }
-    let (statements, then) = {
+    let (statements, again, then) = {
         let (parts, then) = build(Prefetch::new()).into_parts();
-        (R::statements(slots.keys(), &parts.spec()), then)
+        let spec = parts.spec();
+        let statements = R::statements(slots.keys(), &spec);
+        // A cut that meets a row matched only under the collation reads
+        // the rows again: built here, before the first `.await`.
+        let again = matches!(statements, Statements::Cut { .. })
+            .then(|| (slots.keys(), R::statements(slots.keys(), &spec)));
+        (statements, again, then)
     };
-    let rows = R::load_children_async(statements, conn)
+    let rows = R::load_children_async(statements, again, conn)
         .await
         .map_err(|e| Error::database(R::NAME, e))?;
-    let groups = Groups::new(slots, &rows, R::foreign_key);
+    let (slot_of_row, strays) = slots.of_rows(&rows.rows, R::foreign_key);
+    let found = if strays.is_empty() {
+        Vec::new()
+    } else {
+        find_owner_keys::<R::Parent, C>(strays, conn)
+            .await
+            .map_err(|e| Error::database(R::NAME, e))?
+    };
+    let (rows, groups) = Groups::new(slots, rows, slot_of_row, R::foreign_key, &found);
     let values = then.run_async(rows, conn).await?;
     groups.hand_out(nodes, R::NAME, values)
 }
@@ -420,7 +539,21 @@ where
     let rows = R::load_targets_async(statements, ordered, conn)
         .await
         .map_err(|e| Error::database(R::NAME, e))?;
-    let groups = Groups::new(slots, &rows, |row| Some(&row.0));
+    let (slot_of_row, strays) = slots.of_rows(&rows, link_parent::<R>);
+    let found = if strays.is_empty() {
+        Vec::new()
+    } else {
+        find_owner_keys::<R::Parent, C>(strays, conn)
+            .await
+            .map_err(|e| Error::database(R::NAME, e))?
+    };
+    let (rows, groups) = Groups::new(
+        slots,
+        Rows::all(rows),
+        slot_of_row,
+        link_parent::<R>,
+        &found,
+    );
     let targets = rows.into_iter().map(|(_, _, target)| target).collect();
     Ok(S::from_wrapped(groups.hand_out(nodes, R::NAME, targets)?))
 }
@@ -444,7 +577,15 @@ where
             .await
             .map_err(|e| Error::database(R::NAME, e))?
     };
-    let parents = Parents::<R>::new(slots, &nodes, loaded)?;
+    let mut by_slot = Parents::<R>::by_slot(&slots, loaded);
+    let unmatched = Parents::<R>::unmatched(&slots, &by_slot);
+    if !unmatched.is_empty() {
+        let found = find_each::<ParentOf<R>, C>(unmatched, conn)
+            .await
+            .map_err(|e| Error::database(R::NAME, e))?;
+        Parents::<R>::place(&slots, &mut by_slot, found);
+    }
+    let parents = Parents::<R>::new(slots, &nodes, by_slot)?;
     Ok(S::from_wrapped(parents.hand_out(nodes)?))
 }
 

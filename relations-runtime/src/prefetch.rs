@@ -8,7 +8,9 @@ use diesel::Connection;
 
 use crate::error::{Error, Result};
 use crate::model::{Node, Nodes, PrimaryKey};
-use crate::query::{KeyOf, LinkRow, LoadBelongsTo, LoadHasMany, LoadManyToMany, ParentOf};
+use crate::query::{
+    link_parent, KeyOf, LoadBelongsTo, LoadByKeys, LoadHasMany, LoadManyToMany, ParentOf,
+};
 use crate::relation::{BelongsTo, HasMany};
 use crate::spec::Prefetch;
 use crate::through::PrefetchThrough;
@@ -71,6 +73,106 @@ impl<'a, K: Eq + Hash> Slots<'a, K> {
     fn slot(&self, key: Option<&K>) -> u32 {
         key.and_then(|k| self.index.get(k).copied())
             .unwrap_or(NO_SLOT)
+    }
+
+    /// The slot of each row, and the distinct keys of the rows whose key is
+    /// none of the slots' keys: rows the database returned for a key that
+    /// equals theirs only under its collation (`'zed'` for `'Zed'` under a
+    /// case-insensitive one). Empty, and never allocated, otherwise.
+    pub(crate) fn of_rows<Row>(
+        &self,
+        rows: &[Row],
+        row_key: impl Fn(&Row) -> Option<&K>,
+    ) -> (Vec<u32>, Vec<K>)
+    where
+        K: Clone,
+    {
+        let mut strays: FastMap<&K, ()> = FastMap::default();
+        let slot_of_row = rows
+            .iter()
+            .map(|row| match row_key(row) {
+                None => NO_SLOT,
+                Some(k) => match self.index.get(k) {
+                    Some(&slot) => slot,
+                    None => {
+                        strays.insert(k, ());
+                        NO_SLOT
+                    }
+                },
+            })
+            .collect();
+        (slot_of_row, strays.into_keys().cloned().collect())
+    }
+
+    /// Give the stray rows the slot of the owner the database matched them
+    /// to: `found` pairs a stray key with that owner's own key.
+    pub(crate) fn reassign<Row>(
+        &self,
+        slot_of_row: &mut [u32],
+        rows: &[Row],
+        row_key: impl Fn(&Row) -> Option<&K>,
+        found: &[(K, K)],
+    ) {
+        let owner_of: FastMap<&K, u32> = found
+            .iter()
+            .map(|(stray, owner)| (stray, self.slot(Some(owner))))
+            .collect();
+        for (slot, row) in slot_of_row.iter_mut().zip(rows) {
+            if *slot == NO_SLOT {
+                if let Some(&owner) = row_key(row).and_then(|k| owner_of.get(k)) {
+                    *slot = owner;
+                }
+            }
+        }
+    }
+}
+
+/// What a loader read: the rows, in the order of its statements, and the
+/// per-parent window (`limit_per_parent`, `offset_per_parent`) it left to
+/// apply once every row has its parent.
+#[doc(hidden)]
+pub struct Rows<T> {
+    pub(crate) rows: Vec<T>,
+    pub(crate) window: Option<Window>,
+}
+
+impl<T> Rows<T> {
+    /// Rows with nothing left to apply.
+    pub(crate) fn all(rows: Vec<T>) -> Self {
+        Rows { rows, window: None }
+    }
+
+    /// The rows, without the window.
+    pub(crate) fn into_vec(self) -> Vec<T> {
+        self.rows
+    }
+}
+
+/// Each parent's rows `offset..offset + limit`, in row order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Window {
+    pub(crate) offset: u32,
+    pub(crate) limit: Option<u32>,
+}
+
+impl Window {
+    /// Keep, of `rows` (in window order), each slot's rows inside the window.
+    fn apply<T>(self, rows: Vec<T>, slot_of_row: Vec<u32>, slots: usize) -> (Vec<T>, Vec<u32>) {
+        let end = self
+            .limit
+            .map(|limit| u64::from(self.offset) + u64::from(limit));
+        let mut seen = vec![0u32; slots];
+        rows.into_iter()
+            .zip(slot_of_row)
+            .filter(|&(_, slot)| {
+                if slot == NO_SLOT {
+                    return false;
+                }
+                let rank = &mut seen[slot as usize];
+                *rank += 1;
+                *rank > self.offset && end.is_none_or(|end| u64::from(*rank) <= end)
+            })
+            .unzip()
     }
 }
 
@@ -177,6 +279,7 @@ where
         R::NAME,
         |keys, conn| R::load_children_with(keys, conn, &parts.spec()),
         R::foreign_key,
+        find_owner_keys::<R::Parent, C>,
         |children, conn| then.run(children, conn),
     )
 }
@@ -243,8 +346,9 @@ where
         nodes.into_nodes(),
         conn,
         R::NAME,
-        |keys, conn| R::load_targets(keys, conn, &spec),
-        |row: &LinkRow<R>| Some(&row.0),
+        |keys, conn| R::load_targets(keys, conn, &spec).map(Rows::all),
+        link_parent::<R>,
+        find_owner_keys::<R::Parent, C>,
         |rows, _| Ok(rows.into_iter().map(|(_, _, target)| target).collect()),
     )?;
     Ok(S::from_wrapped(grouped))
@@ -255,12 +359,20 @@ where
 /// node by `row_key`, let `then` turn the rows into `T`s (same number, same
 /// order), and hand each node its own, in row order. A key shared by several
 /// nodes gives each a copy; the last one gets the original.
+///
+/// A row whose key is none of the nodes' keys was returned by the database
+/// for a key equal to its own under the column's collation: `resolve` finds
+/// the node the database matches it to ([`find_owner_keys`]).
 pub(crate) fn group_rows<N, C, Row, T, K>(
     nodes: Vec<N>,
     conn: &mut C,
     relation: &'static str,
-    load: impl FnOnce(Vec<KeyOf<<N as Node>::Model>>, &mut C) -> diesel::QueryResult<Vec<Row>>,
+    load: impl FnOnce(Vec<KeyOf<<N as Node>::Model>>, &mut C) -> diesel::QueryResult<Rows<Row>>,
     row_key: impl Fn(&Row) -> Option<&KeyOf<<N as Node>::Model>>,
+    resolve: impl FnOnce(
+        Vec<KeyOf<<N as Node>::Model>>,
+        &mut C,
+    ) -> diesel::QueryResult<Vec<(KeyOf<N::Model>, KeyOf<N::Model>)>>,
     then: impl FnOnce(Vec<Row>, &mut C) -> Result<Vec<T>>,
 ) -> Result<Vec<With<N, K, Vec<T>>>>
 where
@@ -273,9 +385,55 @@ where
         return Ok(no_rows(nodes));
     }
     let rows = load(slots.keys(), conn).map_err(|e| Error::database(relation, e))?;
-    let groups = Groups::new(slots, &rows, row_key);
+    let (slot_of_row, strays) = slots.of_rows(&rows.rows, &row_key);
+    let found = if strays.is_empty() {
+        Vec::new()
+    } else {
+        resolve(strays, conn).map_err(|e| Error::database(relation, e))?
+    };
+    let (rows, groups) = Groups::new(slots, rows, slot_of_row, &row_key, &found);
     let values = then(rows, conn)?;
     groups.hand_out(nodes, relation, values)
+}
+
+/// For each key of `strays` (keys that equal an owner's only under the
+/// database's collation), the key of the `P` row the database finds for it:
+/// one statement per stray key, so each is paired with its own row. Only
+/// rows whose key differs from their parent's (in case, accents, ...)
+/// cost these statements.
+pub(crate) fn find_owner_keys<P, C>(
+    strays: Vec<KeyOf<P>>,
+    conn: &mut C,
+) -> diesel::QueryResult<Vec<(KeyOf<P>, KeyOf<P>)>>
+where
+    P: LoadByKeys<C>,
+    C: Connection,
+{
+    Ok(find_each::<P, C>(strays, conn)?
+        .into_iter()
+        .map(|(stray, row)| {
+            let key = row.primary_key().clone();
+            (stray, key)
+        })
+        .collect())
+}
+
+/// The `P` row the database finds for each of `keys`, one statement each.
+pub(crate) fn find_each<P, C>(
+    keys: Vec<KeyOf<P>>,
+    conn: &mut C,
+) -> diesel::QueryResult<Vec<(KeyOf<P>, P)>>
+where
+    P: LoadByKeys<C>,
+    C: Connection,
+{
+    let mut found = Vec::new();
+    for key in keys {
+        if let Some(row) = P::load_by_keys(vec![key.clone()], conn)?.into_iter().next() {
+            found.push((key, row));
+        }
+    }
+    Ok(found)
 }
 
 /// The slots of `nodes` by their own primary key.
@@ -305,25 +463,38 @@ pub(crate) struct Groups {
 }
 
 impl Groups {
-    pub(crate) fn new<K: Eq + Hash, Row>(
+    /// Where each of `rows` goes: `slot_of_row` from [`Slots::of_rows`], the
+    /// stray rows given the owners `found` for them, then the loader's
+    /// window applied. Returns the rows kept, for the nested steps.
+    pub(crate) fn new<K: Eq + Hash + Clone, Row>(
         slots: Slots<'_, K>,
-        rows: &[Row],
+        rows: Rows<Row>,
+        mut slot_of_row: Vec<u32>,
         row_key: impl Fn(&Row) -> Option<&K>,
-    ) -> Self {
+        found: &[(K, K)],
+    ) -> (Vec<Row>, Self) {
+        if !found.is_empty() {
+            slots.reassign(&mut slot_of_row, &rows.rows, &row_key, found);
+        }
+        let Rows { rows, window } = rows;
+        let (rows, slot_of_row) = match window {
+            Some(window) => window.apply(rows, slot_of_row, slots.uses.len()),
+            None => (rows, slot_of_row),
+        };
         // Count first so each group is allocated once at its final size.
-        let slot_of_row: Vec<u32> = rows.iter().map(|r| slots.slot(row_key(r))).collect();
         let mut sizes = vec![0usize; slots.uses.len()];
         for &s in &slot_of_row {
             if s != NO_SLOT {
                 sizes[s as usize] += 1;
             }
         }
-        Groups {
+        let groups = Groups {
             slot_of_node: slots.of_element,
             uses: slots.uses,
             slot_of_row,
             sizes,
-        }
+        };
+        (rows, groups)
     }
 
     /// Hand each node its values (one per loaded row, in row order).
@@ -377,7 +548,14 @@ where
     } else {
         R::load_parents(slots.keys(), conn).map_err(|e| Error::database(R::NAME, e))?
     };
-    let parents = Parents::<R>::new(slots, &nodes, loaded)?;
+    let mut by_slot = Parents::<R>::by_slot(&slots, loaded);
+    let unmatched = Parents::<R>::unmatched(&slots, &by_slot);
+    if !unmatched.is_empty() {
+        let found = find_each::<ParentOf<R>, C>(unmatched, conn)
+            .map_err(|e| Error::database(R::NAME, e))?;
+        Parents::<R>::place(&slots, &mut by_slot, found);
+    }
+    let parents = Parents::<R>::new(slots, &nodes, by_slot)?;
     Ok(S::from_wrapped(parents.hand_out(nodes)?))
 }
 
@@ -400,13 +578,11 @@ impl<R: BelongsTo> Parents<R>
 where
     ParentOf<R>: Clone,
 {
-    /// Match the loaded parents to the slots; a dangling key is an error
-    /// before anything is handed out.
-    pub(crate) fn new<N: Node<Model = R::Owner>>(
-        slots: Slots<'_, KeyOf<ParentOf<R>>>,
-        nodes: &[N],
+    /// The loaded parents by slot: each where its key is the slot's key.
+    pub(crate) fn by_slot(
+        slots: &Slots<'_, KeyOf<ParentOf<R>>>,
         loaded: Vec<ParentOf<R>>,
-    ) -> Result<Self> {
+    ) -> Vec<Option<ParentOf<R>>> {
         let mut by_slot: Vec<Option<ParentOf<R>>> = vec![None; slots.uses.len()];
         for parent in loaded {
             let s = slots.slot(Some(parent.primary_key()));
@@ -414,6 +590,49 @@ where
                 by_slot[s as usize] = Some(parent);
             }
         }
+        by_slot
+    }
+
+    /// The keys no loaded parent has exactly. The database may still have
+    /// returned their parent, under a key equal to theirs only in its
+    /// collation (`'Zed'` for `'zed'`): [`find_each`] asks it, key by key.
+    pub(crate) fn unmatched(
+        slots: &Slots<'_, KeyOf<ParentOf<R>>>,
+        by_slot: &[Option<ParentOf<R>>],
+    ) -> Vec<KeyOf<ParentOf<R>>> {
+        if by_slot.iter().all(Option::is_some) {
+            return Vec::new();
+        }
+        slots
+            .index
+            .iter()
+            .filter(|&(_, &s)| by_slot[s as usize].is_none())
+            .map(|(k, _)| (*k).clone())
+            .collect()
+    }
+
+    /// Put the parents the database found for unmatched keys in their slots.
+    pub(crate) fn place(
+        slots: &Slots<'_, KeyOf<ParentOf<R>>>,
+        by_slot: &mut [Option<ParentOf<R>>],
+        found: Vec<(KeyOf<ParentOf<R>>, ParentOf<R>)>,
+    ) {
+        for (key, parent) in found {
+            let s = slots.slot(Some(&key));
+            if s != NO_SLOT {
+                by_slot[s as usize] = Some(parent);
+            }
+        }
+    }
+
+    /// The parents by slot, ready to hand out; a key with no parent even
+    /// under the database's comparison is an error before anything is
+    /// handed out.
+    pub(crate) fn new<N: Node<Model = R::Owner>>(
+        slots: Slots<'_, KeyOf<ParentOf<R>>>,
+        nodes: &[N],
+        by_slot: Vec<Option<ParentOf<R>>>,
+    ) -> Result<Self> {
         for (node, &s) in nodes.iter().zip(&slots.of_element) {
             if s != NO_SLOT && by_slot[s as usize].is_none() {
                 let key: &KeyOf<ParentOf<R>> = <R::Reverse as HasMany>::foreign_key(node.model())

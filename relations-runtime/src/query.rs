@@ -24,6 +24,7 @@ use crate::batch::{chunks, chunks_for, ChildOrder, KeyBatching};
 use crate::join::{join, JoinOnKey, Joined};
 use crate::mode::Mode;
 use crate::model::{KeyOrder, Model, PrimaryKey};
+use crate::prefetch::{Rows, Window};
 use crate::relation::{BelongsTo, HasMany};
 use crate::top_n::{Cut, OrderTerm, OrderTerms, TopN};
 
@@ -242,25 +243,30 @@ where
     label = "the child query of `{Self}` does not type-check for this connection",
     note = "check that the child model is `Selectable` for this backend (`#[diesel(check_for_backend(...))]` shows why not), that its table is in the schema, and that the matching feature of relations-runtime is enabled"
 )]
-pub trait LoadHasMany<C: Connection>: BuildChildren<C::Backend> {
+pub trait LoadHasMany<C: Connection>:
+    BuildChildren<C::Backend> + HasMany<Parent: LoadByKeys<C>>
+{
     /// The children of these parent keys (one statement per chunk of keys),
     /// in child primary-key order within each chunk.
     fn load_children(
         keys: Vec<KeyOf<Self::Parent>>,
         conn: &mut C,
     ) -> QueryResult<Vec<Self::Child>> {
-        Self::load_children_with(keys, conn, &ChildSpec::all())
+        Ok(Self::load_children_with(keys, conn, &ChildSpec::all())?.into_vec())
     }
 
     /// Like [`load_children`](Self::load_children), as `spec` says: its
     /// `refine` is applied to each chunk's query after the key filter and the
     /// default order (it may add filters and replace the order), and with a
-    /// `limit_per_parent` only the first N children of each parent come back.
+    /// `limit_per_parent` only the first N children of each parent come back
+    /// (or all, with the window left to apply, where a row's parent can only
+    /// be told by the database's collation).
+    #[doc(hidden)]
     fn load_children_with(
         keys: Vec<KeyOf<Self::Parent>>,
         conn: &mut C,
         spec: &ChildSpec<'_, Self, C::Backend>,
-    ) -> QueryResult<Vec<Self::Child>>;
+    ) -> QueryResult<Rows<Self::Child>>;
 }
 
 /// What to load of a has-many relation, besides the keys: built by
@@ -283,6 +289,14 @@ where
     DB: Backend,
     R::Child: SelectModel<DB>,
 {
+    /// The per-parent window, if the spec has one.
+    pub(crate) fn window(&self) -> Option<Window> {
+        match (self.limit_per_parent, self.offset_per_parent) {
+            (None, 0) => None,
+            (limit, offset) => Some(Window { offset, limit }),
+        }
+    }
+
     /// Every child, by primary key.
     pub fn all() -> Self {
         ChildSpec {
@@ -314,6 +328,7 @@ impl<R, C> LoadHasMany<C> for R
 where
     C: Connection,
     R: BuildChildren<C::Backend>,
+    R::Parent: LoadByKeys<C>,
     ModelQuery<R::Child, C::Backend>: LoadQuery<'static, C, R::Child>,
     TopNQuery<R, C::Backend>: LoadQuery<'static, C, R::Child>,
 {
@@ -321,27 +336,43 @@ where
         keys: Vec<KeyOf<R::Parent>>,
         conn: &mut C,
         spec: &ChildSpec<'_, R, C::Backend>,
-    ) -> QueryResult<Vec<R::Child>> {
+    ) -> QueryResult<Rows<R::Child>> {
+        let cut_keys = spec.window().map(|_| keys.clone());
         match R::statements(keys, spec) {
-            Statements::Plain(statements) => run_all(statements, |q| q.load(conn)),
+            Statements::Plain(statements) => run_all(statements, |q| q.load(conn)).map(Rows::all),
             Statements::Unordered(statements) => {
                 let mut rows = run_all(statements, |q| q.load(conn))?;
                 <<R::Child as Model>::KeyOrder as KeyOrder<R::Child>>::sort(&mut rows);
-                Ok(rows)
+                Ok(Rows::all(rows))
             }
-            Statements::TopN(statements) => run_all(statements, |q| q.load(conn)),
+            Statements::TopN(statements) => run_all(statements, |q| q.load(conn)).map(Rows::all),
             Statements::Cut {
                 statements,
                 offset,
                 limit,
             } => {
-                let mut cut = Cut::<R>::new(offset, limit);
+                let keys = cut_keys.unwrap_or_default();
+                let mut cut = Cut::<R>::new(offset, limit, &keys);
                 for statement in statements {
                     for child in statement.load_iter::<R::Child, DefaultLoadingMode>(conn)? {
                         cut.push(child?);
                     }
                 }
-                Ok(cut.into_rows())
+                if let Some(rows) = cut.into_rows() {
+                    return Ok(Rows::all(rows));
+                }
+                // A row matched its parent only under the collation: read
+                // the rows again, uncut, and cut them once matched.
+                let rows = match R::statements(keys, spec) {
+                    Statements::Cut { statements, .. }
+                    | Statements::Plain(statements)
+                    | Statements::Unordered(statements) => run_all(statements, |q| q.load(conn))?,
+                    Statements::TopN(statements) => run_all(statements, |q| q.load(conn))?,
+                };
+                Ok(Rows {
+                    rows,
+                    window: Some(Window { offset, limit }),
+                })
             }
         }
     }
@@ -364,41 +395,77 @@ pub(crate) fn run_all<Q, T>(
     Ok(rows)
 }
 
+/// The statements that find rows of model `Self` by primary key over backend
+/// `DB`, one per chunk of keys: `SELECT <model> FROM <table> WHERE <pk> IN
+/// (<keys>)`. What belongs-to loading runs, and what finds the parent of a
+/// row whose key equals its parent's only under the database's collation.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be looked up by primary key over backend `{DB}`",
+    label = "its key query does not type-check for this backend",
+    note = "check that `{Self}` is `Selectable` for this backend, that its table is in the schema, and that the matching feature of relations-runtime is enabled"
+)]
+pub trait BuildByKeys<DB: Backend>: PrimaryKey + SelectModel<DB> {
+    /// One statement per chunk of `keys` (one in all on PostgreSQL).
+    fn by_keys(keys: Vec<Self::Key>) -> Vec<ModelQuery<Self, DB>>;
+}
+
+impl<P, DB> BuildByKeys<DB> for P
+where
+    P: PrimaryKey + SelectModel<DB>,
+    DB: KeyBatching,
+    KeyColumn<P>: Expression,
+    SqlTypeOf<KeyColumn<P>>: SingleValue,
+    KeyOf<P>: AsExpression<SqlTypeOf<KeyColumn<P>>>,
+    ModelQuery<P, DB>: FilterDsl<EqAny<KeyColumn<P>, Vec<KeyOf<P>>>, Output = ModelQuery<P, DB>>,
+{
+    fn by_keys(keys: Vec<KeyOf<P>>) -> Vec<ModelQuery<P, DB>> {
+        chunks::<DB, _>(keys)
+            .into_iter()
+            .map(|chunk| P::select_model().filter(KeyColumn::<P>::default().eq_any(chunk)))
+            .collect()
+    }
+}
+
+/// Finding rows of model `Self` by primary key over blocking connection `C`:
+/// runs the statements of [`BuildByKeys`].
+pub trait LoadByKeys<C: Connection>: BuildByKeys<C::Backend> {
+    /// The rows with these keys, in no particular order.
+    fn load_by_keys(keys: Vec<Self::Key>, conn: &mut C) -> QueryResult<Vec<Self>>;
+}
+
+impl<P, C> LoadByKeys<C> for P
+where
+    C: Connection,
+    P: BuildByKeys<C::Backend>,
+    ModelQuery<P, C::Backend>: LoadQuery<'static, C, P>,
+{
+    fn load_by_keys(keys: Vec<KeyOf<P>>, conn: &mut C) -> QueryResult<Vec<P>> {
+        run_all(P::by_keys(keys), |q| q.load(conn))
+    }
+}
+
 /// The statements that load the parents of belongs-to relation `Self` over
 /// backend `DB`, one per chunk of keys:
-/// `SELECT <parent> FROM <parent table> WHERE <pk> IN (<keys>)`.
+/// `SELECT <parent> FROM <parent table> WHERE <pk> IN (<keys>)`
+/// ([`BuildByKeys`] of the parent).
 #[diagnostic::on_unimplemented(
     message = "the parent query of relation `{Self}` cannot be built for backend `{DB}`",
     label = "the parent query of `{Self}` does not type-check for this backend",
     note = "check that the parent model is `Selectable` for this backend, that its table is in the schema, and that the matching feature of relations-runtime is enabled"
 )]
-pub trait BuildParents<DB: Backend>: BelongsTo<Reverse: HasMany<Parent: SelectModel<DB>>> {
+pub trait BuildParents<DB: Backend>: BelongsTo<Reverse: HasMany<Parent: BuildByKeys<DB>>> {
     /// One statement per chunk of `keys` (one in all on PostgreSQL).
-    fn statements(keys: Vec<KeyOf<ParentOf<Self>>>) -> Vec<ModelQuery<ParentOf<Self>, DB>>;
+    fn statements(keys: Vec<KeyOf<ParentOf<Self>>>) -> Vec<ModelQuery<ParentOf<Self>, DB>> {
+        ParentOf::<Self>::by_keys(keys)
+    }
 }
 
 impl<R, DB> BuildParents<DB> for R
 where
     R: BelongsTo,
-    DB: KeyBatching,
-    ParentOf<R>: SelectModel<DB>,
-    KeyColumn<ParentOf<R>>: Expression,
-    SqlTypeOf<KeyColumn<ParentOf<R>>>: SingleValue,
-    KeyOf<ParentOf<R>>: AsExpression<SqlTypeOf<KeyColumn<ParentOf<R>>>>,
-    ModelQuery<ParentOf<R>, DB>: FilterDsl<
-        EqAny<KeyColumn<ParentOf<R>>, Vec<KeyOf<ParentOf<R>>>>,
-        Output = ModelQuery<ParentOf<R>, DB>,
-    >,
+    DB: Backend,
+    ParentOf<R>: BuildByKeys<DB>,
 {
-    fn statements(keys: Vec<KeyOf<ParentOf<R>>>) -> Vec<ModelQuery<ParentOf<R>, DB>> {
-        chunks::<DB, _>(keys)
-            .into_iter()
-            .map(|chunk| {
-                ParentOf::<R>::select_model()
-                    .filter(KeyColumn::<ParentOf<R>>::default().eq_any(chunk))
-            })
-            .collect()
-    }
 }
 
 /// Loading the parents of belongs-to relation `Self` over blocking connection
@@ -411,7 +478,9 @@ where
     label = "the parent query of `{Self}` does not type-check for this connection",
     note = "check that the parent model is `Selectable` for this backend, that its table is in the schema, and that the matching feature of relations-runtime is enabled"
 )]
-pub trait LoadBelongsTo<C: Connection>: BuildParents<C::Backend> {
+pub trait LoadBelongsTo<C: Connection>:
+    BuildParents<C::Backend> + BelongsTo<Reverse: HasMany<Parent: LoadByKeys<C>>>
+{
     /// The parents with these keys (one statement per chunk), in no particular order.
     fn load_parents(
         keys: Vec<KeyOf<ParentOf<Self>>>,
@@ -426,10 +495,10 @@ impl<R, C> LoadBelongsTo<C> for R
 where
     C: Connection,
     R: BuildParents<C::Backend>,
-    ModelQuery<ParentOf<R>, C::Backend>: LoadQuery<'static, C, ParentOf<R>>,
+    ParentOf<R>: LoadByKeys<C>,
 {
     fn load_parents(keys: Vec<KeyOf<ParentOf<R>>>, conn: &mut C) -> QueryResult<Vec<ParentOf<R>>> {
-        run_all(R::statements(keys), |q| q.load(conn))
+        ParentOf::<R>::load_by_keys(keys, conn)
     }
 }
 
@@ -573,7 +642,9 @@ where
 
 /// Loading many-to-many relation `Self` over blocking connection `C`.
 /// Blanket-implemented.
-pub trait LoadManyToMany<C: Connection>: BuildManyToMany<C::Backend> {
+pub trait LoadManyToMany<C: Connection>:
+    BuildManyToMany<C::Backend> + crate::relation::ManyToMany<Parent: LoadByKeys<C>>
+{
     /// The links of these parent keys, one statement per chunk of keys, in
     /// link order (the join table's key) unless `spec` orders otherwise.
     fn load_targets(
@@ -587,6 +658,7 @@ impl<R, C> LoadManyToMany<C> for R
 where
     C: Connection,
     R: BuildManyToMany<C::Backend>,
+    R::Parent: LoadByKeys<C>,
     R::LinkKey: Ord,
     ManyToManyQuery<R, C>: LoadQuery<'static, C, LinkRow<R>>,
 {
@@ -599,6 +671,11 @@ where
         link_order::<R>(&mut rows, spec.ordered);
         Ok(rows)
     }
+}
+
+/// The parent key of a loaded link: what groups the links by parent.
+pub(crate) fn link_parent<R: JoinManyToMany>(row: &LinkRow<R>) -> Option<&KeyOf<R::Parent>> {
+    Some(&row.0)
 }
 
 /// Put unordered links in the join table's key order (each parent's targets

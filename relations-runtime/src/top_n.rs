@@ -179,19 +179,23 @@ impl<DB: Backend> QueryId for OrderTerms<DB> {
 /// rows `offset..offset + limit`: the window of `limit_per_parent`, applied
 /// while the rows are read.
 pub(crate) struct Cut<R: HasMany> {
+    /// Rows seen so far per parent key; every key asked for starts at 0.
     seen: FastMap<KeyOf<R::Parent>, u32>,
     offset: u32,
     end: Option<u64>,
     rows: Vec<R::Child>,
+    /// A row came back whose key is none of the keys asked for.
+    stray: bool,
 }
 
 impl<R: HasMany> Cut<R> {
-    pub(crate) fn new(offset: u32, limit: Option<u32>) -> Self {
+    pub(crate) fn new(offset: u32, limit: Option<u32>, keys: &[KeyOf<R::Parent>]) -> Self {
         Cut {
-            seen: FastMap::default(),
+            seen: keys.iter().map(|k| (k.clone(), 0)).collect(),
             offset,
             end: limit.map(|l| u64::from(offset) + u64::from(l)),
             rows: Vec::new(),
+            stray: false,
         }
     }
 
@@ -200,23 +204,23 @@ impl<R: HasMany> Cut<R> {
         let Some(key) = R::foreign_key(&child) else {
             return;
         };
-        let rank = match self.seen.get_mut(key) {
-            Some(n) => {
-                *n += 1;
-                *n
-            }
-            None => {
-                self.seen.insert(key.clone(), 1);
-                1
-            }
+        let Some(seen) = self.seen.get_mut(key) else {
+            // Returned for a key equal to its own only under the database's
+            // collation: its parent, and so its rank, is not known here.
+            self.stray = true;
+            return;
         };
+        *seen += 1;
+        let rank = *seen;
         if rank > self.offset && self.end.is_none_or(|end| u64::from(rank) <= end) {
             self.rows.push(child);
         }
     }
 
-    pub(crate) fn into_rows(self) -> Vec<R::Child> {
-        self.rows
+    /// The kept rows; `None` when a row's parent could not be told, and the
+    /// window must be applied once the database has matched it.
+    pub(crate) fn into_rows(self) -> Option<Vec<R::Child>> {
+        (!self.stray).then_some(self.rows)
     }
 }
 

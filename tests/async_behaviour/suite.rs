@@ -328,10 +328,25 @@ fn text_keys_match_blocking() {
     }
     let countries: Vec<Country> = countries::table.order(countries::code).load(&mut *fx.db).unwrap();
     let cities: Vec<City> = cities::table.order(cities::id).load(&mut *fx.db).unwrap();
-    let (a, b) = (countries.clone(), countries);
+    let (a, b) = (countries.clone(), countries.clone());
     assert_eq!(fx.same(|c| a.prefetch_cities(c).unwrap(), async move |c| b.prefetch_cities_async(c).await.unwrap()), 1);
     let (a, b) = (cities.clone(), cities);
     assert_eq!(fx.same(|c| a.prefetch_country(c).unwrap(), async move |c| b.prefetch_country_async(c).await.unwrap()), 1);
+
+    // Keys equal to their parent's only under the (case-insensitive) collation.
+    diesel::sql_query("INSERT INTO cities (id, country_code, name) VALUES (4, 'FR', 'Paris'), (5, 'Jp', 'Osaka')")
+        .execute(&mut *fx.db)
+        .unwrap();
+    let cities: Vec<City> = cities::table.order(cities::id).load(&mut *fx.db).unwrap();
+    let (a, b) = (countries.clone(), countries.clone());
+    assert_eq!(fx.same(|c| a.prefetch_cities(c).unwrap(), async move |c| b.prefetch_cities_async(c).await.unwrap()), 1 + 2);
+    let (a, b) = (countries.clone(), countries);
+    fx.same(
+        |c| a.prefetch_cities_with(c, |p| p.order(cities::name.desc()).limit_per_parent(1)).unwrap(),
+        async move |c| b.prefetch_cities_with_async(c, |p| p.order(cities::name.desc()).limit_per_parent(1)).await.unwrap(),
+    );
+    let (a, b) = (cities.clone(), cities);
+    assert_eq!(fx.same(|c| a.prefetch_country(c).unwrap(), async move |c| b.prefetch_country_async(c).await.unwrap()), 1 + 2);
 }
 
 #[test]

@@ -163,6 +163,32 @@ fn forward_prefetch_with_a_dangling_key_is_an_error() {
     assert_eq!(err.to_string(), "loading relation `author` failed: no parent row has key 42");
 }
 
+/// The rule for a key whose parent row does not exist (no foreign-key
+/// constraint), pinned for both loaders of one relation: a prefetch gives
+/// every child it was handed its parent, so a missing one is an error, for a
+/// required and a nullable key alike; a join is SQL's, so it chooses the
+/// rows: an inner join (required key) leaves the child out, a left join
+/// (nullable key) returns it with `None`. README, "Dangling keys".
+#[test]
+fn a_dangling_key_is_an_error_to_prefetch_and_a_join_chooses_its_rows() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let orphan = Book { id: 99, author_id: 42, editor_id: Some(43), title: "Orphan".into() };
+    diesel::insert_into(books::table).values(&orphan).execute(conn).unwrap();
+
+    let err = vec![orphan.clone()].prefetch_author(conn).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::MissingParent { key } if key == "42"), "{err}");
+    let err = vec![orphan].prefetch_editor(conn).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::MissingParent { key } if key == "43"), "{err}");
+
+    let joined = select_related(BookAuthor).load_with(conn, |q| q.order(books::id)).unwrap();
+    assert!(joined.iter().all(|b| b.id != 99), "the inner join leaves the orphan out");
+    let joined = select_related(BookEditor).load_with(conn, |q| q.filter(books::id.eq(99))).unwrap();
+    assert_eq!(joined.len(), 1);
+    assert_eq!(joined[0].editor(), &None);
+}
+
 #[test]
 fn select_related_joins_a_required_parent_in_one_statement() {
     let Some(mut conn) = connect() else { return };
@@ -302,6 +328,63 @@ fn text_keys_and_nullable_text_foreign_keys() {
     // The field is named `country` (column `country_code`): the forward
     // relation is named after the field, and the value is still readable.
     assert_eq!(With::inner(&cities[1]).country.as_deref(), Some("it's; -- \"quoted\""));
+}
+
+/// The text key columns compare case-insensitively on every backend
+/// (MariaDB's default collation, SQLite's NOCASE, a PostgreSQL ICU
+/// nondeterministic collation; see `common::schema`): the database matches
+/// a city's `'zed'` to the country `'Zed'`, and so does every loader. Each
+/// key that equals its parent's only under the collation costs one lookup.
+#[test]
+fn text_keys_that_differ_only_in_case_follow_the_database() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    let country = |code: &str, name: &str| Country { code: code.into(), name: name.into() };
+    diesel::insert_into(countries::table)
+        .values(&vec![country("Zed", "Zedland"), country("ab", "Abland")])
+        .execute(conn)
+        .unwrap();
+    let city = |id, code: Option<&str>, name: &str| City { id, country: code.map(Into::into), name: name.into() };
+    diesel::insert_into(cities::table)
+        .values(&vec![
+            city(1, Some("zed"), "a"),
+            city(2, Some("ZED"), "b"),
+            city(3, Some("Zed"), "c"),
+            city(4, Some("AB"), "d"),
+            city(5, None, "e"),
+        ])
+        .execute(conn)
+        .unwrap();
+    let countries: Vec<Country> = countries::table.order(countries::name.desc()).load(conn).unwrap();
+
+    // Has-many: 1 statement, then one lookup per stray key ('zed', 'ZED', 'AB').
+    let loaded = assert_num_queries(conn, 1 + 3, |conn| countries.clone().prefetch_cities(conn).unwrap());
+    let ids = |cities: &[City]| cities.iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(ids(loaded[0].cities()), vec![1, 2, 3]);
+    assert_eq!(ids(loaded[1].cities()), vec![4]);
+
+    // Top-N counts a parent's rows whatever their key's case.
+    let loaded = countries.clone().prefetch_cities_with(conn, |p| p.order(cities::name).limit_per_parent(2)).unwrap();
+    assert_eq!(ids(loaded[0].cities()), vec![1, 2]);
+    assert_eq!(ids(loaded[1].cities()), vec![4]);
+    let loaded = countries
+        .clone()
+        .prefetch_cities_with(conn, |p| p.order(cities::name.desc()).offset_per_parent(1).limit_per_parent(1))
+        .unwrap();
+    assert_eq!(ids(loaded[0].cities()), vec![2]);
+    assert_eq!(ids(loaded[1].cities()), Vec::<i64>::new());
+
+    // Belongs-to: no city is reported without a country the database has.
+    let cities: Vec<City> = cities::table.order(cities::id).load(conn).unwrap();
+    let loaded = cities.clone().prefetch_country(conn).unwrap();
+    let want = vec![Some("Zedland"), Some("Zedland"), Some("Zedland"), Some("Abland"), None];
+    let got: Vec<Option<&str>> = loaded.iter().map(|c| c.country().as_ref().map(|c| c.name.as_str())).collect();
+    assert_eq!(got, want);
+
+    // The join agrees.
+    let joined = select_related(CityCountry).load_with(conn, |q| q.order(cities::id)).unwrap();
+    let got: Vec<Option<&str>> = joined.iter().map(|c| c.country().as_ref().map(|c| c.name.as_str())).collect();
+    assert_eq!(got, want);
 }
 
 #[test]

@@ -84,13 +84,23 @@ pub fn server_url(var: &str) -> Option<String> {
 
 /// The statements that create the test schema.
 pub fn schema(backend: Backend) -> String {
-    let text_key = match backend {
+    // Text keys compare case-insensitively on every backend, as they do
+    // under MariaDB's default collation (utf8mb4_general_ci, which the
+    // VARCHAR takes from the database): SQLite's NOCASE, and on PostgreSQL a
+    // nondeterministic ICU collation (`'Zed' = 'zed'`). Every text-key test
+    // runs under them.
+    let (collation, text_key) = match backend {
         // MySQL cannot index TEXT without a length.
-        Backend::Mysql => "VARCHAR(64)",
-        _ => "TEXT",
+        Backend::Mysql => ("", "VARCHAR(64)"),
+        Backend::Sqlite => ("", "TEXT COLLATE NOCASE"),
+        Backend::Postgres => (
+            "CREATE COLLATION relations_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);",
+            "TEXT COLLATE relations_ci",
+        ),
     };
     format!(
         "
+        {collation}
         CREATE TABLE authors (id INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL);
         CREATE TABLE books (
             id INTEGER PRIMARY KEY NOT NULL,
