@@ -3,6 +3,7 @@
 
 use proc_macro2::{Ident, Punct, Spacing, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens, TokenStreamExt};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use crate::model::{ForeignKey, ManyToMany, Model};
@@ -150,8 +151,9 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
     };
 
     // Diesel cannot join a table to itself without an alias: a self-referential
-    // foreign key is loaded with its prefetch methods only.
-    let self_referential = *child == path_name(parent) || parent.is_ident("Self");
+    // foreign key is loaded with its prefetch methods only. (`references =
+    // Self` is the struct's name by now.)
+    let self_referential = child.unraw() == parent_name;
     let join_impl = if self_referential {
         quote!()
     } else {
@@ -226,6 +228,11 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
     };
     let reverse_vis = respan(vis, related_name.span());
     let forward_vis = respan(vis, forward_name.span());
+    let clash = clash_item(
+        &parent_name,
+        related_name,
+        "give_one_of_them_another_related_name",
+    );
     let reverse_struct = quote_spanned! {related_name.span()=>
         #[doc = #reverse_doc]
         #[allow(dead_code)]
@@ -237,6 +244,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
         #forward_vis struct #forward;
     };
     quote! {
+        #clash
         #reverse_struct
         #forward_struct
 
@@ -277,6 +285,9 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
         #join_impl
 
         #[doc = #reverse_ext_doc]
+        // A name that ends in `_` (`type_`, the spelling of a keyword) makes
+        // `prefetch_type__with`: not a mistake of the user's.
+        #[allow(non_snake_case)]
         #vis trait #reverse_ext: ::core::marker::Sized {
             #[doc = #prefetch_reverse_doc]
             fn #prefetch_reverse<__C>(
@@ -334,6 +345,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
         impl<__T: #rt::Rooted<#parent>> #reverse_ext for __T {}
 
         #[doc = #forward_ext_doc]
+        #[allow(non_snake_case)]
         #vis trait #forward_ext: ::core::marker::Sized {
             #[doc = #prefetch_forward_doc]
             fn #prefetch_forward<__C>(
@@ -368,6 +380,28 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
 
         #[automatically_derived]
         impl<__T: #rt::Rooted<#child>> #forward_ext for __T {}
+    }
+}
+
+/// A private item whose name is the fix for a clash the derive cannot see:
+/// two relations of the same name on one parent, declared by two models of
+/// one module (each derive sees only its own struct). Their relation keys
+/// (`AuthorBooks`) clash too, and rustc reports every generated item twice;
+/// this item comes first, so the first error reads
+/// "the name `Author_has_two_relations_named_books__give_one_of_them_another_related_name`
+/// is defined multiple times", at both names.
+fn clash_item(parent_name: &str, name: &Ident, fix: &str) -> TokenStream {
+    let ident = format_ident!(
+        "{}_has_two_relations_named_{}__{}",
+        parent_name,
+        name,
+        fix,
+        span = name.span()
+    );
+    quote_spanned! {name.span()=>
+        #[doc(hidden)]
+        #[allow(dead_code, non_camel_case_types)]
+        type #ident = ();
     }
 }
 
@@ -460,12 +494,18 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
         format!("`prefetch_{name_str}` on a diesel-async connection (feature `async`).");
     let prefetch_with_async_doc =
         format!("`prefetch_{name_str}_with` on a diesel-async connection (feature `async`).");
+    let clash = clash_item(
+        &parent_name,
+        name,
+        "give_one_of_them_another_many_to_many_name",
+    );
     let key_struct = quote_spanned! {name.span()=>
         #[doc = #key_doc]
         #[allow(dead_code)]
         #vis struct #key;
     };
     quote! {
+        #clash
         #key_struct
 
         #[automatically_derived]
@@ -495,6 +535,7 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
         }
 
         #[doc = #ext_doc]
+        #[allow(non_snake_case)]
         #vis trait #ext: ::core::marker::Sized {
             #[doc = #prefetch_doc]
             fn #prefetch<__C>(

@@ -5,6 +5,7 @@
 use darling::util::SpannedValue;
 use darling::{FromDeriveInput, FromField, FromMeta};
 use proc_macro2::TokenStream;
+use syn::ext::IdentExt;
 use syn::{Attribute, Ident, Path};
 
 /// The struct `#[derive(Relations)]` is on.
@@ -118,16 +119,20 @@ impl FromMeta for BareFlag {
 /// `#[foreign_key(...)]` as written on one field.
 pub struct ForeignKeyAttr {
     pub opts: ForeignKeyOpts,
+    /// Written `#[foreign_key]`, with no list: help text then shows the
+    /// whole attribute to write.
+    pub bare: bool,
 }
 
 impl ForeignKeyAttr {
     pub fn parse(attr: &Attribute) -> darling::Result<Self> {
+        let bare = matches!(attr.meta, syn::Meta::Path(_));
         let opts = match &attr.meta {
             // `#[foreign_key]` alone: every key takes its default.
             syn::Meta::Path(_) => ForeignKeyOpts::default(),
             meta => ForeignKeyOpts::from_meta(meta)?,
         };
-        Ok(ForeignKeyAttr { opts })
+        Ok(ForeignKeyAttr { opts, bare })
     }
 }
 
@@ -219,11 +224,18 @@ pub fn diesel_field_attrs(attrs: &[Attribute]) -> DieselFieldAttrs {
         let _ = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("column_name") {
                 let value = meta.value()?;
-                out.column_name = Some(if value.peek(syn::LitStr) {
-                    value.parse::<syn::LitStr>()?.parse()?
+                // Diesel accepts an identifier (`type_col`, `r#type`) or a
+                // string (`"type"`); either names the column in `table!`.
+                let (name, span) = if value.peek(syn::LitStr) {
+                    let lit = value.parse::<syn::LitStr>()?;
+                    (lit.value(), lit.span())
                 } else {
-                    Ident::parse_any_ident(value)?
-                });
+                    let ident = Ident::parse_any_ident(value)?;
+                    (ident.unraw().to_string(), ident.span())
+                };
+                // A name that is no identifier is Diesel's to report; the
+                // field's name is used meanwhile.
+                out.column_name = column_ident(&name, span);
             } else {
                 skip_value(&meta)?;
             }
@@ -231,6 +243,16 @@ pub fn diesel_field_attrs(attrs: &[Attribute]) -> DieselFieldAttrs {
         });
     }
     out
+}
+
+/// The column `name` as `table!` declares it: `type_id`, or `r#type` for a
+/// keyword. `None` for a name no identifier can spell (`"a b"`, `"self"`).
+pub fn column_ident(name: &str, span: proc_macro2::Span) -> Option<Ident> {
+    let mut ident = syn::parse_str::<Ident>(name)
+        .or_else(|_| syn::parse_str::<Ident>(&format!("r#{name}")))
+        .ok()?;
+    ident.set_span(span);
+    Some(ident)
 }
 
 /// `Ident::parse_any` (keywords allowed, as in `column_name = type`), usable as
@@ -241,7 +263,6 @@ trait ParseAnyIdent {
 
 impl ParseAnyIdent for Ident {
     fn parse_any_ident(input: syn::parse::ParseStream<'_>) -> syn::Result<Ident> {
-        use syn::ext::IdentExt;
         Ident::parse_any(input)
     }
 }

@@ -225,3 +225,140 @@ fn key_order_is_chosen_from_the_key_type() {
     assert_eq!(key_order(quote!(Vec<u8>)), "database");
     assert_eq!(key_order(quote!(<T as Trait>::Key)), "database");
 }
+
+/// Keywords and raw identifiers wherever a name comes from: the field
+/// (`r#type`, `type_id`), the struct (`r#match`, a one-to-one default), the
+/// column (`column_name = "type"`, `= type`, `= r#type`) and `belongs_to`.
+/// Errors or expansions, never a panic or unparsable output.
+#[test]
+fn keyword_and_raw_names_never_panic() {
+    let struct_names = [quote!(Item), quote!(Match), quote!(r#match), quote!(r#Type)];
+    let field_names = [
+        quote!(r#type),
+        quote!(type_id),
+        quote!(r#type_id),
+        quote!(r#match),
+        quote!(match_id),
+        quote!(self_id),
+        quote!(_id),
+        quote!(__id),
+        quote!(id_),
+        quote!(r#_id),
+    ];
+    let field_attrs: Vec<TokenStream> = vec![
+        quote!(#[foreign_key]),
+        quote!(#[foreign_key(references = Kind)]),
+        quote!(#[foreign_key(references = Kind, one_to_one)]),
+        quote!(#[foreign_key(references = Self)]),
+        quote!(#[foreign_key(references = Kind, forward_name = "type_")]),
+        quote!(#[foreign_key(references = Kind, related_name = "Items")]),
+        quote!(#[foreign_key(references = Kind, forward_name = "Kind")]),
+        quote!(#[foreign_key(references = Kind, related_name = "_items_")]),
+    ];
+    let column_attrs: Vec<TokenStream> = vec![
+        quote!(),
+        quote!(#[diesel(column_name = "type")]),
+        quote!(#[diesel(column_name = type)]),
+        quote!(#[diesel(column_name = r#type)]),
+        quote!(#[diesel(column_name = "r#type")]),
+        quote!(#[diesel(column_name = "self")]),
+        quote!(#[diesel(column_name = "a b")]),
+        quote!(#[diesel(column_name = "")]),
+    ];
+    let struct_attrs: Vec<TokenStream> = vec![
+        quote!(),
+        quote!(#[diesel(belongs_to(Type))]),
+        quote!(#[diesel(belongs_to(Kind, foreign_key = r#type))]),
+        quote!(#[diesel(belongs_to(Kind, foreign_key = type))]),
+        quote!(#[diesel(primary_key(r#type))]),
+    ];
+    let mut cases = 0;
+    for struct_name in &struct_names {
+        for field_name in &field_names {
+            for field_attr in &field_attrs {
+                for column_attr in &column_attrs {
+                    for struct_attr in &struct_attrs {
+                        expand(quote! {
+                            #struct_attr
+                            pub struct #struct_name {
+                                pub id: i32,
+                                #column_attr
+                                #field_attr
+                                pub #field_name: i32,
+                            }
+                        });
+                        cases += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(cases, 4 * 10 * 8 * 8 * 5);
+}
+
+fn expanded_text(input: TokenStream) -> String {
+    prettyplease::unparse(&expand(input))
+}
+
+/// A defaulted relation name that is a keyword is an error that names the
+/// key to set, not unparsable output.
+#[test]
+fn a_keyword_default_name_is_an_error_with_the_key_to_set() {
+    let text = expanded_text(quote! {
+        pub struct Item {
+            pub id: i32,
+            #[foreign_key(references = Kind)]
+            pub type_id: i32,
+        }
+    });
+    assert!(text.contains("compile_error"), "{text}");
+    assert!(text.contains(r#"forward_name = \"type_\""#), "{text}");
+    let text = expanded_text(quote! {
+        pub struct Match {
+            pub id: i32,
+            #[foreign_key(references = Player, one_to_one)]
+            pub player_id: i32,
+        }
+    });
+    assert!(text.contains(r#"related_name = \"match_\""#), "{text}");
+}
+
+/// `column_name = "type"` (Diesel's string form) names the column `r#type`,
+/// as `table!` declares it; the field's own name is not used.
+#[test]
+fn a_string_column_name_is_the_column() {
+    for column in [quote!("type"), quote!(r#type)] {
+        let text = expanded_text(quote! {
+            #[diesel(table_name = items)]
+            pub struct Item {
+                pub id: i32,
+                #[diesel(column_name = #column)]
+                #[foreign_key(references = Kind, related_name = "items")]
+                pub kind_id: i32,
+            }
+        });
+        assert!(!text.contains("compile_error"), "{text}");
+        assert!(text.contains("type Column = items::r#type;"), "{text}");
+        assert!(!text.contains("items::kind_id"), "{text}");
+    }
+}
+
+/// `references = Self` is the struct itself: the generated items, outside
+/// its `impl`, name it.
+#[test]
+fn references_self_is_the_struct() {
+    let text = expanded_text(quote! {
+        #[diesel(table_name = categories)]
+        pub struct Category {
+            pub id: i32,
+            #[foreign_key(references = Self, related_name = "children")]
+            pub parent_id: Option<i32>,
+        }
+    });
+    assert!(!text.contains("compile_error"), "{text}");
+    assert!(text.contains("pub struct CategoryChildren;"), "{text}");
+    assert!(text.contains("type Parent = Category;"), "{text}");
+    assert!(!text.contains("SelfChildren"), "{text}");
+    // Self-referential: prefetched only, never joined.
+    assert!(!text.contains("JoinBelongsTo"), "{text}");
+}

@@ -6,6 +6,7 @@ use darling::{Error, FromDeriveInput};
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::Span;
 use quote::format_ident;
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Ident, Path, Type};
 
@@ -58,7 +59,7 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
     let table = diesel.table_name.clone().unwrap_or_else(|| {
         let name = format_ident!(
             "{}s",
-            ident.to_string().to_snake_case(),
+            ident.unraw().to_string().to_snake_case(),
             span = ident.span()
         );
         Path::from(name)
@@ -82,14 +83,11 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
         .clone()
         .unwrap_or_else(|| vec![Ident::new("id", Span::call_site())]);
     let primary_key = match pk_names.as_slice() {
-        [one] => fields
-            .iter()
-            .find(|f| f.ident.as_ref() == Some(one))
-            .map(|f| KeyField {
-                field: f.ident.clone().expect("named"),
-                ty: f.ty.clone(),
-                column: column_of(f),
-            }),
+        [one] => fields.iter().find(|f| same_name(f, one)).map(|f| KeyField {
+            field: f.ident.clone().expect("named"),
+            ty: f.ty.clone(),
+            column: column_of(f),
+        }),
         // Composite keys cannot be referenced (no single-column foreign key
         // can point at them); the model can still be a child.
         _ => None,
@@ -194,12 +192,21 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
     }
 }
 
-/// The last segment of a path, for messages and generated names.
+/// The last segment of a path, for messages and generated names (`r#` left
+/// out: `AuthorBooks` is built from it).
 pub fn path_name(path: &Path) -> String {
     path.segments
         .last()
-        .map(|s| s.ident.to_string())
+        .map(|s| s.ident.unraw().to_string())
         .unwrap_or_default()
+}
+
+/// Whether `field` is the one `name` designates (`r#type` and `type` alike).
+fn same_name(field: &FieldReceiver, name: &Ident) -> bool {
+    field
+        .ident
+        .as_ref()
+        .is_some_and(|f| f.unraw() == name.unraw())
 }
 
 fn foreign_key(
@@ -211,7 +218,9 @@ fn foreign_key(
     errors: &mut darling::error::Accumulator,
 ) -> Option<ForeignKey> {
     let field_ident = field.ident.clone().expect("named fields");
-    let opts = attr.opts;
+    // The field's name without `r#`: `r#type` gives the name `type`.
+    let field_name = field_ident.unraw().to_string();
+    let ForeignKeyAttr { opts, bare } = attr;
 
     // The parent: `references = X`, else the `belongs_to(X)` whose foreign key
     // is this field (explicitly, or by Diesel's default `<x>_id`).
@@ -219,16 +228,26 @@ fn foreign_key(
         belongs_to
             .iter()
             .find(|b| match &b.foreign_key {
-                Some(fk) => *fk == field_ident,
-                None => field_ident == format!("{}_id", path_name(&b.parent).to_snake_case()),
+                Some(fk) => fk.unraw() == field_name,
+                None => field_name == format!("{}_id", path_name(&b.parent).to_snake_case()),
             })
             .map(|b| b.parent.clone())
+    });
+    // `Self` names this struct. The generated items are outside its `impl`,
+    // where `Self` would mean something else (or nothing), so it is replaced
+    // by the struct's name, spanned at the user's `Self`.
+    let parent = parent.map(|parent| match parent.get_ident() {
+        Some(id) if id == "Self" => {
+            let mut this = child.clone();
+            this.set_span(id.span());
+            Path::from(this)
+        }
+        _ => parent,
     });
     // Every part is checked before giving up, so all mistakes show at once.
     let mut failed = false;
     if parent.is_none() {
-        let guess = field_ident
-            .to_string()
+        let guess = field_name
             .strip_suffix("_id")
             .map(|s| s.to_upper_camel_case())
             .unwrap_or_else(|| "Parent".to_string());
@@ -244,7 +263,7 @@ fn foreign_key(
     }
 
     let related_name = match &opts.related_name {
-        Some(name) => match identifier(&name.0, name.span()) {
+        Some(name) => match identifier(&name.0, "related_name", name.span()) {
             Ok(id) => id,
             Err(e) => {
                 errors.push(e.with_span(&name.span()));
@@ -253,19 +272,25 @@ fn foreign_key(
             }
         },
         // Django's defaults: `profile` for a one-to-one field, `book_set` otherwise.
-        None if opts.one_to_one.is_present() => format_ident!(
-            "{}",
-            child.to_string().to_snake_case(),
-            span = field_ident.span()
-        ),
-        None => format_ident!(
-            "{}_set",
-            child.to_string().to_snake_case(),
-            span = field_ident.span()
-        ),
+        None => {
+            let child_name = child.unraw().to_string().to_snake_case();
+            let (name, origin) = if opts.one_to_one.is_present() {
+                (child_name, format!("struct `{child}` with `one_to_one`"))
+            } else {
+                (format!("{child_name}_set"), format!("struct `{child}`"))
+            };
+            match default_name(&name, &origin, "related_name", bare, &field_ident) {
+                Ok(id) => id,
+                Err(e) => {
+                    errors.push(e);
+                    failed = true;
+                    Ident::new("__invalid", field_ident.span())
+                }
+            }
+        }
     };
     let forward_name = match &opts.forward_name {
-        Some(name) => match identifier(&name.0, name.span()) {
+        Some(name) => match identifier(&name.0, "forward_name", name.span()) {
             Ok(id) => id,
             Err(e) => {
                 errors.push(e.with_span(&name.span()));
@@ -274,12 +299,19 @@ fn foreign_key(
             }
         },
         None => {
-            let s = field_ident.to_string();
-            let base = s
+            let base = field_name
                 .strip_suffix("_id")
                 .filter(|b| !b.is_empty())
-                .unwrap_or(&s);
-            Ident::new(base, field_ident.span())
+                .unwrap_or(&field_name);
+            let origin = format!("field `{field_ident}`");
+            match default_name(base, &origin, "forward_name", bare, &field_ident) {
+                Ok(id) => id,
+                Err(e) => {
+                    errors.push(e);
+                    failed = true;
+                    Ident::new("__invalid", field_ident.span())
+                }
+            }
         }
     };
 
@@ -315,30 +347,94 @@ fn foreign_key(
     })
 }
 
-/// A relation name must be usable as a method name.
-fn identifier(name: &str, span: Span) -> Result<Ident, Error> {
-    let valid = syn::parse_str::<Ident>(name).is_ok() && !name.starts_with("r#");
-    if valid {
-        Ok(Ident::new(name, span))
-    } else {
-        let suggestion: String = name
-            .chars()
-            .map(|c| if c.is_alphanumeric() { c } else { '_' })
-            .collect::<String>()
-            .to_snake_case();
-        let suggestion =
-            if suggestion.is_empty() || suggestion.starts_with(|c: char| c.is_ascii_digit()) {
-                format!("r_{suggestion}")
-            } else if syn::parse_str::<Ident>(&suggestion).is_err() {
-                // A keyword (`type`): the usual Rust spelling adds an underscore.
-                format!("{suggestion}_")
-            } else {
-                suggestion
-            };
-        Err(Error::custom(format!(
+/// A relation name must be usable as a method name, and read as one (snake
+/// case, or rustc warns at every generated method). `key` is the attribute
+/// key that gave it (`related_name`), for the help.
+fn identifier(name: &str, key: &str, span: Span) -> Result<Ident, Error> {
+    if !is_identifier(name) {
+        return Err(Error::custom(format!(
             "`{name}` is not a valid relation name: it becomes a method name, so it must be a \
-             Rust identifier that is not a keyword, e.g. \"{suggestion}\""
-        )))
+             Rust identifier that is not a keyword, e.g. \"{}\"",
+            suggest_name(name)
+        )));
+    }
+    if !is_snake_case(name) {
+        let suggestion = suggest_name(name);
+        return Err(Error::custom(format!(
+            "`{name}` is not a snake-case name: relation names become method names \
+             (`prefetch_{suggestion}`, `{suggestion}()`), so write `{key} = \"{suggestion}\"`"
+        )));
+    }
+    Ok(Ident::new(name, span))
+}
+
+/// A relation name the derive makes up (from the field or the struct), checked
+/// as [`identifier`] checks the user's. A keyword is reported at the field,
+/// with the key that names the relation instead.
+fn default_name(
+    name: &str,
+    origin: &str,
+    key: &str,
+    bare: bool,
+    field: &Ident,
+) -> Result<Ident, Error> {
+    if is_identifier(name) {
+        return Ok(Ident::new(name, field.span()));
+    }
+    let suggestion = suggest_name(name);
+    // Made of an identifier, it can only be a keyword (`type`, `self`), or
+    // `_` (from a field `__id`).
+    let what = if name == "_" {
+        "is reserved in Rust"
+    } else {
+        "is a Rust keyword"
+    };
+    let fix = if bare {
+        format!("write `#[foreign_key({key} = \"{suggestion}\")]`")
+    } else {
+        format!("add `{key} = \"{suggestion}\"` to the field's `#[foreign_key(...)]`")
+    };
+    Err(Error::custom(format!(
+        "the relation name `{name}` (from {origin}) {what}, and relation names become method \
+         names: {fix}"
+    ))
+    .with_span(field))
+}
+
+/// A Rust identifier, not a keyword and not raw (`r#type`).
+fn is_identifier(name: &str) -> bool {
+    syn::parse_str::<Ident>(name).is_ok() && !name.starts_with("r#")
+}
+
+/// rustc's test for the `non_snake_case` lint: no upper case letter, and no
+/// `__` inside (leading and trailing underscores are allowed).
+fn is_snake_case(name: &str) -> bool {
+    let mut allow_underscore = true;
+    name.trim_matches('_').chars().all(|c| {
+        let ok = match c {
+            '_' => allow_underscore,
+            c => !c.is_uppercase(),
+        };
+        allow_underscore = c != '_';
+        ok
+    })
+}
+
+/// A valid snake-case spelling of `name`: `my_books` for `my-books` or
+/// `MyBooks`, `type_` for `type`.
+fn suggest_name(name: &str) -> String {
+    let suggestion: String = name
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '_' })
+        .collect::<String>()
+        .to_snake_case();
+    if suggestion.is_empty() || suggestion.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("r_{suggestion}")
+    } else if syn::parse_str::<Ident>(&suggestion).is_err() {
+        // A keyword (`type`): the usual Rust spelling adds an underscore.
+        format!("{suggestion}_")
+    } else {
+        suggestion
     }
 }
 
@@ -360,7 +456,7 @@ fn is_option(ty: &Type) -> bool {
 fn link_key(ident: &Ident, pk_names: &[Ident], fields: &[FieldReceiver]) -> Result<Type, String> {
     let mut types = Vec::new();
     for name in pk_names {
-        match fields.iter().find(|f| f.ident.as_ref() == Some(name)) {
+        match fields.iter().find(|f| same_name(f, name)) {
             Some(f) => types.push(f.ty.clone()),
             None => {
                 return Err(format!(
@@ -435,7 +531,7 @@ fn many_to_many(
                 continue;
             }
         };
-        let name = match identifier(&name.0, name.span()) {
+        let name = match identifier(&name.0, "many_to_many", name.span()) {
             Ok(id) => id,
             Err(e) => {
                 errors.push(e.with_span(&name.span()));
