@@ -5,6 +5,7 @@
 //! a statement above their variable limit; keys are split into chunks below it.
 
 use std::cell::Cell;
+use std::fmt;
 
 use diesel::query_builder::QueryFragment;
 
@@ -29,9 +30,31 @@ pub trait KeyBatching: diesel::backend::Backend {
         Self::bind_limit().map(keys_share)
     }
 
+    /// The most bytes the bind parameters of one statement may take, where
+    /// the server refuses larger packets and closes the connection (MySQL's
+    /// `max_allowed_packet`); `None` where statements are limited by bind
+    /// count only. Keys are split by size as well as by count.
+    fn max_statement_bytes() -> Option<usize> {
+        None
+    }
+
+    /// `fragment` as Diesel's `debug_query` writes it: the SQL, then
+    /// ` -- binds: [..]` with each bind's `Debug` form.
+    #[doc(hidden)]
+    fn debug_text(fragment: &dyn QueryFragment<Self>) -> String;
+
     /// The SQL of `fragment` as this backend writes it, without its binds.
     #[doc(hidden)]
-    fn sql_of(fragment: &dyn QueryFragment<Self>) -> String;
+    fn sql_of(fragment: &dyn QueryFragment<Self>) -> String {
+        let mut text = Self::debug_text(fragment);
+        // Cut at the last ` -- binds: ` marker: a bind value holding the
+        // marker text moves the cut into the binds, which can only add `?`s
+        // to count.
+        if let Some(at) = text.rfind(" -- binds: ") {
+            text.truncate(at);
+        }
+        text
+    }
 
     /// How many bind parameters `statement` carries (`?` placeholders in its
     /// SQL; an overcount, never an undercount, where the text holds a `?`
@@ -89,22 +112,15 @@ fn keys_share(limit: usize) -> usize {
     (limit - limit / 10).max(1)
 }
 
-/// The SQL of `fragment` as backend `DB` writes it. Diesel writes no literal
-/// of its own, so a `?` in it is a bind parameter (SQLite, MySQL) or in text
-/// the user wrote (`sql(..)`).
-fn sql_of<DB>(fragment: &dyn QueryFragment<DB>) -> String
+/// `fragment` as Diesel's `debug_query` writes it for backend `DB`. Diesel
+/// writes no literal of its own, so a `?` in the SQL is a bind parameter
+/// (SQLite, MySQL) or in text the user wrote (`sql(..)`).
+fn debug_text<DB>(fragment: &dyn QueryFragment<DB>) -> String
 where
     DB: diesel::backend::Backend + Default,
     DB::QueryBuilder: Default,
 {
-    let mut text = diesel::debug_query::<DB, _>(&fragment).to_string();
-    // `debug_query` writes the SQL, then ` -- binds: [..]`. Cut at the last
-    // such marker: a bind value holding the marker text moves the cut into
-    // the binds, which can only add `?`s to count.
-    if let Some(at) = text.rfind(" -- binds: ") {
-        text.truncate(at);
-    }
-    text
+    diesel::debug_query::<DB, _>(&fragment).to_string()
 }
 
 #[cfg(feature = "postgres")]
@@ -112,8 +128,8 @@ impl KeyBatching for diesel::pg::Pg {
     fn bind_limit() -> Option<usize> {
         None
     }
-    fn sql_of(fragment: &dyn QueryFragment<Self>) -> String {
-        sql_of(fragment)
+    fn debug_text(fragment: &dyn QueryFragment<Self>) -> String {
+        debug_text(fragment)
     }
     fn child_order() -> ChildOrder {
         ChildOrder::InMemory
@@ -126,8 +142,11 @@ impl KeyBatching for diesel::mysql::Mysql {
     fn bind_limit() -> Option<usize> {
         Some(65_535)
     }
-    fn sql_of(fragment: &dyn QueryFragment<Self>) -> String {
-        sql_of(fragment)
+    fn max_statement_bytes() -> Option<usize> {
+        Some(MYSQL_STATEMENT_BYTES)
+    }
+    fn debug_text(fragment: &dyn QueryFragment<Self>) -> String {
+        debug_text(fragment)
     }
     fn top_n_by_window() -> bool {
         false
@@ -139,8 +158,8 @@ impl KeyBatching for diesel::sqlite::Sqlite {
     fn bind_limit() -> Option<usize> {
         Some(sqlite::variable_limit())
     }
-    fn sql_of(fragment: &dyn QueryFragment<Self>) -> String {
-        sql_of(fragment)
+    fn debug_text(fragment: &dyn QueryFragment<Self>) -> String {
+        debug_text(fragment)
     }
     fn child_order() -> ChildOrder {
         ChildOrder::OrderByForeignKeyThenKey
@@ -242,14 +261,16 @@ pub(crate) fn max_keys<DB: KeyBatching>() -> Option<usize> {
 pub(crate) fn chunks<DB, K>(keys: Vec<K>) -> Vec<Vec<K>>
 where
     DB: KeyBatching,
+    K: fmt::Debug,
 {
-    split(keys, max_keys::<DB>())
+    by_size::<DB, K>(split(keys, max_keys::<DB>()), 0)
 }
 
 /// `keys` in chunks for the statements `statement` builds from a chunk: a
 /// `refined` statement (one the user's refinement may have added binds to)
 /// is built once for the first key, and the binds it carries besides that
-/// key are taken off the backend's limit before the keys are split.
+/// key are taken off the backend's limit before the keys are split; so is
+/// its size, where the backend limits the size of a statement.
 pub(crate) fn chunks_for<DB, K, S>(
     keys: Vec<K>,
     refined: bool,
@@ -257,19 +278,109 @@ pub(crate) fn chunks_for<DB, K, S>(
 ) -> Vec<Vec<K>>
 where
     DB: KeyBatching,
-    K: Clone,
+    K: Clone + fmt::Debug,
     S: QueryFragment<DB>,
 {
     let mut max = max_keys::<DB>();
+    let mut fixed_bytes = 0;
     let forced = OVERRIDE.with(|o| o.get()).is_some();
     if let (true, false, Some(limit), Some(first)) =
         (refined, forced, DB::bind_limit(), keys.first())
     {
-        let others = DB::binds_in(&statement(vec![first.clone()])).saturating_sub(1);
+        let one = statement(vec![first.clone()]);
+        let others = DB::binds_in(&one).saturating_sub(1);
         let room = limit.saturating_sub(others).max(1);
         max = Some(max.map_or(room, |max| max.min(room)));
+        if DB::max_statement_bytes().is_some() {
+            // The statement's text and binds, as `debug_query` writes them
+            // (no shorter than what is sent): the refinement's share.
+            fixed_bytes = DB::debug_text(&one).len();
+        }
     }
-    split(keys, max)
+    by_size::<DB, K>(split(keys, max), fixed_bytes)
+}
+
+/// The bytes of a statement's bind parameters that no statement exceeds on a
+/// backend that refuses large packets: 90 % of 1 MiB, the smallest
+/// `max_allowed_packet` any MySQL or MariaDB release since 5.5 has by
+/// default (MariaDB's is 16 MiB, MySQL 8's 64 MiB). Not read from the
+/// server: that would cost a statement per load, and the async loaders build
+/// their statements before their first `.await`.
+#[cfg(feature = "mysql")]
+const MYSQL_STATEMENT_BYTES: usize = (1 << 20) / 10 * 9;
+
+/// Split each chunk further where its keys, plus `fixed` bytes, would take
+/// more than [`KeyBatching::max_statement_bytes`]. A chunk keeps at least one
+/// key. Keys of a type that owns no heap data (integers, UUIDs, dates) are
+/// priced by their size without looking at them.
+fn by_size<DB, K>(chunks: Vec<Vec<K>>, fixed: usize) -> Vec<Vec<K>>
+where
+    DB: KeyBatching,
+    K: fmt::Debug,
+{
+    let Some(budget) = DB::max_statement_bytes() else {
+        return chunks;
+    };
+    let budget = budget.saturating_sub(fixed).max(1);
+    if !std::mem::needs_drop::<K>() {
+        let per_key = bind_bytes_of_plain::<K>();
+        let max = (budget / per_key).max(1);
+        if chunks.iter().all(|chunk| chunk.len() <= max) {
+            return chunks;
+        }
+        return chunks
+            .into_iter()
+            .flat_map(|chunk| split(chunk, Some(max)))
+            .collect();
+    }
+    let mut out = Vec::with_capacity(chunks.len());
+    for chunk in chunks {
+        let sizes: Vec<usize> = chunk.iter().map(bind_bytes).collect();
+        if sizes.iter().sum::<usize>() <= budget {
+            out.push(chunk);
+            continue;
+        }
+        let mut current = Vec::new();
+        let mut bytes = 0;
+        for (key, size) in chunk.into_iter().zip(sizes) {
+            if !current.is_empty() && bytes + size > budget {
+                out.push(std::mem::take(&mut current));
+                bytes = 0;
+            }
+            bytes += size;
+            current.push(key);
+        }
+        if !current.is_empty() {
+            out.push(current);
+        }
+    }
+    out
+}
+
+/// What a bind parameter costs besides its value in MySQL's binary protocol:
+/// its type (2 bytes), its bit of the null bitmap and, for a value of
+/// variable length, a length prefix (up to 9 bytes); rounded up.
+const BIND_OVERHEAD: usize = 12;
+
+/// The bytes of a key of a type that owns no heap data: at most its size,
+/// plus its type and its bit of the null bitmap (no length prefix).
+fn bind_bytes_of_plain<K>() -> usize {
+    std::mem::size_of::<K>().max(1) + 3
+}
+
+/// The bytes of `key` as a bind parameter, from above: its `Debug` form is at
+/// least as long as its value (a string's adds quotes and escapes).
+fn bind_bytes<K: fmt::Debug>(key: &K) -> usize {
+    struct Count(usize);
+    impl fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = fmt::write(&mut count, format_args!("{key:?}"));
+    count.0.max(8) + BIND_OVERHEAD
 }
 
 fn split<K>(keys: Vec<K>, max: Option<usize>) -> Vec<Vec<K>> {

@@ -29,6 +29,12 @@ pub mod schema {
     diesel::table! { sensors (id) { id -> SmallInt, label -> Text, } }
     diesel::table! { readings (id) { id -> Integer, sensor_id -> SmallInt, value -> Integer, } }
 
+    // Created by the tests that use them (tests/large_keys): text keys of
+    // hostile size.
+    diesel::table! { wide_parents (code) { code -> Text, } }
+    diesel::table! { wide_children (id) { id -> Integer, parent_code -> Text, } }
+    diesel::allow_tables_to_appear_in_same_query!(wide_parents, wide_children);
+
     diesel::allow_tables_to_appear_in_same_query!(
         authors, books, reviews, profiles, tags, book_tags, favorites, categories, countries,
         cities, galaxies, stars, sensors, readings
@@ -188,4 +194,19 @@ pub struct BookSummary {
     pub id: i32,
     #[foreign_key(references = Author, related_name = "book_summaries")]
     pub author_id: i32,
+}
+
+/// A parent whose text key is as long as the test makes it.
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = wide_parents, primary_key(code))]
+pub struct WideParent {
+    pub code: String,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = wide_children)]
+pub struct WideChild {
+    pub id: i32,
+    #[foreign_key(references = WideParent, related_name = "wide_children", forward_name = "parent")]
+    pub parent_code: String,
 }

@@ -101,3 +101,46 @@ fn a_refinement_with_many_binds_leaves_room_in_every_chunk() {
         assert_eq!(ids, want, "author {}", author.id);
     }
 }
+
+/// Keys of hostile size: 6,000 parents with 3,000-byte text keys (18 MB of
+/// keys, above MariaDB's default `max_allowed_packet` of 16 MiB). Statements
+/// are split by size as well as by count, so none is refused, the connection
+/// stays open, and every parent gets its children.
+#[test]
+fn large_text_keys_are_split_by_statement_size() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    const PARENTS: usize = 6_000;
+    let key_type = match std::any::type_name::<Db>() {
+        // InnoDB indexes at most 3,072 bytes: one byte per character.
+        name if name.contains("Mysql") => "VARCHAR(3000) CHARACTER SET latin1",
+        _ => "TEXT",
+    };
+    conn.batch_execute(&format!(
+        "CREATE TABLE wide_parents (code {key_type} PRIMARY KEY NOT NULL);
+         CREATE TABLE wide_children (id INTEGER PRIMARY KEY NOT NULL, parent_code {key_type} NOT NULL);"
+    ))
+    .unwrap();
+    let key = |i: usize| format!("{i:05}{}", "k".repeat(2_995));
+    let parents: Vec<WideParent> = (0..PARENTS).map(|i| WideParent { code: key(i) }).collect();
+    let children: Vec<WideChild> =
+        (0..PARENTS).map(|i| WideChild { id: i as i32, parent_code: key((i * 7) % PARENTS) }).collect();
+    for chunk in parents.chunks(100) {
+        diesel::insert_into(wide_parents::table).values(chunk).execute(conn).unwrap();
+    }
+    for chunk in children.chunks(100) {
+        diesel::insert_into(wide_children::table).values(chunk).execute(conn).unwrap();
+    }
+
+    let loaded = parents.clone().prefetch_wide_children(conn).expect("no statement above the packet limit");
+    for (i, parent) in loaded.iter().enumerate() {
+        let ids: Vec<i32> = parent.wide_children().iter().map(|c| c.id).collect();
+        let want: Vec<i32> = (0..PARENTS).filter(|c| (c * 7) % PARENTS == i).map(|c| c as i32).collect();
+        assert_eq!(ids, want, "parent {i}");
+    }
+    let loaded = children.clone().prefetch_parent(conn).expect("no statement above the packet limit");
+    assert!(loaded.iter().all(|c| c.parent().code == c.parent_code));
+    // The connection is still usable.
+    let n: i64 = wide_parents::table.count().get_result(conn).unwrap();
+    assert_eq!(n, PARENTS as i64);
+}
