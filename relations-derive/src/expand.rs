@@ -40,13 +40,23 @@ fn model_impls(model: &Model) -> TokenStream {
         let key_of_column = quote_spanned! {ty.span()=>
             #rt::__private::key_of_column::<#table::#column, #ty>(&self.#field)
         };
+        // The key is the field's type, or the type inside its `Option` where
+        // the column is nullable: decided by the column's SQL type, unless
+        // the spelling leaves no doubt (then it reads well in rustdoc).
+        let key = match spelled(ty) {
+            Spelled::Plain => quote!(#ty),
+            Spelled::Option(inner) => quote!(#inner),
+            Spelled::Unknown => quote_spanned! {ty.span()=>
+                <#ty as #rt::__private::KeyField<#rt::__private::NullabilityOf<#table::#column>>>::Key
+            },
+        };
         quote! {
             #[automatically_derived]
             impl #rt::PrimaryKey for #ident {
-                type Key = #ty;
+                type Key = #key;
                 type Column = #table::#column;
                 #[inline]
-                fn primary_key(&self) -> &#ty {
+                fn primary_key(&self) -> ::core::option::Option<&Self::Key> {
                     #key_of_column
                 }
             }
@@ -71,6 +81,45 @@ fn model_impls(model: &Model) -> TokenStream {
     }
 }
 
+/// What the spelling of a key field's type says about its column.
+enum Spelled<'a> {
+    /// A key type Diesel loads from a `NOT NULL` column only.
+    Plain,
+    /// `Option<T>`: a nullable column, key `T`.
+    Option(&'a syn::Type),
+    /// A type alias, a newtype, ...: the column's SQL type decides.
+    Unknown,
+}
+
+fn spelled(ty: &syn::Type) -> Spelled<'_> {
+    const PLAIN: &[&str] = &[
+        "i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "u128", "String", "Uuid",
+        "bool",
+    ];
+    let syn::Type::Path(p) = ty else {
+        return Spelled::Unknown;
+    };
+    let Some(last) = p.path.segments.last() else {
+        return Spelled::Unknown;
+    };
+    if p.qself.is_some() {
+        return Spelled::Unknown;
+    }
+    if last.ident == "Option" {
+        if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+            if let [syn::GenericArgument::Type(inner)] = &*args.args.iter().collect::<Vec<_>>() {
+                return Spelled::Option(inner);
+            }
+        }
+        return Spelled::Unknown;
+    }
+    if last.arguments.is_none() && PLAIN.iter().any(|name| last.ident == name) {
+        Spelled::Plain
+    } else {
+        Spelled::Unknown
+    }
+}
+
 /// An integer, `String` or `Uuid`: key types that are `Ord`. Other types
 /// may be too, but the derive cannot tell, and requiring it would reject
 /// keys that work today.
@@ -92,7 +141,6 @@ fn is_ordered_key(ty: &syn::Type) -> bool {
 /// extension traits that give them names (`prefetch_books`, `books()`, ...).
 fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
     let rt = RUNTIME;
-    let d = DIESEL;
     let vis = &model.vis;
     let child = &model.ident;
     let table = &model.table;
@@ -140,14 +188,29 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
         <#field_ty as #rt::ForeignKeyField<#key_at_field>>::key_of_column::<#table::#column>(&child.#field)
     };
 
-    let (value, from_parent, kind) = if fk.nullable {
-        (
+    // A nullable foreign key gives `Option<Parent>` and a left join. Where
+    // the field's spelling leaves no doubt (`Option<..>`, or a plain key
+    // type, which Diesel loads from a nullable column only as `Option`),
+    // that is written out, to read well in rustdoc; otherwise (a type alias,
+    // a newtype) the column's SQL type decides.
+    let nullability =
+        quote!(<#rt::__private::NullabilityOf<#table::#column> as #rt::__private::Nullability>);
+    let (value, from_parent, kind) = match spelled(field_ty) {
+        Spelled::Plain => (
+            quote!(#parent),
+            quote!(parent),
+            quote!(#rt::__private::diesel::internal::table_macro::Inner),
+        ),
+        Spelled::Option(_) => (
             quote!(::core::option::Option<#parent>),
             quote!(::core::option::Option::Some(parent)),
-            quote!(LeftOuter),
-        )
-    } else {
-        (quote!(#parent), quote!(parent), quote!(Inner))
+            quote!(#rt::__private::diesel::internal::table_macro::LeftOuter),
+        ),
+        Spelled::Unknown => (
+            quote!(#nullability::Value<#parent>),
+            quote!(#nullability::value(parent)),
+            quote!(#nullability::Join),
+        ),
     };
 
     // Diesel cannot join a table to itself without an alias: a self-referential
@@ -160,7 +223,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
         quote! {
             #[automatically_derived]
             impl #rt::JoinBelongsTo for #forward {
-                type Kind = #d::internal::table_macro::#kind;
+                type Kind = #kind;
             }
         }
     };

@@ -306,9 +306,9 @@ where
     Ok(find_each::<P, C>(strays, conn)
         .await?
         .into_iter()
-        .map(|(stray, row)| {
-            let key = row.primary_key().clone();
-            (stray, key)
+        .filter_map(|(stray, row)| {
+            let key = row.primary_key()?.clone();
+            Some((stray, key))
         })
         .collect())
 }

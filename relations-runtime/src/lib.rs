@@ -83,7 +83,9 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::batch::override_max_keys_per_statement;
-    pub use crate::model::{key_of_column, ByDatabase, ByPrimaryKey};
+    pub use crate::model::{
+        key_of_column, ByDatabase, ByPrimaryKey, KeyField, Nullability, NullabilityOf,
+    };
     pub use crate::query::PrimaryKeyColumns;
     pub use ::core;
     pub use ::diesel;

@@ -55,7 +55,7 @@ where
         // The check first: a stable sort allocates a scratch buffer of half
         // the rows even when they are in order, as they usually come back.
         if !rows.is_sorted_by(|a, b| a.primary_key() <= b.primary_key()) {
-            rows.sort_by(|a, b| a.primary_key().cmp(b.primary_key()));
+            rows.sort_by(|a, b| a.primary_key().cmp(&b.primary_key()));
         }
     }
 }
@@ -80,14 +80,86 @@ impl<M> KeyOrder<M> for ByDatabase {
     note = "derive `Relations` on `{Self}`; its primary key is the field `id`, or the one field named in `#[diesel(primary_key(...))]`"
 )]
 pub trait PrimaryKey: Model {
-    /// The type of the primary-key field (`i32`, `i64`, `String`, ...).
+    /// The type of the key (`i32`, `i64`, `String`, ...): the field's type,
+    /// or the type inside its `Option` where the column is nullable (as
+    /// `diesel print-schema` writes SQLite's `INTEGER PRIMARY KEY`).
     type Key: Eq + Hash + Clone + fmt::Debug + Send + 'static;
     /// The primary-key column (`authors::id`). The parents of a chunk of
     /// keys are found with `Column::default().eq_any(keys)` (`pk IN (keys)`,
     /// `= ANY(keys)` on PostgreSQL).
     type Column: Default;
-    /// The primary-key value of this row.
-    fn primary_key(&self) -> &Self::Key;
+    /// The primary-key value of this row; `None` where a nullable key
+    /// column holds NULL (such a row is nobody's parent).
+    fn primary_key(&self) -> Option<&Self::Key>;
+}
+
+/// Whether a column can hold NULL, from its SQL type:
+/// [`is_nullable::NotNull`](diesel::sql_types::is_nullable::NotNull) or
+/// [`is_nullable::IsNullable`](diesel::sql_types::is_nullable::IsNullable).
+pub type NullabilityOf<Col> = <SqlTypeOf<Col> as diesel::sql_types::SqlType>::IsNull;
+
+/// A key field of a column of nullability `N`: the key it holds. `T` for a
+/// `NOT NULL` column, `Option<T>` (however it is spelled, a type alias
+/// included) for a nullable one. Decided by the column's SQL type, so the
+/// derive never reads the field's spelling.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "the key field of type `{Self}` does not fit its column",
+    label = "a nullable column needs an `Option` field, a `NOT NULL` column a plain one",
+    note = "the field's type must match the column's SQL type in `diesel::table!`"
+)]
+pub trait KeyField<N> {
+    /// The key.
+    type Key;
+    /// The key of this row; `None` for NULL.
+    fn key(&self) -> Option<&Self::Key>;
+}
+
+impl<T> KeyField<diesel::sql_types::is_nullable::NotNull> for T {
+    type Key = T;
+    #[inline]
+    fn key(&self) -> Option<&T> {
+        Some(self)
+    }
+}
+
+impl<T> KeyField<diesel::sql_types::is_nullable::IsNullable> for Option<T> {
+    type Key = T;
+    #[inline]
+    fn key(&self) -> Option<&T> {
+        self.as_ref()
+    }
+}
+
+/// How a foreign key's nullability, from its column's SQL type, shapes its
+/// forward relation: the parent for a `NOT NULL` key, `Option` of it for a
+/// nullable one, and the join `select_related` makes.
+#[doc(hidden)]
+pub trait Nullability {
+    /// What each child holds of parent `P`.
+    type Value<P>;
+    /// Diesel's join kind: `Inner` or `LeftOuter`.
+    type Join;
+    /// The value from the parent found for a child (`None`: none found).
+    fn value<P>(parent: Option<P>) -> Option<Self::Value<P>>;
+}
+
+impl Nullability for diesel::sql_types::is_nullable::NotNull {
+    type Value<P> = P;
+    type Join = diesel::internal::table_macro::Inner;
+    #[inline]
+    fn value<P>(parent: Option<P>) -> Option<P> {
+        parent
+    }
+}
+
+impl Nullability for diesel::sql_types::is_nullable::IsNullable {
+    type Value<P> = Option<P>;
+    type Join = diesel::internal::table_macro::LeftOuter;
+    #[inline]
+    fn value<P>(parent: Option<P>) -> Option<Option<P>> {
+        Some(parent)
+    }
 }
 
 /// `key`, the primary-key field of a row whose key column is `Col`: what the
@@ -96,13 +168,14 @@ pub trait PrimaryKey: Model {
 /// finds the parents), made where the derive calls it: at the key's field.
 #[doc(hidden)]
 #[inline]
-pub fn key_of_column<Col, K>(key: &K) -> &K
+pub fn key_of_column<Col, F>(field: &F) -> Option<&<F as KeyField<NullabilityOf<Col>>>::Key>
 where
     Col: Expression,
-    SqlTypeOf<Col>: SingleValue,
-    K: AsExpression<SqlTypeOf<Col>>,
+    SqlTypeOf<Col>: SingleValue + diesel::sql_types::SqlType,
+    F: KeyField<NullabilityOf<Col>>,
+    <F as KeyField<NullabilityOf<Col>>>::Key: AsExpression<SqlTypeOf<Col>>,
 {
-    key
+    field.key()
 }
 
 /// A model, or a model wrapped in [`With`] layers of loaded relations.

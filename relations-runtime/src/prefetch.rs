@@ -292,11 +292,11 @@ where
     N: Node<Model = R::Parent>,
 {
     if let Some(node) = grouped.iter().find(|n| With::value(n).len() > 1) {
-        return Err(Error::not_unique(
-            R::NAME,
-            node.model().primary_key(),
-            With::value(node).len(),
-        ));
+        let key: &dyn std::fmt::Debug = match node.model().primary_key() {
+            Some(key) => key,
+            None => &"NULL",
+        };
+        return Err(Error::not_unique(R::NAME, key, With::value(node).len()));
     }
     Ok(grouped
         .into_iter()
@@ -411,9 +411,9 @@ where
 {
     Ok(find_each::<P, C>(strays, conn)?
         .into_iter()
-        .map(|(stray, row)| {
-            let key = row.primary_key().clone();
-            (stray, key)
+        .filter_map(|(stray, row)| {
+            let key = row.primary_key()?.clone();
+            Some((stray, key))
         })
         .collect())
 }
@@ -442,7 +442,7 @@ where
     N: Node,
     N::Model: PrimaryKey,
 {
-    Slots::new(nodes, |n| Some(n.model().primary_key()))
+    Slots::new(nodes, |n| n.model().primary_key())
 }
 
 /// Every node with an empty group: there were no keys to load.
@@ -585,7 +585,7 @@ where
     ) -> Vec<Option<ParentOf<R>>> {
         let mut by_slot: Vec<Option<ParentOf<R>>> = vec![None; slots.uses.len()];
         for parent in loaded {
-            let s = slots.slot(Some(parent.primary_key()));
+            let s = slots.slot(parent.primary_key());
             if s != NO_SLOT {
                 by_slot[s as usize] = Some(parent);
             }

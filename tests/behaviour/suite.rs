@@ -387,6 +387,41 @@ fn text_keys_that_differ_only_in_case_follow_the_database() {
     assert_eq!(got, want);
 }
 
+/// Nullability comes from the types, not from how they are spelled: a
+/// parent key field `Option<i32>` on a nullable key column (as `diesel
+/// print-schema` writes SQLite's `INTEGER PRIMARY KEY`) is an `i32` key, and
+/// a nullable foreign key written through a type alias gives `Option<Person>`
+/// and a left join.
+#[test]
+fn nullability_is_read_from_the_types_not_their_spelling() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    let person = |id, name: &str| Person { id: Some(id), name: name.into() };
+    diesel::insert_into(people::table).values(&vec![person(1, "Ann"), person(2, "Bo")]).execute(conn).unwrap();
+    let pet = |id, owner_id, name: &str| Pet { id, owner_id, name: name.into() };
+    diesel::insert_into(pets::table)
+        .values(&vec![pet(1, Some(1), "Rex"), pet(2, None, "Stray"), pet(3, Some(1), "Tom")])
+        .execute(conn)
+        .unwrap();
+
+    let people: Vec<Person> = people::table.order(people::id).load(conn).unwrap();
+    let people = people.prefetch_pets(conn).unwrap();
+    let got: Vec<Vec<i32>> = people.iter().map(|p| p.pets().iter().map(|p| p.id).collect()).collect();
+    assert_eq!(got, vec![vec![1, 3], vec![]]);
+
+    let pets: Vec<Pet> = pets::table.order(pets::id).load(conn).unwrap();
+    let pets = pets.prefetch_owner(conn).unwrap();
+    let owner: &Option<Person> = pets[0].owner();
+    assert_eq!(owner.as_ref().map(|p| p.name.as_str()), Some("Ann"));
+    assert_eq!(pets[1].owner(), &None, "a NULL key has no owner, and is no error");
+
+    // A left join: the pet without an owner is there.
+    let joined = select_related(PetOwner).load_with(conn, |q| q.order(pets::id)).unwrap();
+    let got: Vec<(i32, Option<&str>)> =
+        joined.iter().map(|p| (p.id, p.owner().as_ref().map(|o| o.name.as_str()))).collect();
+    assert_eq!(got, vec![(1, Some("Ann")), (2, None), (3, Some("Ann"))]);
+}
+
 #[test]
 fn big_integer_keys() {
     let Some(mut conn) = connect() else { return };

@@ -29,6 +29,11 @@ pub mod schema {
     diesel::table! { sensors (id) { id -> SmallInt, label -> Text, } }
     diesel::table! { readings (id) { id -> Integer, sensor_id -> SmallInt, value -> Integer, } }
 
+    // As `diesel print-schema` writes SQLite's `id INTEGER PRIMARY KEY`.
+    diesel::table! { people (id) { id -> Nullable<Integer>, name -> Text, } }
+    diesel::table! { pets (id) { id -> Integer, owner_id -> Nullable<Integer>, name -> Text, } }
+    diesel::allow_tables_to_appear_in_same_query!(people, pets);
+
     // Created by the tests that use them (tests/large_keys): text keys of
     // hostile size.
     diesel::table! { wide_parents (code) { code -> Text, } }
@@ -209,4 +214,26 @@ pub struct WideChild {
     pub id: i32,
     #[foreign_key(references = WideParent, related_name = "wide_children", forward_name = "parent")]
     pub parent_code: String,
+}
+
+/// A parent whose key column is nullable in the schema (`diesel print-schema`
+/// on SQLite writes `INTEGER PRIMARY KEY` as `Nullable<Integer>`), so its key
+/// field is `Option<i32>`: the relation key is `i32`.
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = people)]
+pub struct Person {
+    pub id: Option<i32>,
+    pub name: String,
+}
+
+/// A nullable foreign key spelled through a type alias.
+pub type MaybePersonId = Option<i32>;
+
+#[derive(Queryable, Selectable, Identifiable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = pets)]
+pub struct Pet {
+    pub id: i32,
+    #[foreign_key(references = Person, related_name = "pets")]
+    pub owner_id: MaybePersonId,
+    pub name: String,
 }
