@@ -422,6 +422,41 @@ fn nullability_is_read_from_the_types_not_their_spelling() {
     assert_eq!(got, vec![(1, Some("Ann")), (2, None), (3, Some("Ann"))]);
 }
 
+/// Link order with a text component in the join model's key, under the
+/// case-insensitive collation of `common::schema`: byte order, the same on
+/// every backend (`'FR' < 'fr'`), where the collation would call the two
+/// codes equal and order by tag. The link `'FR'` belongs to `'fr'`.
+#[test]
+fn link_order_with_a_text_key_is_byte_order_on_every_backend() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    diesel::insert_into(countries::table)
+        .values(&Country { code: "fr".into(), name: "France".into() })
+        .execute(conn)
+        .unwrap();
+    let tag = |id, name: &str| Tag { id, name: name.into() };
+    diesel::insert_into(tags::table).values(&vec![tag(3, "t3"), tag(5, "t5")]).execute(conn).unwrap();
+    let link = |code: &str, tag_id| CountryTag { country_code: code.into(), tag_id };
+    diesel::insert_into(country_tags::table).values(&vec![link("fr", 3), link("FR", 5)]).execute(conn).unwrap();
+
+    let countries: Vec<Country> = countries::table.load(conn).unwrap();
+    // One statement, and one lookup for the key 'FR'.
+    let loaded = assert_num_queries(conn, 2, |conn| countries.clone().prefetch_tags(conn).unwrap());
+    let ids: Vec<i32> = loaded[0].tags().iter().map(|t| t.id).collect();
+    assert_eq!(ids, vec![5, 3], "('FR', 5) before ('fr', 3): byte order");
+
+    // With an order of the user's, the database orders.
+    let loaded = countries.prefetch_tags_with(conn, |t| t.order(tags::name)).unwrap();
+    let ids: Vec<i32> = loaded[0].tags().iter().map(|t| t.id).collect();
+    assert_eq!(ids, vec![3, 5]);
+
+    // The other way, the join table joins the countries in the collation.
+    let tags: Vec<Tag> = tags::table.order(tags::id).load(conn).unwrap();
+    let loaded = tags.prefetch_countries(conn).unwrap();
+    let names: Vec<Vec<&str>> = loaded.iter().map(|t| t.countries().iter().map(|c| c.name.as_str()).collect()).collect();
+    assert_eq!(names, vec![vec!["France"], vec!["France"]]);
+}
+
 #[test]
 fn big_integer_keys() {
     let Some(mut conn) = connect() else { return };

@@ -130,6 +130,11 @@ pub fn schema(backend: Backend) -> String {
         );
         CREATE TABLE categories (id INTEGER PRIMARY KEY NOT NULL, parent_id INTEGER, name TEXT NOT NULL);
         CREATE TABLE sensors (id SMALLINT PRIMARY KEY NOT NULL, label TEXT NOT NULL);
+        CREATE TABLE country_tags (
+            country_code {text_key} NOT NULL,
+            tag_id INTEGER NOT NULL,
+            PRIMARY KEY (country_code, tag_id)
+        );
         CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
         CREATE TABLE pets (id INTEGER PRIMARY KEY NOT NULL, owner_id INTEGER, name TEXT NOT NULL);
         CREATE TABLE readings (id INTEGER PRIMARY KEY NOT NULL, sensor_id SMALLINT NOT NULL, value INTEGER NOT NULL);

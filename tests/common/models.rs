@@ -25,6 +25,7 @@ pub mod schema {
     diesel::table! { tags (id) { id -> Integer, name -> Text, } }
     diesel::table! { book_tags (id) { id -> Integer, book_id -> Integer, tag_id -> Integer, weight -> Integer, } }
     diesel::table! { favorites (author_id, book_id) { author_id -> Integer, book_id -> Integer, } }
+    diesel::table! { country_tags (country_code, tag_id) { country_code -> Text, tag_id -> Integer, } }
     diesel::table! { categories (id) { id -> Integer, parent_id -> Nullable<Integer>, name -> Text, } }
     diesel::table! { sensors (id) { id -> SmallInt, label -> Text, } }
     diesel::table! { readings (id) { id -> Integer, sensor_id -> SmallInt, value -> Integer, } }
@@ -41,8 +42,21 @@ pub mod schema {
     diesel::allow_tables_to_appear_in_same_query!(wide_parents, wide_children);
 
     diesel::allow_tables_to_appear_in_same_query!(
-        authors, books, reviews, profiles, tags, book_tags, favorites, categories, countries,
-        cities, galaxies, stars, sensors, readings
+        authors,
+        books,
+        reviews,
+        profiles,
+        tags,
+        book_tags,
+        favorites,
+        country_tags,
+        categories,
+        countries,
+        cities,
+        galaxies,
+        stars,
+        sensors,
+        readings
     );
 }
 
@@ -236,4 +250,15 @@ pub struct Pet {
     #[foreign_key(references = Person, related_name = "pets")]
     pub owner_id: MaybePersonId,
     pub name: String,
+}
+
+/// A join model whose key has a text component (`(country_code, tag_id)`):
+/// link order compares it in memory, in byte order, whatever the collation.
+#[derive(Queryable, Selectable, Insertable, Relations, Debug, Clone, PartialEq)]
+#[diesel(table_name = country_tags, primary_key(country_code, tag_id))]
+pub struct CountryTag {
+    #[foreign_key(references = Country, related_name = "country_tags", many_to_many = "tags")]
+    pub country_code: String,
+    #[foreign_key(references = Tag, related_name = "country_links", many_to_many = "countries")]
+    pub tag_id: i32,
 }
