@@ -241,9 +241,11 @@ impl Drop for OverrideGuard {
 /// own: the keys get what those leave of [`KeyBatching::bind_limit`].
 ///
 /// ```
+/// # #[cfg(feature = "sqlite")] {
 /// use diesel::sqlite::Sqlite;
 /// // 90 % of the bundled SQLite's 32,766 variables.
 /// assert_eq!(relations_runtime::keys_per_statement::<Sqlite>(), Some(29_490));
+/// # }
 /// ```
 pub fn keys_per_statement<DB: KeyBatching>() -> Option<usize> {
     max_keys::<DB>()
