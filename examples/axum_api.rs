@@ -26,8 +26,8 @@ use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
-use relations_runtime::prelude::*;
-use relations_runtime::QueryCount;
+use diesel_relations::prelude::*;
+use diesel_relations::QueryCount;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -184,8 +184,8 @@ impl ApiError {
     }
 }
 
-impl From<relations_runtime::Error> for ApiError {
-    fn from(e: relations_runtime::Error) -> Self {
+impl From<diesel_relations::Error> for ApiError {
+    fn from(e: diesel_relations::Error) -> Self {
         ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
     }
 }

@@ -5,8 +5,8 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use relations_runtime::prelude::*;
-use relations_runtime::QueryCount;
+use diesel_relations::prelude::*;
+use diesel_relations::QueryCount;
 
 mod schema {
     diesel::table! { authors (id) { id -> Integer, name -> Text, } }
@@ -20,7 +20,7 @@ mod schema {
 mod models {
     use super::schema::*;
     use diesel::prelude::*;
-    use relations_runtime::Relations;
+    use diesel_relations::Relations;
 
     #[derive(Queryable, Selectable, Identifiable, Relations, Debug, Clone)]
     #[diesel(table_name = authors)]

@@ -6,8 +6,8 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use relations_runtime::prelude::*;
-use relations_runtime::QueryCount;
+use diesel_relations::prelude::*;
+use diesel_relations::QueryCount;
 use serde::Serialize;
 
 mod schema {

@@ -42,14 +42,14 @@ publish = false
 
 [dependencies]
 diesel = { version = "2.3", default-features = false, features = ["sqlite"] }
-relations-runtime = { path = "$root/relations-runtime" }
+diesel-relations = { path = "$root", features = ["sqlite-bundled"] }
 TOML
   python3 - "$1" "$models" > "$dir/src/lib.rs" <<'PY'
 import sys
 variant, n = sys.argv[1], int(sys.argv[2])
 rel = variant == "with"
 assoc = variant == "assoc"
-out = ["#![allow(dead_code)]", "use diesel::prelude::*;"] + (["use relations_runtime::Relations;"] if rel else []) + [""]
+out = ["#![allow(dead_code)]", "use diesel::prelude::*;"] + (["use diesel_relations::Relations;"] if rel else []) + [""]
 for i in range(1, n + 1):
     cols = ["id -> Integer,", "name -> Text,"]
     if i > 1:

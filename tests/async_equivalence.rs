@@ -5,7 +5,6 @@
 
 mod common;
 
-#[cfg(feature = "sqlite")]
 mod sqlite {
     type Conn = diesel::SqliteConnection;
     type AsyncConn =

@@ -4,7 +4,6 @@
 
 mod common;
 
-#[cfg(feature = "sqlite")]
 mod sqlite {
     type Conn = diesel::SqliteConnection;
     fn connect() -> Option<crate::common::TestConn<Conn>> {

@@ -3,7 +3,6 @@
 
 mod common;
 
-#[cfg(feature = "sqlite")]
 mod sqlite {
     type Conn = diesel::SqliteConnection;
     fn connect() -> Option<crate::common::TestConn<Conn>> {

@@ -7,7 +7,7 @@ use common::models::schema::*;
 use common::models::*;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use relations_runtime::ErrorKind;
+use diesel_relations::ErrorKind;
 
 fn seed<C>(conn: &mut C)
 where
@@ -22,7 +22,7 @@ where
 }
 
 /// Asserts a database error for relation `relation`.
-fn assert_database_error(result: relations_runtime::Result<impl std::fmt::Debug>, relation: &str) {
+fn assert_database_error(result: diesel_relations::Result<impl std::fmt::Debug>, relation: &str) {
     let err = result.expect_err("the loader must fail");
     assert_eq!(err.relation(), relation, "{err}");
     assert!(matches!(err.kind(), ErrorKind::Database(_)), "{err:?}");
@@ -81,7 +81,6 @@ macro_rules! error_path_tests {
     };
 }
 
-#[cfg(feature = "sqlite")]
 error_path_tests!(sqlite, common::sqlite());
 #[cfg(feature = "postgres")]
 error_path_tests!(postgres, common::postgres());
@@ -89,7 +88,6 @@ error_path_tests!(postgres, common::postgres());
 error_path_tests!(mysql, common::mysql());
 
 /// SQLite: another connection holds the write lock and ours may not wait.
-#[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_a_locked_database_is_an_err() {
     let dir = std::env::temp_dir().join(common::unique_name("relations_locked"));

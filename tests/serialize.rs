@@ -1,10 +1,10 @@
 //! With the `serde` feature, a loaded tree serializes as the model's fields
 //! plus one field per loaded relation, at every depth.
-#![cfg(all(feature = "serde", feature = "sqlite"))]
+#![cfg(feature = "serde")]
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use relations_runtime::prelude::*;
+use diesel_relations::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
@@ -30,7 +30,7 @@ pub struct Book {
     pub title: String,
 }
 
-relations_runtime::alias! {
+diesel_relations::alias! {
     pub FirstBook;
 }
 

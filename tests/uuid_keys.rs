@@ -6,8 +6,8 @@ mod common;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use relations_runtime::assert_num_queries;
-use relations_runtime::prelude::*;
+use diesel_relations::assert_num_queries;
+use diesel_relations::prelude::*;
 use uuid::Uuid;
 
 diesel::table! { accounts (id) { id -> Uuid, email -> Text, } }

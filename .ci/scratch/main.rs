@@ -12,7 +12,7 @@ mod schema {
 mod models {
     pub mod author {
         use diesel::prelude::*;
-        use relations_runtime::Relations;
+        use diesel_relations::Relations;
 
         #[derive(Queryable, Selectable, Identifiable, Relations, Debug, Clone)]
         #[diesel(table_name = crate::schema::authors)]
@@ -23,7 +23,7 @@ mod models {
     }
     pub mod book {
         use diesel::prelude::*;
-        use relations_runtime::Relations;
+        use diesel_relations::Relations;
 
         #[derive(Queryable, Selectable, Identifiable, Relations, Debug, Clone)]
         #[diesel(table_name = crate::schema::books)]

@@ -10,8 +10,8 @@
 use diesel::prelude::*;
 use diesel_async::methods::LoadQuery;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use relations_runtime::prelude::*;
-use relations_runtime::QueryCount;
+use diesel_relations::prelude::*;
+use diesel_relations::QueryCount;
 
 use crate::runner::{measure, Impl, Loaded, Run, Scenario, Side, StatementCounter, Timed};
 use crate::scenarios::postgres as b;

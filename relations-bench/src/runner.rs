@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::{Connection, QueryResult};
-use relations_runtime::QueryCount;
+use diesel_relations::QueryCount;
 
 use crate::alloc;
 

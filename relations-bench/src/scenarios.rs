@@ -56,7 +56,7 @@ macro_rules! backend {
         use diesel::dsl::sql;
         use diesel::prelude::*;
         use diesel::sql_types::Text;
-        use relations_runtime::prelude::*;
+        use diesel_relations::prelude::*;
 
         use crate::data::{self, Sizes};
         use crate::runner::{measure, Impl, Loaded, Run, Scenario, Timed};
@@ -90,7 +90,7 @@ macro_rules! backend {
         /// Fill the (empty) tables with the dataset: multi-row INSERTs, each
         /// below the backend's bind limit, in one transaction.
         pub fn fill(conn: &mut Conn, sizes: &Sizes, seed: u64) -> QueryResult<()> {
-            let binds = relations_runtime::keys_per_statement::<Db>().unwrap_or(65_535) as u64;
+            let binds = diesel_relations::keys_per_statement::<Db>().unwrap_or(65_535) as u64;
             let per = |columns: u64| (binds / columns).clamp(1, 10_000);
             conn.transaction(|conn| {
                 for ids in data::batches(u64::from(sizes.authors), per(2)) {
@@ -156,7 +156,7 @@ macro_rules! backend {
             keys: Vec<i32>,
             mut load: impl FnMut(Vec<i32>) -> QueryResult<Vec<T>>,
         ) -> QueryResult<Vec<T>> {
-            match relations_runtime::keys_per_statement::<Db>() {
+            match diesel_relations::keys_per_statement::<Db>() {
                 Some(max) if keys.len() > max => {
                     let mut rows = Vec::new();
                     for chunk in keys.chunks(max) {
@@ -180,12 +180,12 @@ macro_rules! backend {
             >,
         ) -> books::BoxedQuery<'static, Db, diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Book, Db>>>
         {
-            match <Db as relations_runtime::KeyBatching>::child_order() {
-                relations_runtime::ChildOrder::OrderByForeignKeyThenKey => {
+            match <Db as diesel_relations::KeyBatching>::child_order() {
+                diesel_relations::ChildOrder::OrderByForeignKeyThenKey => {
                     q.order((books::author_id, books::id))
                 }
-                relations_runtime::ChildOrder::InMemory => q,
-                relations_runtime::ChildOrder::OrderByKey => q.order(books::id),
+                diesel_relations::ChildOrder::InMemory => q,
+                diesel_relations::ChildOrder::OrderByKey => q.order(books::id),
             }
         }
 
@@ -487,12 +487,12 @@ macro_rules! backend {
                             .select(Review::as_select())
                             .into_boxed()
                             .filter(reviews::book_id.eq_any(chunk));
-                        match <Db as relations_runtime::KeyBatching>::child_order() {
-                            relations_runtime::ChildOrder::OrderByForeignKeyThenKey => q
+                        match <Db as diesel_relations::KeyBatching>::child_order() {
+                            diesel_relations::ChildOrder::OrderByForeignKeyThenKey => q
                                 .order((reviews::book_id, reviews::id))
                                 .load::<Review>(conn),
-                            relations_runtime::ChildOrder::InMemory => q.load::<Review>(conn),
-                            relations_runtime::ChildOrder::OrderByKey => {
+                            diesel_relations::ChildOrder::InMemory => q.load::<Review>(conn),
+                            diesel_relations::ChildOrder::OrderByKey => {
                                 q.order(reviews::id).load::<Review>(conn)
                             }
                         }

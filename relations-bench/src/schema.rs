@@ -2,7 +2,7 @@
 //! backend), Diesel's view of it, and the models.
 
 use diesel::prelude::*;
-use relations_runtime::Relations;
+use diesel_relations::Relations;
 
 /// The reference schema, verbatim, so other ORMs can be benchmarked on the
 /// same SQLite file. The same text runs on PostgreSQL and MariaDB.

@@ -1,5 +1,5 @@
 //! Model → tokens. The generated code only fills in traits of
-//! `relations_runtime`; every loop, query and grouping lives there.
+//! `diesel_relations` (the runtime crate); every loop, query and grouping lives there.
 
 use proc_macro2::{Ident, Punct, Spacing, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens, TokenStreamExt};
@@ -30,7 +30,7 @@ pub fn expand(model: &Model) -> TokenStream {
 fn model_impls(model: &Model) -> TokenStream {
     let ident = &model.ident;
     let table = &model.table;
-    let rt = RUNTIME;
+    let rt = Runtime::of(model);
     let primary_key = model.primary_key.as_ref().map(|pk| {
         let ty = &pk.ty;
         let field = &pk.field;
@@ -140,7 +140,7 @@ fn is_ordered_key(ty: &syn::Type) -> bool {
 /// The two relation keys of one foreign key, their trait impls, and the two
 /// extension traits that give them names (`prefetch_books`, `books()`, ...).
 fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
-    let rt = RUNTIME;
+    let rt = Runtime::of(model);
     let vis = &model.vis;
     let child = &model.ident;
     let table = &model.table;
@@ -251,7 +251,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
     let prefetch_reverse_with_doc = format!(
         "Load relation `{related_str}` as `build` describes it: filtered and ordered \
          (`.filter(..)`, `.order(..)` on the `{child}` table), nested (`.then(|children, conn| ..)`), \
-         or under another key (`.named(..)`). See [`relations_runtime::Prefetch`]."
+         or under another key (`.named(..)`). See [`diesel_relations::Prefetch`]."
     );
     let prefetch_forward_doc = format!(
         "Load relation `{forward_str}`: one query for the distinct `{field}` values, \
@@ -468,15 +468,12 @@ fn clash_item(parent_name: &str, name: &Ident, fix: &str) -> TokenStream {
     }
 }
 
-/// An absolute path such as `::relations_runtime`, appended one token at a
+/// An absolute path such as `::diesel_relations`, appended one token at a
 /// time. Interpolating a prebuilt `TokenStream` instead costs a round trip to
 /// the compiler for every use, and the runtime's path is used dozens of times
 /// per relation.
 #[derive(Clone, Copy)]
 struct AbsolutePath(&'static [&'static str]);
-
-const RUNTIME: AbsolutePath = AbsolutePath(&["relations_runtime"]);
-const DIESEL: AbsolutePath = AbsolutePath(&["relations_runtime", "__private", "diesel"]);
 
 impl ToTokens for AbsolutePath {
     fn to_tokens(&self, tokens: &mut TokenStream) {
@@ -485,6 +482,48 @@ impl ToTokens for AbsolutePath {
             tokens.append(Punct::new(':', Spacing::Alone));
             tokens.append(Ident::new(segment, Span::call_site()));
         }
+    }
+}
+
+/// Where the generated code finds the runtime: `::diesel_relations`, or the
+/// path given with `#[relations(crate = "...")]`.
+#[derive(Clone, Copy)]
+enum Runtime<'a> {
+    Default,
+    Custom(&'a syn::Path),
+}
+
+impl<'a> Runtime<'a> {
+    fn of(model: &'a Model) -> Self {
+        match &model.krate {
+            Some(path) => Runtime::Custom(path),
+            None => Runtime::Default,
+        }
+    }
+
+    /// Diesel, as the runtime re-exports it.
+    fn diesel(self) -> RuntimeDiesel<'a> {
+        RuntimeDiesel(self)
+    }
+}
+
+impl ToTokens for Runtime<'_> {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match self {
+            Runtime::Default => AbsolutePath(&["diesel_relations"]).to_tokens(tokens),
+            Runtime::Custom(path) => path.to_tokens(tokens),
+        }
+    }
+}
+
+/// `<runtime>::__private::diesel`.
+#[derive(Clone, Copy)]
+struct RuntimeDiesel<'a>(Runtime<'a>);
+
+impl ToTokens for RuntimeDiesel<'_> {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.0.to_tokens(tokens);
+        AbsolutePath(&["__private", "diesel"]).to_tokens(tokens);
     }
 }
 
@@ -511,8 +550,8 @@ fn respan(tokens: &impl ToTokens, span: proc_macro2::Span) -> TokenStream {
 /// and `ManyToMany` impls, the per-backend join, and the extension trait
 /// (`prefetch_tags`, `tags()`).
 fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
-    let rt = RUNTIME;
-    let d = DIESEL;
+    let rt = Runtime::of(model);
+    let d = rt.diesel();
     let through = &model.ident;
     let table = &model.table;
     let ManyToMany {
@@ -550,7 +589,7 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
     let prefetch_with_doc = format!(
         "Load relation `{name_str}` as `build` describes it: filtered on `{through}`'s or \
          `{target_name}`'s columns (`.filter(..)`), ordered by either (`.order(..)`; ties and \
-         the default in link order). See [`relations_runtime::PrefetchThrough`]."
+         the default in link order). See [`diesel_relations::PrefetchThrough`]."
     );
     let read_doc = format!("The [`{target_name}`]s loaded by `prefetch_{name_str}`.");
     let prefetch_async_doc =

@@ -1,5 +1,5 @@
-//! The `#[derive(Relations)]` macro of `relations-runtime`. Use it through
-//! `relations_runtime::Relations`; this crate has no other public API.
+//! The `#[derive(Relations)]` macro of `diesel-relations`. Use it through
+//! `diesel_relations::Relations`; this crate has no other public API.
 //!
 //! Pipeline: `parse` (syntax, darling) → `validate` (semantic checks, every
 //! error accumulated) → `expand` (model → tokens that fill in the runtime's
@@ -18,7 +18,7 @@ use proc_macro::TokenStream;
 /// Generates typed relation loaders from `#[foreign_key(...)]` fields.
 ///
 /// See the `relations-runtime` crate for the full reference.
-#[proc_macro_derive(Relations, attributes(foreign_key))]
+#[proc_macro_derive(Relations, attributes(foreign_key, relations))]
 pub fn derive_relations(input: TokenStream) -> TokenStream {
     derive_relations_inner(input.into()).into()
 }

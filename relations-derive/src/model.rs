@@ -13,6 +13,8 @@ pub struct Model {
     pub primary_key: Option<KeyField>,
     pub foreign_keys: Vec<ForeignKey>,
     pub many_to_many: Vec<ManyToMany>,
+    /// `#[relations(crate = "...")]`: the path of `diesel_relations`.
+    pub krate: Option<Path>,
 }
 
 /// A many-to-many relation through this (join) model.

@@ -10,7 +10,7 @@ use syn::{Attribute, Ident, Path};
 
 /// The struct `#[derive(Relations)]` is on.
 #[derive(FromDeriveInput)]
-#[darling(forward_attrs(diesel), supports(struct_named))]
+#[darling(forward_attrs(diesel, relations), supports(struct_named))]
 pub struct InputReceiver {
     pub ident: Ident,
     pub vis: syn::Visibility,
@@ -265,4 +265,36 @@ impl ParseAnyIdent for Ident {
     fn parse_any_ident(input: syn::parse::ParseStream<'_>) -> syn::Result<Ident> {
         Ident::parse_any(input)
     }
+}
+
+/// `#[relations(crate = "path")]` on the struct: where the generated code finds
+/// `diesel-relations` when the dependency is renamed or re-exported (serde's
+/// `#[serde(crate = "...")]`). `None` when not given.
+pub fn relations_crate(attrs: &[Attribute]) -> darling::Result<Option<Path>> {
+    let mut krate = None;
+    let mut errors = darling::Error::accumulator();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("relations")) {
+        let result = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("crate") {
+                let value: syn::LitStr = meta.value()?.parse()?;
+                krate = Some(value.parse::<Path>().map_err(|_| {
+                    syn::Error::new(
+                        value.span(),
+                        "expected a path to the crate, e.g. `crate = \"my_reexport::relations\"`",
+                    )
+                })?);
+                Ok(())
+            } else {
+                Err(meta.error(
+                    "unknown key in `#[relations(...)]`: the only one is `crate = \"path\"`, \
+                     the path of `diesel_relations` when it is renamed or re-exported",
+                ))
+            }
+        });
+        if let Err(e) = result {
+            errors.push(e.into());
+        }
+    }
+    errors.finish()?;
+    Ok(krate)
 }

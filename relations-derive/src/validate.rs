@@ -12,8 +12,8 @@ use syn::{Ident, Path, Type};
 
 use crate::model::{ForeignKey, KeyField, ManyToMany, Model};
 use crate::parse::{
-    diesel_field_attrs, diesel_struct_attrs, FieldReceiver, ForeignKeyAttr, InputReceiver,
-    NameValue,
+    diesel_field_attrs, diesel_struct_attrs, relations_crate, FieldReceiver, ForeignKeyAttr,
+    InputReceiver, NameValue,
 };
 
 /// Validate `input`. On failure, the returned model (if any) is still good
@@ -55,6 +55,7 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
     let mut errors = Error::accumulator();
 
     let diesel = diesel_struct_attrs(&receiver.attrs);
+    let krate = errors.handle(relations_crate(&receiver.attrs)).flatten();
     let ident = receiver.ident.clone();
     let table = diesel.table_name.clone().unwrap_or_else(|| {
         let name = format_ident!(
@@ -185,6 +186,7 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
         primary_key,
         foreign_keys,
         many_to_many,
+        krate,
     };
     match errors.finish() {
         Ok(()) => (Some(model), None),

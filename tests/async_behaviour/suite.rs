@@ -6,8 +6,8 @@ use std::fmt::Debug;
 
 use diesel::prelude::*;
 use diesel_async::AsyncConnection;
-use relations_runtime::prelude::*;
-use relations_runtime::{assert_num_queries_async, ErrorKind, QueryCount};
+use diesel_relations::prelude::*;
+use diesel_relations::{assert_num_queries_async, ErrorKind, QueryCount};
 
 use crate::common::models::schema::*;
 use crate::common::models::*;
@@ -67,7 +67,7 @@ impl Fixture {
     }
 }
 
-relations_runtime::alias! {
+diesel_relations::alias! {
     PublishedLater;
 }
 
@@ -278,7 +278,7 @@ fn top_n_and_pages_per_parent_match_blocking() {
 fn chunked_loading_runs_the_same_statements() {
     let Some(mut fx) = fixture() else { return };
     // Two keys per statement: 4 authors → 2 statements for each level.
-    let _chunks = relations_runtime::__private::override_max_keys_per_statement(2);
+    let _chunks = diesel_relations::__private::override_max_keys_per_statement(2);
     let (a, b) = (fx.authors(), fx.authors());
     let n = fx.same(
         |c| {

@@ -6,15 +6,15 @@ use diesel::prelude::*;
 use diesel_async::AsyncConnection;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use relations_runtime::prelude::*;
-use relations_runtime::QueryCount;
+use diesel_relations::prelude::*;
+use diesel_relations::QueryCount;
 
 use crate::common::models::schema::*;
 use crate::common::models::*;
 
 include!("../equivalence/dataset.rs");
 
-relations_runtime::alias! {
+diesel_relations::alias! {
     FilteredBooks;
     TopBooks;
     PageTwo;
@@ -175,7 +175,7 @@ fn async_loaders_match_blocking_loaders_when_chunked() {
     let Some(c) = connections() else { return };
     // Chunks of 7 keys on this thread: the async statements are built on it
     // too (current-thread runtime), so both sides chunk alike.
-    let _chunks = relations_runtime::__private::override_max_keys_per_statement(7);
+    let _chunks = diesel_relations::__private::override_max_keys_per_statement(7);
     let mut runner = TestRunner::new(config(cases() / 4));
     if let Err(e) = runner.run(&dataset(), |data| check(&mut c.borrow_mut(), &data)) {
         panic!("{e}");

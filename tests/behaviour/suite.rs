@@ -2,8 +2,8 @@
 // (see tests/behaviour.rs). The including module provides `connect()`.
 
 use diesel::prelude::*;
-use relations_runtime::prelude::*;
-use relations_runtime::{assert_num_queries, ErrorKind, QueryCount};
+use diesel_relations::prelude::*;
+use diesel_relations::{assert_num_queries, ErrorKind, QueryCount};
 
 use crate::common::models::schema::*;
 use crate::common::models::*;
@@ -275,7 +275,7 @@ fn chunked_prefetch_gives_the_same_tree_as_one_statement() {
     seed(conn);
     let whole = all_authors(conn).prefetch_books(conn).unwrap().prefetch_edited_books(conn).unwrap();
     let chunked = {
-        let _chunks_of_two = relations_runtime::__private::override_max_keys_per_statement(2);
+        let _chunks_of_two = diesel_relations::__private::override_max_keys_per_statement(2);
         // 4 authors: two chunks per relation.
         assert_num_queries(conn, 1 + 2 + 2, |conn| {
             all_authors(conn).prefetch_books(conn).unwrap().prefetch_edited_books(conn).unwrap()
@@ -285,7 +285,7 @@ fn chunked_prefetch_gives_the_same_tree_as_one_statement() {
 
     let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
     let whole = books.clone().prefetch_author(conn).unwrap();
-    let _one_key_per_statement = relations_runtime::__private::override_max_keys_per_statement(1);
+    let _one_key_per_statement = diesel_relations::__private::override_max_keys_per_statement(1);
     // Three distinct authors among the books: three statements.
     let chunked = assert_num_queries(conn, 3, |conn| books.prefetch_author(conn).unwrap());
     assert_eq!(whole, chunked);
@@ -543,11 +543,11 @@ fn loaded_relations_read_through_layers_and_deref_to_the_model() {
 fn load_children<R, S>(
     parents: S,
     conn: &mut Conn,
-) -> relations_runtime::Result<S::Wrapped<R, Vec<R::Child>>>
+) -> diesel_relations::Result<S::Wrapped<R, Vec<R::Child>>>
 where
-    R: relations_runtime::HasMany,
+    R: diesel_relations::HasMany,
     R::Child: Clone,
-    S: relations_runtime::PrefetchHasMany<R, Conn>,
+    S: diesel_relations::PrefetchHasMany<R, Conn>,
 {
     parents.prefetch_has_many(conn)
 }
@@ -555,7 +555,7 @@ where
 /// The ids of the books loaded for relation `R`, whichever layer holds it.
 fn book_ids<R, I, T>(node: &T) -> Vec<i32>
 where
-    T: relations_runtime::Get<R, I, Value = Vec<Book>>,
+    T: diesel_relations::Get<R, I, Value = Vec<Book>>,
 {
     node.get().iter().map(|b| b.id).collect()
 }
@@ -581,7 +581,7 @@ fn code_generic_over_the_relation_uses_the_runtime_traits() {
 
 // ---- Prefetch with a query: filtered, ordered, nested, renamed (issue 4) ----
 
-relations_runtime::alias! {
+diesel_relations::alias! {
     /// Books whose title starts with "The".
     pub TheBooks;
     /// Books that have an editor.
@@ -640,9 +640,9 @@ fn filtered_prefetch_is_chunked_like_the_plain_one() {
     let Some(mut conn) = connect() else { return };
     let conn = &mut *conn;
     seed(conn);
-    let build = |p: relations_runtime::Prefetch<AuthorBooks, Conn>| p.filter(books::editor_id.is_not_null()).order(books::title);
+    let build = |p: diesel_relations::Prefetch<AuthorBooks, Conn>| p.filter(books::editor_id.is_not_null()).order(books::title);
     let whole = all_authors(conn).prefetch_books_with(conn, build).unwrap();
-    let _two = relations_runtime::__private::override_max_keys_per_statement(2);
+    let _two = diesel_relations::__private::override_max_keys_per_statement(2);
     let chunked = assert_num_queries(conn, 1 + 2, |conn| all_authors(conn).prefetch_books_with(conn, build).unwrap());
     assert_eq!(whole, chunked);
 }
@@ -858,7 +858,7 @@ fn many_to_many_as_a_nested_level_and_chunked() {
     };
     let whole = assert_num_queries(conn, 3, nested);
     assert_eq!(tag_names(whole[0].books()[1].tags()), vec!["fantasy", "classic"]);
-    let _two = relations_runtime::__private::override_max_keys_per_statement(2);
+    let _two = diesel_relations::__private::override_max_keys_per_statement(2);
     // 4 authors → 2 chunks; 5 books → 3 chunks.
     let chunked = assert_num_queries(conn, 1 + 2 + 3, nested);
     assert_eq!(whole, chunked);
@@ -922,7 +922,7 @@ fn top_n_is_chunked_like_everything_else() {
             .unwrap()
     };
     let whole = top(conn);
-    let _two = relations_runtime::__private::override_max_keys_per_statement(2);
+    let _two = diesel_relations::__private::override_max_keys_per_statement(2);
     let chunked = assert_num_queries(conn, 1 + 2, top);
     assert_eq!(whole, chunked);
     let firsts: Vec<Vec<&str>> = whole.iter().map(|a| a.books().iter().map(|b| b.title.as_str()).collect()).collect();

@@ -149,7 +149,6 @@ pub enum Backend {
     Mysql,
 }
 
-#[cfg(feature = "sqlite")]
 pub fn sqlite() -> Option<TestConn<diesel::SqliteConnection>> {
     let mut conn = diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite");
     conn.batch_execute(&schema(Backend::Sqlite))
@@ -164,7 +163,6 @@ pub fn sqlite() -> Option<TestConn<diesel::SqliteConnection>> {
 
 /// SQLite in a temporary file, so that a second connection (the async suites)
 /// sees the same database.
-#[cfg(feature = "sqlite")]
 pub fn sqlite_file() -> Option<TestConn<diesel::SqliteConnection>> {
     let file = std::env::temp_dir().join(format!("{}.sqlite", unique_name("relations_test")));
     let url = file

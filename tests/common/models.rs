@@ -4,7 +4,7 @@
 //! (sensors, readings).
 
 use diesel::prelude::*;
-use relations_runtime::Relations;
+use diesel_relations::Relations;
 
 pub mod schema {
     diesel::table! { authors (id) { id -> Integer, name -> Text, } }

@@ -5,7 +5,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use relations_runtime::prelude::*;
+use diesel_relations::prelude::*;
 
 use crate::common::models::schema::*;
 use crate::common::models::*;
@@ -153,7 +153,7 @@ fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-relations_runtime::alias! {
+diesel_relations::alias! {
     FilteredBooks;
     TopBooks;
     PageTwo;
@@ -197,7 +197,7 @@ fn prefetch_matches_naive_loading_when_chunked() {
     let Some(conn) = connect() else { return };
     let conn = std::cell::RefCell::new(conn);
     // Chunks of 7 keys: every case with more parents spans several statements.
-    let _chunks = relations_runtime::__private::override_max_keys_per_statement(7);
+    let _chunks = diesel_relations::__private::override_max_keys_per_statement(7);
     let mut runner = TestRunner::new(config(cases() / 4));
     let result = runner.run(&dataset(), |data| check(&mut conn.borrow_mut(), &data));
     if let Err(e) = result {

@@ -3,7 +3,7 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use relations_runtime::QueryCount;
+use diesel_relations::QueryCount;
 
 use crate::common::models::schema::*;
 use crate::common::models::*;
@@ -11,7 +11,7 @@ use crate::common::models::*;
 const PARENTS: usize = 1_000_000;
 
 fn statements_for(keys: usize) -> usize {
-    match relations_runtime::keys_per_statement::<Db>() {
+    match diesel_relations::keys_per_statement::<Db>() {
         None => 1,
         Some(max) => keys.div_ceil(max),
     }
@@ -28,7 +28,7 @@ fn a_million_parents_in_one_prefetch() {
 
     let count = QueryCount::install(conn);
     let authors = authors.prefetch_books(conn).expect("no bind-parameter limit error");
-    assert_eq!(count.get(), statements_for(PARENTS), "{:?}", relations_runtime::keys_per_statement::<Db>());
+    assert_eq!(count.get(), statements_for(PARENTS), "{:?}", diesel_relations::keys_per_statement::<Db>());
 
     // Every 10th author has books: the first 50,000 of them two, the rest one,
     // in book-key order.
@@ -87,10 +87,10 @@ fn a_refinement_with_many_binds_leaves_room_in_every_chunk() {
         })
         .expect("every statement within the bind limit");
     let statements = count.get();
-    let expected = match <Db as relations_runtime::KeyBatching>::bind_limit() {
+    let expected = match <Db as diesel_relations::KeyBatching>::bind_limit() {
         None => 1,
         Some(limit) => {
-            let per_statement = (limit - EXCLUDED as usize).min(relations_runtime::keys_per_statement::<Db>().unwrap());
+            let per_statement = (limit - EXCLUDED as usize).min(diesel_relations::keys_per_statement::<Db>().unwrap());
             (AUTHORS as usize).div_ceil(per_statement)
         }
     };

@@ -1,7 +1,7 @@
 // A bare `#[foreign_key]` on `type_id` (parent from `belongs_to`): the help
 // shows the whole attribute to write.
 use diesel::prelude::*;
-use relations_runtime::Relations;
+use diesel_relations::Relations;
 
 diesel::table! { types (id) { id -> Integer, } }
 diesel::table! { items (id) { id -> Integer, type_id -> Integer, } }

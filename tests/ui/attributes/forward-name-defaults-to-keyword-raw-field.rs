@@ -1,7 +1,7 @@
 // A raw-identifier field (`r#type`) with no `forward_name`: the relation would be
 // named `type`. The derive used to panic here.
 use diesel::prelude::*;
-use relations_runtime::Relations;
+use diesel_relations::Relations;
 
 diesel::table! { kinds (id) { id -> Integer, } }
 diesel::table! { items (id) { id -> Integer, r#type -> Integer, } }

@@ -1,7 +1,7 @@
 // The field `type_id` would give the belongs-to relation the name `type`, a
 // keyword: the derive asks for a `forward_name`.
 use diesel::prelude::*;
-use relations_runtime::Relations;
+use diesel_relations::Relations;
 
 diesel::table! { kinds (id) { id -> Integer, } }
 diesel::table! { items (id) { id -> Integer, type_id -> Integer, } }

@@ -1,6 +1,6 @@
 // The belongs-to relation's name must be snake case too.
 use diesel::prelude::*;
-use relations_runtime::Relations;
+use diesel_relations::Relations;
 
 diesel::table! { authors (id) { id -> Integer, } }
 diesel::table! { posts (id) { id -> Integer, author_id -> Integer, } }

@@ -1,5 +1,5 @@
 use diesel::prelude::*;
-use relations_runtime::prelude::*;
+use diesel_relations::prelude::*;
 
 diesel::table! { books (id) { id -> Integer, title -> Text, } }
 diesel::table! { tags (id) { id -> Integer, name -> Text, } }

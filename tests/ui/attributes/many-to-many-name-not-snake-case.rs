@@ -1,6 +1,6 @@
 // A many-to-many relation's name must be snake case too.
 use diesel::prelude::*;
-use relations_runtime::Relations;
+use diesel_relations::Relations;
 
 diesel::table! { books (id) { id -> Integer, } }
 diesel::table! { tags (id) { id -> Integer, } }

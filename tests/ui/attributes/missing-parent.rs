@@ -1,5 +1,5 @@
 use diesel::prelude::*;
-use relations_runtime::Relations;
+use diesel_relations::Relations;
 
 diesel::table! { books (id) { id -> Integer, author_id -> Integer, } }
 

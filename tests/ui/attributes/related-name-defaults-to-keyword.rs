@@ -1,7 +1,7 @@
 // A one-to-one key names the parent's relation after the child: the child
 // `Match` would give every `Player` a relation named `match`, a keyword.
 use diesel::prelude::*;
-use relations_runtime::Relations;
+use diesel_relations::Relations;
 
 diesel::table! { players (id) { id -> Integer, } }
 diesel::table! { matches (id) { id -> Integer, player_id -> Integer, } }

@@ -1,7 +1,7 @@
 // A relation name becomes method names (`prefetch_posts`, `posts()`): it must be
 // snake case, and the error says which name to write.
 use diesel::prelude::*;
-use relations_runtime::Relations;
+use diesel_relations::Relations;
 
 diesel::table! { authors (id) { id -> Integer, } }
 diesel::table! { posts (id) { id -> Integer, author_id -> Integer, } }

@@ -1,4 +1,4 @@
-use relations_runtime::Relations;
+use diesel_relations::Relations;
 
 #[derive(Relations)]
 pub struct Author(pub i32);

@@ -1,6 +1,6 @@
 // `belongs_to(Parent, foreign_key = field)` names a field that is not `<parent>_id`.
 use diesel::prelude::*;
-use relations_runtime::prelude::*;
+use diesel_relations::prelude::*;
 
 diesel::table! { users (id) { id -> BigInt, } }
 diesel::table! { posts (id) { id -> BigInt, writer -> BigInt, } }

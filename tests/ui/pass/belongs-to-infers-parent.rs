@@ -1,7 +1,7 @@
 // The parent comes from Diesel's own `belongs_to`; a bare `#[foreign_key]`
 // takes every default: the reverse relation is `book_set`, the forward one `author`.
 use diesel::prelude::*;
-use relations_runtime::prelude::*;
+use diesel_relations::prelude::*;
 
 diesel::table! { authors (id) { id -> Integer, } }
 diesel::table! { books (id) { id -> Integer, author_id -> Integer, } }

@@ -1,7 +1,7 @@
 // A text primary key named with `primary_key(...)`, a foreign-key field whose
 // column has another name, and the result types written out in signatures.
 use diesel::prelude::*;
-use relations_runtime::prelude::*;
+use diesel_relations::prelude::*;
 
 diesel::table! { countries (code) { code -> Text, } }
 diesel::table! { cities (id) { id -> Integer, country_code -> Text, } }
@@ -24,14 +24,14 @@ pub struct City {
 fn with_cities(
     conn: &mut SqliteConnection,
     countries: Vec<Country>,
-) -> relations_runtime::Result<Vec<With<Country, CountryCities>>> {
+) -> diesel_relations::Result<Vec<With<Country, CountryCities>>> {
     countries.prefetch_cities(conn)
 }
 
 fn with_both(
     conn: &mut SqliteConnection,
     cities: Vec<City>,
-) -> relations_runtime::Result<Vec<With<With<City, CityCountry>, CityCountry>>> {
+) -> diesel_relations::Result<Vec<With<With<City, CityCountry>, CityCountry>>> {
     // The same relation twice is allowed; each layer holds its own copy.
     cities.prefetch_country(conn)?.prefetch_country(conn)
 }

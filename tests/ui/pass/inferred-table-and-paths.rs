@@ -1,7 +1,7 @@
 // No `table_name`: Diesel's rule (snake case + `s`) finds the table. Models in
 // another module, used through a glob import as in Diesel's guide.
 use diesel::prelude::*;
-use relations_runtime::prelude::*;
+use diesel_relations::prelude::*;
 
 mod schema {
     diesel::table! { authors (id) { id -> Integer, } }
@@ -11,7 +11,7 @@ mod schema {
 
 mod models {
     use diesel::prelude::*;
-    use relations_runtime::Relations;
+    use diesel_relations::Relations;
     use crate::schema::*;
 
     #[derive(Queryable, Selectable, Relations, Clone)]

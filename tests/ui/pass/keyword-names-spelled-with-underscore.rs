@@ -4,7 +4,7 @@
 #![deny(warnings)]
 
 use diesel::prelude::*;
-use relations_runtime::prelude::*;
+use diesel_relations::prelude::*;
 
 diesel::table! { players (id) { id -> Integer, } }
 diesel::table! { kinds (id) { id -> Integer, } }

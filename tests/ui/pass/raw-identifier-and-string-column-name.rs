@@ -2,7 +2,7 @@
 // column `type`, and fields mapped with Diesel's `column_name`, in the string
 // form (`"type"`, `"type_id"`) and the identifier form (`r#type`, `r#type_id`).
 use diesel::prelude::*;
-use relations_runtime::prelude::*;
+use diesel_relations::prelude::*;
 
 diesel::table! { kinds (id) { id -> Integer, } }
 diesel::table! { items (id) { id -> Integer, r#type -> Integer, type_id -> Nullable<Integer>, } }

@@ -1,7 +1,7 @@
 // `references = Self` on a self-referential key: the same as naming the struct.
 // Both directions load, two levels down.
 use diesel::prelude::*;
-use relations_runtime::prelude::*;
+use diesel_relations::prelude::*;
 
 diesel::table! { categories (id) { id -> Integer, parent_id -> Nullable<Integer>, } }
 

@@ -1,6 +1,6 @@
 // A model that references itself, loaded two levels down.
 use diesel::prelude::*;
-use relations_runtime::prelude::*;
+use diesel_relations::prelude::*;
 
 diesel::table! { categories (id) { id -> Integer, parent_id -> Nullable<Integer>, } }
 

@@ -1,5 +1,5 @@
 use diesel::prelude::*;
-use relations_runtime::prelude::*;
+use diesel_relations::prelude::*;
 
 diesel::table! { authors (id) { id -> Integer, name -> Text, } }
 diesel::table! { books (id) { id -> Integer, author_id -> Integer, title -> Text, } }
