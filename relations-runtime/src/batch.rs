@@ -115,6 +115,7 @@ fn keys_share(limit: usize) -> usize {
 /// `fragment` as Diesel's `debug_query` writes it for backend `DB`. Diesel
 /// writes no literal of its own, so a `?` in the SQL is a bind parameter
 /// (SQLite, MySQL) or in text the user wrote (`sql(..)`).
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 fn debug_text<DB>(fragment: &dyn QueryFragment<DB>) -> String
 where
     DB: diesel::backend::Backend + Default,

@@ -24,6 +24,7 @@
 //!
 //! See the repository README for the attribute reference and the semantics.
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod async_methods;
 #[cfg(feature = "async")]
