@@ -1,12 +1,203 @@
-//! Django's `prefetch_related` for Diesel, checked by the compiler.
+//! Django's `prefetch_related` for [Diesel](https://diesel.rs), checked by the
+//! compiler.
 //!
-//! This is the crate to add: it re-exports the runtime (`relations-runtime`)
-//! and the `#[derive(Relations)]` macro (`relations-derive`). See the README
-//! for the walkthrough and the attribute reference.
+//! Annotate the foreign keys of your Diesel models, and
+//! [`#[derive(Relations)]`](derive@Relations) gives you typed loaders:
+//! `authors.prefetch_books(conn)?` runs **one** more statement
+//! (`WHERE author_id IN (...)`) and hands every author its own books. A
+//! misspelled relation, or reading one you did not load, is a compile error.
+//!
+//! ```toml
+//! [dependencies]
+//! diesel = { version = "2.3", features = ["sqlite"] }
+//! # Not on crates.io yet: a git or path dependency on the repository.
+//! diesel-relations = { path = "../diesel-relations", features = ["sqlite"] }
+//! ```
+//!
+//! No backend is on by default: enable `sqlite` (your application's
+//! `libsqlite3-sys`), `sqlite-bundled`, `postgres` or `mysql`, and `async`
+//! for diesel-async.
+//!
+//! # A walkthrough
+//!
+//! The models live in their own modules and name their tables through
+//! `crate::schema`, as `diesel print-schema` applications do. The only
+//! additions to ordinary Diesel models are `#[derive(Relations)]` and
+//! `#[foreign_key(...)]` on each foreign-key field.
+//!
+//! ```
+//! mod schema {
+//!     diesel::table! { authors (id) { id -> Integer, name -> Text, } }
+//!     diesel::table! { books (id) { id -> Integer, author_id -> Integer, title -> Text, year -> Integer, } }
+//!     diesel::table! { reviews (id) { id -> Integer, book_id -> Integer, stars -> Integer, } }
+//!     diesel::allow_tables_to_appear_in_same_query!(authors, books, reviews);
+//! }
+//!
+//! mod models {
+//!     use diesel::prelude::*;
+//!     use diesel_relations::Relations;
+//!
+//!     #[derive(Queryable, Selectable, Identifiable, Relations, Debug, Clone)]
+//!     #[diesel(table_name = crate::schema::authors)]
+//!     pub struct Author {
+//!         pub id: i32,
+//!         pub name: String,
+//!     }
+//!
+//!     #[derive(Queryable, Selectable, Identifiable, Relations, Debug, Clone)]
+//!     #[diesel(table_name = crate::schema::books)]
+//!     pub struct Book {
+//!         pub id: i32,
+//!         // `author.books()` on the parent, `book.author()` on the child.
+//!         #[foreign_key(references = Author, related_name = "books")]
+//!         pub author_id: i32,
+//!         pub title: String,
+//!         pub year: i32,
+//!     }
+//!
+//!     #[derive(Queryable, Selectable, Identifiable, Relations, Debug, Clone)]
+//!     #[diesel(table_name = crate::schema::reviews)]
+//!     pub struct Review {
+//!         pub id: i32,
+//!         #[foreign_key(references = Book, related_name = "reviews")]
+//!         pub book_id: i32,
+//!         pub stars: i32,
+//!     }
+//! }
+//!
+//! use diesel::prelude::*;
+//! use diesel_relations::prelude::*;
+//! use diesel_relations::{assert_num_queries, With};
+//! use models::*; // the models and their generated loaders
+//! use schema::*;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let conn = &mut SqliteConnection::establish(":memory:")?;
+//! # diesel::connection::SimpleConnection::batch_execute(conn, "
+//! #     CREATE TABLE authors (id INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL);
+//! #     CREATE TABLE books (id INTEGER PRIMARY KEY NOT NULL, author_id INTEGER NOT NULL,
+//! #                         title TEXT NOT NULL, year INTEGER NOT NULL);
+//! #     CREATE TABLE reviews (id INTEGER PRIMARY KEY NOT NULL, book_id INTEGER NOT NULL, stars INTEGER NOT NULL);
+//! #     INSERT INTO authors VALUES (1, 'Ursula K. Le Guin'), (2, 'Octavia E. Butler');
+//! #     INSERT INTO books VALUES (1, 1, 'A Wizard of Earthsea', 1968), (2, 1, 'The Dispossessed', 1974),
+//! #                              (3, 2, 'Kindred', 1979), (4, 1, 'The Left Hand of Darkness', 1969);
+//! #     INSERT INTO reviews VALUES (1, 2, 5), (2, 2, 4), (3, 3, 5);
+//! # ")?;
+//!
+//! // Has-many: the authors, then one statement for all their books.
+//! let authors: Vec<Author> = authors::table.order(authors::id).load(conn)?;
+//! let authors = authors.prefetch_books(conn)?;
+//! assert_eq!(authors[0].name, "Ursula K. Le Guin"); // the model, through Deref
+//! assert_eq!(authors[0].books().len(), 3); // its books, by primary key
+//!
+//! // Refined and nested (Django's `Prefetch("books", queryset=...)` and
+//! // "books__reviews"): each author's two newest books, each with its
+//! // reviews. Three statements, however many authors and books.
+//! let authors: Vec<Author> = authors::table.order(authors::id).load(conn)?;
+//! let authors = assert_num_queries(conn, 2, |conn| {
+//!     authors.prefetch_books_with(conn, |books| {
+//!         books
+//!             .order(books::year.desc())
+//!             .limit_per_parent(2)
+//!             .then(|books, conn| books.prefetch_reviews(conn))
+//!     })
+//! })?;
+//! let newest = &authors[0].books()[0];
+//! assert_eq!(newest.title, "The Dispossessed");
+//! assert_eq!(newest.reviews().len(), 2);
+//!
+//! // The result is a named type: `With<Model, Relation, Value>` layers.
+//! let octavia: &With<Author, AuthorBooks, Vec<With<Book, BookReviews>>> = &authors[1];
+//! assert_eq!(octavia.books()[0].title, "Kindred");
+//!
+//! // Belongs-to on books you already have: one statement for their authors.
+//! let books: Vec<Book> = books::table.order(books::id).load(conn)?;
+//! let books = books.prefetch_author(conn)?;
+//! assert_eq!(books[2].author().name, "Octavia E. Butler");
+//!
+//! // Or in the same statement as the books: a join (Django's `select_related`).
+//! let books = select_related(BookAuthor).load_with(conn, |q| q.filter(books::year.lt(1970)))?;
+//! assert_eq!(books.len(), 2);
+//! assert!(books.iter().all(|b| b.author().id == 1));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What the derive generates for `Book.author_id`, and every attribute it
+//! reads, is on [`Relations`](derive@Relations). [`Prefetch`] is the builder
+//! handed to `prefetch_<relation>_with` (filter, order, per-parent limits,
+//! nested loads, a second copy under another name), [`PrefetchThrough`] its
+//! many-to-many twin. [`QueryCount`] and [`assert_num_queries`] count
+//! statements in tests, as Django's `assertNumQueries` does.
+//!
+//! # The rules
+//!
+//! - **Statements**: one per relation (per chunk of keys on SQLite and MySQL,
+//!   which limit binds), whatever the number of parents; none for an empty
+//!   list.
+//! - **Errors**: a database error is an [`Err`](Error) naming the relation,
+//!   never a panic and never a half-loaded result.
+//! - **Order**: each parent gets its children by the child's primary key
+//!   unless you `.order(..)`; parents keep the order you gave them.
+//! - **Text keys** are matched as the database compares them (a
+//!   case-insensitive collation included).
+//!
+//! The README's "Semantics" section states each rule in full, and
+//! [`guide`] follows Django's `prefetch_related` documentation step by step.
+//!
+//! # Async
+//!
+//! With the `async` feature every loader has an `_async` twin for
+//! [diesel-async](https://docs.rs/diesel-async):
+//! `authors.prefetch_books_async(&mut conn).await?`, with the same statements.
+//!
+//! # Crates
+//!
+//! `diesel-relations` re-exports the runtime (`relations-runtime`) and the
+//! derive (`relations-derive`), as `sqlx` does its parts. The traits the
+//! generated code fills in, which you rarely name, are listed in
+//! [`plumbing`]. If you rename this dependency or re-export it, tell the
+//! derive where it is with `#[relations(crate = "path::to::it")]`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[doc(inline)]
+pub use relations_runtime::{
+    alias, assert_num_queries, keys_per_statement, prelude, refinement, select_related, Error,
+    ErrorKind, Get, Loaded, LoadedExt, LoadedValue, Prefetch, PrefetchThrough, QueryCount,
+    Refinement, Relations, Result, SelectRelated, With,
+};
+#[cfg(feature = "async")]
+#[doc(inline)]
+pub use relations_runtime::{assert_num_queries_async, asynchronous, Async};
+
+/// The runtime's other public items, for the generated code, for writing
+/// code generic over relations, and for reading error messages: the relation
+/// traits the derive fills in ([`HasMany`],
+/// [`BelongsTo`], ...), the loaders generic over a
+/// relation ([`PrefetchHasMany`], ...), and the
+/// statement builders. The names are also available at the crate root.
+pub mod plumbing {
+    #[doc(inline)]
+    pub use relations_runtime::{
+        prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
+        prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with, BelongsTo,
+        BuildByKeys, BuildChildren, BuildJoin, BuildManyToMany, BuildParents, ChildOrder,
+        ChildQuery, ChildSpec, ChildStatements, ForeignKeyField, HasMany, Here, Is, JoinBelongsTo,
+        JoinManyToMany, JoinOnKey, JoinQuery, KeyBatching, KeyOf, LinkRow, LoadBelongsTo,
+        LoadByKeys, LoadHasMany, LoadManyToMany, ManyToMany, ManyToManyQuery, Mode, Model,
+        ModelQuery, Node, Nodes, ParentOf, PrefetchBelongsTo, PrefetchHasMany, PrefetchManyToMany,
+        PrimaryKey, Relation, RelationName, Rooted, SelectModel, Statements, There, ThroughSpec,
+        TopNQuery,
+    };
+}
+
+// Every name of the runtime at the root too, where the generated code finds
+// them (`diesel_relations::HasMany`); documented in `plumbing` instead.
+#[doc(hidden)]
 pub use relations_runtime::*;
+
+#[doc = include_str!("../docs/guide.md")]
+pub mod guide {}
 
 // The README's quick start is compiled and run as a doctest, so it stays true.
 #[cfg(doctest)]

@@ -17,7 +17,71 @@ use proc_macro::TokenStream;
 
 /// Generates typed relation loaders from `#[foreign_key(...)]` fields.
 ///
-/// See the `relations-runtime` crate for the full reference.
+/// `#[derive(Relations)]` goes on every model that takes part in a relation, parent
+/// or child, next to Diesel's derives (`Queryable`, `Selectable`; `Identifiable` and
+/// `Associations` are optional). It reads Diesel's own attributes and does not
+/// replace them:
+///
+/// | Diesel attribute | used for | default |
+/// |---|---|---|
+/// | `#[diesel(table_name = books)]` | the table | Diesel's rule: snake case of the struct + `s` |
+/// | `#[diesel(primary_key(code))]` | the key children point at | the field `id` |
+/// | `#[diesel(belongs_to(Author[, foreign_key = author_id]))]` | the parent of a `#[foreign_key]` field | — |
+/// | `#[diesel(column_name = c)]` or `column_name = "type"` on a field | the foreign-key column | the field name |
+///
+/// On a foreign-key field, `#[foreign_key(...)]` (or a bare `#[foreign_key]`):
+///
+/// | key | meaning | default |
+/// |---|---|---|
+/// | `references = Author` (or `Self`) | the parent model | the `belongs_to(...)` whose foreign key is this field |
+/// | `related_name = "books"` | name of the has-many relation on the parent | Django's: `<child>_set` (`book_set`) |
+/// | `forward_name = "author"` | name of the belongs-to relation on the child | the field name without `_id` |
+/// | `one_to_one` | the key is unique: the parent gets `Option<Child>` | off; with it the default name is `<child>` (`profile`) |
+/// | `many_to_many = "tags"` | on a join model with two foreign keys: this key's parent gets a relation to the other key's parent | — |
+///
+/// The field is the parent key's type, or `Option` of it for a nullable column.
+/// Nullability is read from the types, not from their spelling: a foreign key
+/// written through an alias (`type MaybeId = Option<i32>`) on a nullable column
+/// gives `Option<Author>` and a left join, and a parent whose key column is
+/// nullable in the schema (`diesel print-schema` writes SQLite's `INTEGER PRIMARY
+/// KEY` as `Nullable<Integer>`, so the field is `id: Option<i32>`) has `i32` keys.
+/// Relation names are snake case and not Rust keywords: `related_name = "Posts"`
+/// or a field `type_id` (default name `type`) is a compile error that says what to
+/// write (`"posts"`, `forward_name = "type_"`); raw identifiers (`r#type`) work.
+///
+/// On the struct, `#[relations(crate = "path")]` names where `diesel_relations`
+/// is when the dependency is renamed or re-exported (serde's `#[serde(crate = "...")]`).
+///
+/// # What it generates
+///
+/// For `Book.author_id` → `Author` with `related_name = "books"`:
+///
+/// | item | what it is |
+/// |---|---|
+/// | `AuthorBooks` | the has-many relation key: `With<Author, AuthorBooks>` is an author with books |
+/// | `AuthorBooksExt` | `prefetch_books(conn)` on `Author`, `Vec<Author>`, `Option<Author>` (and already-wrapped ones); `.books()` to read them |
+/// | `BookAuthor` | the belongs-to relation key; `select_related(BookAuthor)` joins it |
+/// | `BookAuthorExt` | `prefetch_author(conn)` on books; `.author()` to read it (`Author`, or `Option<Author>` for a nullable key) |
+///
+/// Every has-many (and one-to-one) relation also gets `prefetch_books_with(conn, |p| ...)`
+/// (a `diesel_relations::Prefetch` builder), and with the `async`
+/// feature every method has an `_async` twin. Generated code only fills in traits of the
+/// runtime; it is the same for every backend.
+///
+/// # Example
+///
+/// ```ignore
+/// #[derive(Queryable, Selectable, Identifiable, Relations, Debug, Clone)]
+/// #[diesel(table_name = crate::schema::books)]
+/// pub struct Book {
+///     pub id: i32,
+///     #[foreign_key(references = Author, related_name = "books")]
+///     pub author_id: i32,
+///     pub title: String,
+/// }
+/// ```
+///
+/// The walkthrough on the `diesel_relations` crate page runs this end to end.
 #[proc_macro_derive(Relations, attributes(foreign_key, relations))]
 pub fn derive_relations(input: TokenStream) -> TokenStream {
     derive_relations_inner(input.into()).into()

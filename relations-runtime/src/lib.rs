@@ -60,9 +60,10 @@ pub use prefetch::{
     prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with,
 };
 pub use query::{
-    BuildChildren, BuildManyToMany, BuildParents, ChildQuery, ChildSpec, ChildStatements,
-    JoinManyToMany, KeyOf, LinkRow, LoadBelongsTo, LoadHasMany, LoadManyToMany, ManyToManyQuery,
-    ModelQuery, ParentOf, SelectModel, Statements, ThroughSpec, TopNQuery,
+    BuildByKeys, BuildChildren, BuildManyToMany, BuildParents, ChildQuery, ChildSpec,
+    ChildStatements, JoinManyToMany, KeyOf, LinkRow, LoadBelongsTo, LoadByKeys, LoadHasMany,
+    LoadManyToMany, ManyToManyQuery, ModelQuery, ParentOf, SelectModel, Statements, ThroughSpec,
+    TopNQuery,
 };
 pub use relation::{BelongsTo, ForeignKeyField, HasMany, ManyToMany, Relation};
 pub use relations_derive::Relations;
