@@ -77,7 +77,8 @@ impl Error {
         }
     }
 
-    /// The name of the relation that failed (`"books"`).
+    /// The name of the relation that failed (`"books"`); empty for a
+    /// Diesel error converted with `?` outside a loader.
     pub fn relation(&self) -> &'static str {
         self.relation
     }
@@ -99,6 +100,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
+            ErrorKind::Database(e) if self.relation.is_empty() => write!(f, "{e}"),
             ErrorKind::Database(e) => write!(f, "loading relation `{}` failed: {e}", self.relation),
             ErrorKind::MissingParent { key } => write!(
                 f,
@@ -137,6 +139,15 @@ impl From<Error> for diesel::result::Error {
             ErrorKind::Database(inner) => inner,
             _ => diesel::result::Error::QueryBuilderError(Box::new(e)),
         }
+    }
+}
+
+/// `?` on a Diesel call in a function returning this crate's [`Result`]:
+/// the error names no relation ([`Error::relation`] is empty) and is
+/// [`ErrorKind::Database`].
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        Error::database("", e)
     }
 }
 

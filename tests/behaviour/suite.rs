@@ -1001,3 +1001,28 @@ fn a_self_referential_tree_two_levels_down() {
     let parents: Vec<Option<&str>> = leaves.iter().map(|l| l.parent().as_ref().map(|p| p.name.as_str())).collect();
     assert_eq!(parents, vec![Some("sf"), Some("sf"), None, Some("fantasy")]);
 }
+
+/// `?` works both ways: a loader inside a function returning Diesel's
+/// `QueryResult`, and a Diesel call inside one returning this crate's
+/// `Result` (the error then names no relation).
+#[test]
+fn question_mark_converts_between_diesel_errors_and_loader_errors() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    fn in_crate_result(conn: &mut Conn) -> diesel_relations::Result<usize> {
+        let authors: Vec<Author> = authors::table.load(conn)?;
+        let authors = authors.prefetch_books(conn)?;
+        let missing: Author = authors::table.find(999).first(conn)?;
+        Ok(authors.len() + missing.name.len())
+    }
+    fn in_query_result(conn: &mut Conn) -> QueryResult<usize> {
+        let authors: Vec<Author> = authors::table.load(conn)?;
+        Ok(authors.prefetch_books(conn)?.len())
+    }
+    assert_eq!(in_query_result(conn).unwrap(), 4);
+    let err = in_crate_result(conn).unwrap_err();
+    assert_eq!(err.relation(), "");
+    assert!(matches!(err.database_error(), Some(diesel::result::Error::NotFound)), "{err:?}");
+    assert_eq!(err.to_string(), diesel::result::Error::NotFound.to_string());
+}
