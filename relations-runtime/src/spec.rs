@@ -483,6 +483,16 @@ pub trait LoadedExt {
     {
         self.get()
     }
+
+    /// The value loaded under `key`, mutably: the generated accessors
+    /// (`books()`) read, this one writes
+    /// (`author.loaded_mut(AuthorBooks).retain(|b| b.year > 2000)`).
+    fn loaded_mut<K, I>(&mut self, _key: K) -> &mut <Self as crate::with::Get<K, I>>::Value
+    where
+        Self: crate::with::Get<K, I>,
+    {
+        self.get_mut()
+    }
 }
 
 impl<T: ?Sized> LoadedExt for T {}

@@ -1026,3 +1026,16 @@ fn question_mark_converts_between_diesel_errors_and_loader_errors() {
     assert!(matches!(err.database_error(), Some(diesel::result::Error::NotFound)), "{err:?}");
     assert_eq!(err.to_string(), diesel::result::Error::NotFound.to_string());
 }
+
+/// Loaded children can be changed in place, by relation key or alias.
+#[test]
+fn loaded_children_are_mutable_by_key() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let mut authors = all_authors(conn).prefetch_books(conn).unwrap();
+    authors[0].loaded_mut(AuthorBooks).retain(|b| b.id != 2);
+    authors[0].loaded_mut(AuthorBooks)[0].title = "Renamed".into();
+    let got: Vec<(i32, &str)> = authors[0].books().iter().map(|b| (b.id, b.title.as_str())).collect();
+    assert_eq!(got, vec![(1, "Renamed"), (5, "The Dispossessed")]);
+}
