@@ -92,7 +92,7 @@
 //!
 //! // Refined and nested (Django's `Prefetch("books", queryset=...)` and
 //! // "books__reviews"): each author's two newest books, each with its
-//! // reviews. Three statements, however many authors and books.
+//! // reviews: two statements (books, reviews), however many authors and books.
 //! let authors: Vec<Author> = authors::table.order(authors::id).load(conn)?;
 //! let authors = assert_num_queries(conn, 2, |conn| {
 //!     authors.prefetch_books_with(conn, |books| {

@@ -86,6 +86,10 @@ impl QueryCount {
 /// Run `f` and assert it ran exactly `expected` statements on `conn`;
 /// on a mismatch the panic lists the statements. Returns what `f` returned.
 ///
+/// Like [`QueryCount::install`], it replaces the connection's
+/// instrumentation (Diesel keeps one per connection): a logger you had set
+/// with `set_instrumentation` does not run afterwards; set it again.
+///
 /// ```
 /// # use diesel::prelude::*;
 /// # use relations_runtime::assert_num_queries;

@@ -72,7 +72,7 @@ pub use through::PrefetchThrough;
 pub use with::{Get, Here, Is, LoadedValue, There, With};
 
 /// Everything a user of the generated loaders needs in scope:
-/// `use relations_runtime::prelude::*;`
+/// `use diesel_relations::prelude::*;`
 pub mod prelude {
     pub use crate::join::select_related;
     pub use crate::spec::{LoadedExt as _, Prefetch};

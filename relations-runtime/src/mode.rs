@@ -11,7 +11,7 @@ use diesel::Connection;
 
 use crate::error::Result;
 
-/// How a loader runs: a blocking [`Connection`] is its own mode; a diesel-async
+/// How a loader runs: a blocking [`Connection`](diesel::Connection) is its own mode; a diesel-async
 /// connection `C` runs in mode `Async<C>` (feature `async`).
 pub trait Mode: Sized {
     /// The backend the statements are built for.

@@ -192,7 +192,9 @@ where
         self.query(move |q| q.order(order.clone()))
     }
 
-    /// Add an ordering after the current one (the primary key by default).
+    /// Add an ordering after the one given with [`order`](Self::order), to
+    /// break its ties. Without an `order`, children come by primary key,
+    /// which has no ties: nothing to add.
     pub fn then_order_by<O>(mut self, order: O) -> Self
     where
         O: diesel::Expression + QueryFragment<M::Backend> + Clone + Send + Sync + 'static,

@@ -133,10 +133,12 @@ pub(crate) fn orders_by_selected<DB: crate::batch::KeyBatching>(
     })
 }
 
-/// `"table"."column"` (PostgreSQL's quoting), and nothing else.
+/// `"table"."column"` or `"schema"."table"."column"` (PostgreSQL's
+/// quoting; `diesel print-schema --schema` writes schema-qualified tables),
+/// and nothing else.
 fn is_plain_column(sql: &str) -> bool {
     let parts: Vec<&str> = sql.split('.').collect();
-    parts.len() == 2
+    (parts.len() == 2 || parts.len() == 3)
         && parts.iter().all(|p| {
             p.len() >= 2
                 && p.starts_with('"')
@@ -234,6 +236,15 @@ mod tests {
     use super::{orders_by_selected, OrderTerm};
 
     diesel::table! { books (id) { id -> Integer, author_id -> Integer, title -> Text, rank -> Integer, } }
+    diesel::table! { library.shelved (id) { id -> Integer, title -> Text, rank -> Integer, } }
+
+    #[derive(Queryable, Selectable)]
+    #[diesel(table_name = shelved)]
+    #[allow(dead_code)]
+    struct Shelved {
+        id: i32,
+        title: String,
+    }
 
     #[derive(Queryable, Selectable)]
     #[diesel(table_name = books)]
@@ -270,6 +281,22 @@ mod tests {
         assert!(!selected(vec![
             term((books::id + 1).desc()),
             term(books::id)
+        ]));
+    }
+
+    /// A schema-qualified table (`diesel print-schema --schema`) keeps the
+    /// window too.
+    #[test]
+    fn the_window_is_kept_on_a_schema_qualified_table() {
+        let selection = Shelved::as_select();
+        let selected = |order: Vec<OrderTerm<Pg>>| orders_by_selected::<Pg>(&order, &selection);
+        assert!(selected(vec![
+            term(shelved::title.desc()),
+            term(shelved::id)
+        ]));
+        assert!(!selected(vec![
+            term(shelved::rank.desc()),
+            term(shelved::id)
         ]));
     }
 }
