@@ -3,13 +3,19 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::connection::{get_default_instrumentation, Instrumentation, InstrumentationEvent};
 use diesel::Connection;
 
 /// Counts the statements a connection starts, from [`install`](Self::install) on.
 ///
-/// Installing replaces the connection's instrumentation (Diesel keeps one per
-/// connection), so use it on test connections.
+/// Counting composes with what the connection already reports to: installed
+/// while another count runs (a nested [`assert_num_queries`]), both count;
+/// installed over Diesel's default instrumentation
+/// (`diesel::connection::set_default_instrumentation`, the usual home of a
+/// query logger), a fresh instance of it keeps receiving every event. An
+/// instrumentation set on the connection by hand with `set_instrumentation`
+/// cannot be taken back from Diesel: pass it to
+/// [`install_around`](Self::install_around) to keep it.
 ///
 /// ```
 /// # use diesel::prelude::*;
@@ -30,15 +36,26 @@ struct Inner {
     statements: Mutex<Vec<String>>,
 }
 
-struct Counter(Arc<Inner>);
+/// The connection's instrumentation while counts run: every count, and what
+/// was there before, which gets every event too.
+struct Counter {
+    counts: Vec<Arc<Inner>>,
+    around: Option<Box<dyn Instrumentation>>,
+}
 
 impl Instrumentation for Counter {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
-            self.0.count.fetch_add(1, Ordering::Relaxed);
-            if let Ok(mut statements) = self.0.statements.lock() {
-                statements.push(query.to_string());
+        if let InstrumentationEvent::StartQuery { query, .. } = &event {
+            let sql = query.to_string();
+            for count in &self.counts {
+                count.count.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut statements) = count.statements.lock() {
+                    statements.push(sql.clone());
+                }
             }
+        }
+        if let Some(around) = &mut self.around {
+            around.on_connection_event(event);
         }
     }
 }
@@ -47,7 +64,21 @@ impl QueryCount {
     /// Start counting the statements `conn` runs.
     pub fn install<C: Connection>(conn: &mut C) -> Self {
         let count = QueryCount::default();
-        conn.set_instrumentation(Counter(count.inner.clone()));
+        match conn.instrumentation().downcast_mut::<Counter>() {
+            Some(counter) => count.join(counter),
+            None => conn.set_instrumentation(count.counter(get_default_instrumentation())),
+        }
+        count
+    }
+
+    /// Start counting the statements `conn` runs, passing every event on to
+    /// `instrumentation` (a logger set by hand, which `install` cannot keep).
+    pub fn install_around<C: Connection>(
+        conn: &mut C,
+        instrumentation: impl Instrumentation,
+    ) -> Self {
+        let count = QueryCount::default();
+        conn.set_instrumentation(count.counter(Some(Box::new(instrumentation))));
         count
     }
 
@@ -56,8 +87,25 @@ impl QueryCount {
     #[cfg(feature = "async")]
     pub fn install_async<C: diesel_async::AsyncConnection>(conn: &mut C) -> Self {
         let count = QueryCount::default();
-        conn.set_instrumentation(Counter(count.inner.clone()));
+        match conn.instrumentation().downcast_mut::<Counter>() {
+            Some(counter) => count.join(counter),
+            None => conn.set_instrumentation(count.counter(get_default_instrumentation())),
+        }
         count
+    }
+
+    fn counter(&self, around: Option<Box<dyn Instrumentation>>) -> Counter {
+        Counter {
+            counts: vec![self.inner.clone()],
+            around,
+        }
+    }
+
+    /// Count in the counter already installed, dropping the counts nobody
+    /// holds any more.
+    fn join(&self, counter: &mut Counter) {
+        counter.counts.retain(|c| Arc::strong_count(c) > 1);
+        counter.counts.push(self.inner.clone());
     }
 
     /// Statements started since install (or the last [`reset`](Self::reset)).
