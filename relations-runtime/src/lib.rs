@@ -75,7 +75,7 @@ pub use with::{Get, Here, Is, LoadedValue, There, With};
 /// `use diesel_relations::prelude::*;`
 pub mod prelude {
     pub use crate::join::select_related;
-    pub use crate::spec::{LoadedExt as _, Prefetch};
+    pub use crate::spec::{LoadedExt, Prefetch};
     pub use crate::through::PrefetchThrough;
     pub use crate::with::With;
     pub use crate::Relations;
