@@ -483,13 +483,10 @@ where
         .await
         .map_err(|e| Error::database(R::NAME, e))?;
     let (slot_of_row, strays) = slots.of_rows(&rows.rows, R::foreign_key);
-    let found = if strays.is_empty() {
-        Vec::new()
-    } else {
-        find_owner_keys::<R::Parent, C>(strays, conn)
-            .await
-            .map_err(|e| Error::database(R::NAME, e))?
-    };
+    // No stray keys, no statement.
+    let found = find_owner_keys::<R::Parent, C>(strays, conn)
+        .await
+        .map_err(|e| Error::database(R::NAME, e))?;
     let (rows, groups) = Groups::new(slots, rows, slot_of_row, R::foreign_key, &found);
     let values = then.run_async(rows, conn).await?;
     groups.hand_out(nodes, R::NAME, values)
@@ -540,13 +537,10 @@ where
         .await
         .map_err(|e| Error::database(R::NAME, e))?;
     let (slot_of_row, strays) = slots.of_rows(&rows, link_parent::<R>);
-    let found = if strays.is_empty() {
-        Vec::new()
-    } else {
-        find_owner_keys::<R::Parent, C>(strays, conn)
-            .await
-            .map_err(|e| Error::database(R::NAME, e))?
-    };
+    // No stray keys, no statement.
+    let found = find_owner_keys::<R::Parent, C>(strays, conn)
+        .await
+        .map_err(|e| Error::database(R::NAME, e))?;
     let (rows, groups) = Groups::new(
         slots,
         Rows::all(rows),

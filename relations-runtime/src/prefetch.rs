@@ -386,11 +386,8 @@ where
     }
     let rows = load(slots.keys(), conn).map_err(|e| Error::database(relation, e))?;
     let (slot_of_row, strays) = slots.of_rows(&rows.rows, &row_key);
-    let found = if strays.is_empty() {
-        Vec::new()
-    } else {
-        resolve(strays, conn).map_err(|e| Error::database(relation, e))?
-    };
+    // No stray keys, no statement.
+    let found = resolve(strays, conn).map_err(|e| Error::database(relation, e))?;
     let (rows, groups) = Groups::new(slots, rows, slot_of_row, &row_key, &found);
     let values = then(rows, conn)?;
     groups.hand_out(nodes, relation, values)
