@@ -67,7 +67,7 @@ pub use query::{
 };
 pub use relation::{BelongsTo, ForeignKeyField, HasMany, ManyToMany, Relation};
 pub use relations_derive::Relations;
-pub use spec::{refinement, LoadedExt, Prefetch, Refinement, RelationName};
+pub use spec::{refinement, KeyValue, LoadedExt, Prefetch, Refinement, RelationName};
 pub use through::PrefetchThrough;
 pub use with::{Get, Here, Is, LoadedValue, There, With};
 

@@ -12,6 +12,11 @@ use crate::model::{Model, PrimaryKey};
 /// Each `#[foreign_key]` field makes two relation keys: the reverse one on the
 /// parent (`AuthorBooks`, read as `author.books()`) and the forward one on the
 /// child (`BookAuthor`, read as `book.author()`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a relation key, so it does not say what it holds",
+    label = "a relation key (`AuthorBooks`), or an `alias!` key declared with its type",
+    note = "declare an alias key with the type it holds, `alias! {{ pub {Self}: Vec<Book>; }}`, or write the value type: `With<_, {Self}, Vec<Book>>`"
+)]
 pub trait Relation: 'static {
     /// The model the relation is read from.
     type Owner: Model;

@@ -437,12 +437,17 @@ pub mod refinement {
 /// Declare relation keys of your own, for loading a relation a second time
 /// under another name ([`Prefetch::named`], Django's `to_attr`).
 ///
+/// Give the key the type it will hold (`: Vec<Book>`) and it can be named in
+/// a signature like a relation key: `With<Author, PublishedBooks>` is an
+/// author with its published books. Without one, name the value yourself:
+/// `With<Author, PublishedBooks, Vec<Book>>`.
+///
 /// ```ignore
-/// relations_runtime::alias! {
+/// diesel_relations::alias! {
 ///     /// Only the published books.
-///     pub PublishedBooks;
+///     pub PublishedBooks: Vec<Book>;
 /// }
-/// let authors = authors
+/// let authors: Vec<With<With<Author, AuthorBooks>, PublishedBooks>> = authors
 ///     .prefetch_books(conn)?
 ///     .prefetch_books_with(conn, |b| b.filter(books::published.eq(true)).named(PublishedBooks))?;
 /// let all: &Vec<Book> = authors[0].books();
@@ -450,7 +455,7 @@ pub mod refinement {
 /// ```
 #[macro_export]
 macro_rules! alias {
-    ($($(#[$attr:meta])* $vis:vis $name:ident;)+) => {
+    ($($(#[$attr:meta])* $vis:vis $name:ident $(: $value:ty)?;)+) => {
         $(
             $(#[$attr])*
             #[derive(Clone, Copy, Debug, Default)]
@@ -459,8 +464,31 @@ macro_rules! alias {
             impl $crate::RelationName for $name {
                 const NAME: &'static str = stringify!($name);
             }
+
+            $(
+                impl $crate::KeyValue for $name {
+                    type Value = $value;
+                }
+            )?
         )+
     };
+}
+
+/// What a key holds when `With<Model, Key>` leaves the value type out: the
+/// relation's value (`Vec<Book>` for `AuthorBooks`), or the type an
+/// [`alias!`](crate::alias) key was declared with.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not say what it holds: write the value type, `With<_, {Self}, Vec<..>>`",
+    label = "a key declared with `alias!` and no type",
+    note = "or declare the key with its type: `alias! {{ pub {Self}: Vec<Book>; }}`"
+)]
+pub trait KeyValue {
+    /// The value.
+    type Value;
+}
+
+impl<R: crate::relation::Relation> KeyValue for R {
+    type Value = <R as crate::relation::Relation>::Value;
 }
 
 /// A name for a loaded value, used by `Debug` and serialization. Implemented

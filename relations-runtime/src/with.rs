@@ -5,7 +5,6 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 
-use crate::relation::Relation;
 use crate::spec::RelationName;
 
 /// A model (or an already wrapped model) together with one loaded relation.
@@ -19,7 +18,7 @@ use crate::spec::RelationName;
 /// `With` dereferences to the wrapped value, so `author.name` and methods of
 /// `Author` work unchanged; relations are read with the generated accessors
 /// (`author.books()`), which only compile when the relation was loaded.
-pub struct With<P, K, V = <K as Relation>::Value> {
+pub struct With<P, K, V = <K as crate::spec::KeyValue>::Value> {
     parent: P,
     value: V,
     key: PhantomData<fn() -> K>,
