@@ -45,6 +45,12 @@ pub struct ForeignKeyOpts {
     /// On a join model: the name of the many-to-many relation this field's
     /// parent gets, reaching the parent of the join model's other foreign key.
     pub many_to_many: Option<NameValue>,
+    /// The name of the generated has-many relation key, when the default
+    /// (`AuthorBooks`: parent + related name) is taken by a type of yours.
+    pub related_key: Option<NameValue>,
+    /// The name of the generated belongs-to relation key, when the default
+    /// (`BookAuthor`: child + forward name) is taken, e.g. by a join model.
+    pub forward_key: Option<NameValue>,
 }
 
 /// A relation name: a string literal, spanned for errors.

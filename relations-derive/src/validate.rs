@@ -194,6 +194,38 @@ pub fn validate(input: &syn::DeriveInput) -> (Option<Model>, Option<Error>) {
     }
 }
 
+/// A generated type's name given with `related_key` / `forward_key`: an
+/// upper-camel-case identifier. `Ok(None)` when not given.
+fn type_name(
+    value: Option<&crate::parse::NameValue>,
+    key: &str,
+    errors: &mut darling::error::Accumulator,
+) -> Result<Option<Ident>, ()> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let name: &str = &value.0;
+    let camel = name.to_upper_camel_case();
+    match syn::parse_str::<Ident>(name) {
+        Ok(ident) if camel == name => Ok(Some(Ident::new(&ident.to_string(), value.span()))),
+        _ => {
+            let suggestion = if camel.is_empty() {
+                "BookWriter".to_string()
+            } else {
+                camel
+            };
+            errors.push(
+                Error::custom(format!(
+                    "`{name}` is not a type name: `{key}` names the generated relation key, a \
+                     struct, so write e.g. `{key} = \"{suggestion}\"`"
+                ))
+                .with_span(&value.span()),
+            );
+            Err(())
+        }
+    }
+}
+
 /// The last segment of a path, for messages and generated names (`r#` left
 /// out: `AuthorBooks` is built from it).
 pub fn path_name(path: &Path) -> String {
@@ -317,22 +349,30 @@ fn foreign_key(
         }
     };
 
-    let (false, Some(parent)) = (failed, parent) else {
+    let related_key = type_name(opts.related_key.as_ref(), "related_key", errors);
+    let forward_key = type_name(opts.forward_key.as_ref(), "forward_key", errors);
+    let (false, Some(parent), Ok(related_key), Ok(forward_key)) =
+        (failed, parent, related_key, forward_key)
+    else {
         return None;
     };
     let parent_name = path_name(&parent);
-    let reverse_key = format_ident!(
-        "{}{}",
-        parent_name,
-        related_name.to_string().to_upper_camel_case(),
-        span = related_name.span()
-    );
-    let forward_key = format_ident!(
-        "{}{}",
-        child,
-        forward_name.to_string().to_upper_camel_case(),
-        span = forward_name.span()
-    );
+    let reverse_key = related_key.unwrap_or_else(|| {
+        format_ident!(
+            "{}{}",
+            parent_name,
+            related_name.to_string().to_upper_camel_case(),
+            span = related_name.span()
+        )
+    });
+    let forward_key = forward_key.unwrap_or_else(|| {
+        format_ident!(
+            "{}{}",
+            child,
+            forward_name.to_string().to_upper_camel_case(),
+            span = forward_name.span()
+        )
+    });
     Some(ForeignKey {
         key: KeyField {
             field: field_ident,
