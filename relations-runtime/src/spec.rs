@@ -174,6 +174,11 @@ where
     /// Keep only the children matching `predicate`, a Diesel expression on the
     /// child's table (naming another table's column does not compile).
     /// Several filters are joined with `AND`.
+    ///
+    /// The predicate is kept to build each statement (one per chunk of
+    /// keys), so it owns its values (`'static`): write
+    /// `books::title.eq(name.clone())`, not `books::title.eq(&name)`, which
+    /// fails with "borrowed value does not live long enough".
     pub fn filter<P>(self, predicate: P) -> Self
     where
         P: Clone + 'static,
