@@ -162,21 +162,30 @@
 
 #[doc(inline)]
 pub use relations_runtime::{
-    alias, assert_num_queries, keys_per_statement, prelude, refinement, select_related, Error,
-    ErrorKind, Get, Loaded, LoadedExt, LoadedValue, Prefetch, PrefetchThrough, QueryCount,
-    Refinement, Relations, Result, SelectRelated, With,
+    alias, assert_num_queries, prelude, select_related, Error, ErrorKind, Loaded, LoadedExt,
+    Prefetch, PrefetchThrough, QueryCount, Relations, Result, With,
 };
 #[cfg(feature = "async")]
 #[doc(inline)]
-pub use relations_runtime::{assert_num_queries_async, asynchronous, Async};
+pub use relations_runtime::{assert_num_queries_async, asynchronous};
 
 /// The runtime's other public items, for the generated code, for writing
-/// code generic over relations, and for reading error messages: the relation
+/// code generic over relations, and for reading error messages: the types
+/// the builders hand to your closures ([`Refinement`], [`SelectRelated`]), the
+/// relation
 /// traits the derive fills in ([`HasMany`],
 /// [`BelongsTo`], ...), the loaders generic over a
 /// relation ([`PrefetchHasMany`], ...), and the
 /// statement builders. The names are also available at the crate root.
 pub mod plumbing {
+    #[doc(inline)]
+    #[cfg(feature = "async")]
+    #[doc(inline)]
+    pub use relations_runtime::Async;
+    #[doc(inline)]
+    pub use relations_runtime::{
+        keys_per_statement, refinement, Get, KeyValue, LoadedValue, Refinement, SelectRelated,
+    };
     #[doc(inline)]
     pub use relations_runtime::{
         prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
