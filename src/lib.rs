@@ -162,8 +162,8 @@
 
 #[doc(inline)]
 pub use relations_runtime::{
-    alias, assert_num_queries, prelude, select_related, Error, ErrorKind, Loaded, LoadedExt,
-    Prefetch, PrefetchThrough, QueryCount, Relations, Result, With,
+    alias, assert_num_queries, prelude, select_related, Error, ErrorKind, LoadShape, Loaded,
+    LoadedExt, Prefetch, PrefetchThrough, QueryCount, Relations, Result, Shape, With,
 };
 #[cfg(feature = "async")]
 #[doc(inline)]
@@ -186,6 +186,8 @@ pub mod plumbing {
     pub use relations_runtime::{
         keys_per_statement, refinement, Get, KeyValue, LoadedValue, Refinement, SelectRelated,
     };
+    #[doc(inline)]
+    pub use relations_runtime::{kind, LoadField, ReshapeOf, ShapeOf};
     #[doc(inline)]
     pub use relations_runtime::{
         prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,

@@ -8,6 +8,7 @@ fn ui() {
     t.compile_fail("tests/ui/attributes/*.rs");
     t.compile_fail("tests/ui/prefetch/*.rs");
     t.compile_fail("tests/ui/relations/*.rs");
+    t.compile_fail("tests/ui/shape/*.rs");
     t.compile_fail("tests/ui/types/*.rs");
     t.pass("tests/ui/pass/*.rs");
 }

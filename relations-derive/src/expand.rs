@@ -264,10 +264,10 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
     // The named items are spanned at the relation's name, so a clash with
     // another relation of the same name points at the user's `related_name`.
     // Has-many: `Vec<Child>`; one-to-one: `Option<Child>`.
-    let async_kind = if fk.one_to_one {
-        format_ident!("one")
+    let (async_kind, reverse_kind) = if fk.one_to_one {
+        (format_ident!("one"), format_ident!("HasOne"))
     } else {
-        format_ident!("many")
+        (format_ident!("many"), format_ident!("HasMany"))
     };
     let async_doc =
         |name: &str| format!("`{name}` on a diesel-async connection (feature `async`).");
@@ -315,6 +315,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
         impl #rt::Relation for #reverse {
             type Owner = #parent;
             type Value = #reverse_value;
+            type RelationKind = #rt::kind::#reverse_kind;
             const NAME: &'static str = #related_str;
         }
 
@@ -333,6 +334,7 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
         impl #rt::Relation for #forward {
             type Owner = #child;
             type Value = #value;
+            type RelationKind = #rt::kind::BelongsTo;
             const NAME: &'static str = #forward_str;
         }
 
@@ -359,9 +361,6 @@ fn relation_items(model: &Model, fk: &ForeignKey) -> TokenStream {
             ) -> #rt::Loaded<Self, #reverse, #reverse_value>
             where
                 Self: #rt::PrefetchHasMany<#reverse, __C>,
-                // Higher-ranked, so that a model without `Clone` only fails
-                // where it is prefetched, not at the derive.
-                for<'__r> #child: ::core::clone::Clone,
             {
                 <Self as #rt::PrefetchHasMany<#reverse, __C>>::#prefetch_fn(self, conn)
             }
@@ -614,6 +613,7 @@ fn many_to_many_items(model: &Model, m2m: &ManyToMany) -> TokenStream {
         impl #rt::Relation for #key {
             type Owner = #parent;
             type Value = ::std::vec::Vec<#target>;
+            type RelationKind = #rt::kind::ManyToMany;
             const NAME: &'static str = #name_str;
         }
 

@@ -8,6 +8,7 @@
 mod expand;
 mod model;
 mod parse;
+mod shape;
 mod validate;
 
 #[cfg(test)]
@@ -104,5 +105,35 @@ fn derive_relations_inner(input: proc_macro2::TokenStream) -> proc_macro2::Token
     quote::quote! {
         #errors
         #items
+    }
+}
+
+/// Declares a result shape: a struct holding a model and the relations to load
+/// with it, each field a relation by its name.
+///
+/// ```ignore
+/// #[derive(Shape)]
+/// #[shape(model = Author)]
+/// pub struct AuthorCard {
+///     pub author: Author,                    // the model (or mark it `#[shape(model)]`)
+///     pub books: Vec<BookWithReviews>,       // relation `books`, each book shaped again
+///     pub profile: Option<Profile>,          // one-to-one
+/// }
+///
+/// let cards = AuthorCard::load(authors::table.order(authors::id), conn)?;
+/// ```
+///
+/// | field attribute | meaning |
+/// |---|---|
+/// | `#[shape(model)]` | this field holds the model (needed only when its type is not spelled as in `model = ...`) |
+/// | `#[shape(relation = "books")]` | the field is named otherwise than its relation |
+/// | `#[shape(key = path::AuthorBooks)]` | the relation's key, when it is not in scope as `<Model><Relation>` next to the model's path |
+///
+/// The walkthrough on the `diesel_relations` crate page runs shapes end to end.
+#[proc_macro_derive(Shape, attributes(shape, relations))]
+pub fn derive_shape(input: TokenStream) -> TokenStream {
+    match syn::parse::<syn::DeriveInput>(input) {
+        Ok(input) => shape::derive(&input).into(),
+        Err(e) => e.to_compile_error().into(),
     }
 }

@@ -39,6 +39,7 @@ mod model;
 mod prefetch;
 mod query;
 mod relation;
+mod shape;
 mod spec;
 mod through;
 mod top_n;
@@ -66,7 +67,8 @@ pub use query::{
     TopNQuery,
 };
 pub use relation::{BelongsTo, ForeignKeyField, HasMany, ManyToMany, Relation};
-pub use relations_derive::Relations;
+pub use relations_derive::{Relations, Shape};
+pub use shape::{kind, LoadField, LoadShape, ReshapeOf, Shape, ShapeOf};
 pub use spec::{refinement, KeyValue, LoadedExt, Prefetch, Refinement, RelationName};
 pub use through::PrefetchThrough;
 pub use with::{Get, Here, Is, LoadedValue, There, With};
@@ -75,6 +77,7 @@ pub use with::{Get, Here, Is, LoadedValue, There, With};
 /// `use diesel_relations::prelude::*;`
 pub mod prelude {
     pub use crate::join::select_related;
+    pub use crate::shape::Shape;
     pub use crate::spec::{LoadedExt, Prefetch};
     pub use crate::through::PrefetchThrough;
     pub use crate::with::With;
@@ -89,6 +92,7 @@ pub mod __private {
         key_of_column, ByDatabase, ByPrimaryKey, KeyField, Nullability, NullabilityOf,
     };
     pub use crate::query::PrimaryKeyColumns;
+    pub use crate::shape::check_field;
     pub use ::core;
     pub use ::diesel;
     #[cfg(feature = "async")]

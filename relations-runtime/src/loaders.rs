@@ -26,9 +26,7 @@ use crate::through::PrefetchThrough;
 /// for every collection of `R`'s parents.
 pub trait PrefetchHasMany<R: HasMany, C>: Nodes {
     /// [`prefetch_has_many`].
-    fn prefetch_has_many(self, conn: &mut C) -> Result<Self::Wrapped<R, Vec<R::Child>>>
-    where
-        R::Child: Clone;
+    fn prefetch_has_many(self, conn: &mut C) -> Result<Self::Wrapped<R, Vec<R::Child>>>;
     /// [`prefetch_has_many_with`].
     fn prefetch_has_many_with<T: Clone, K>(
         self,
@@ -38,9 +36,7 @@ pub trait PrefetchHasMany<R: HasMany, C>: Nodes {
     where
         C: Mode;
     /// [`prefetch_has_one`].
-    fn prefetch_has_one(self, conn: &mut C) -> Result<Self::Wrapped<R, Option<R::Child>>>
-    where
-        R::Child: Clone;
+    fn prefetch_has_one(self, conn: &mut C) -> Result<Self::Wrapped<R, Option<R::Child>>>;
     /// [`prefetch_has_one_with`].
     fn prefetch_has_one_with<T: Clone, K>(
         self,
@@ -54,15 +50,15 @@ pub trait PrefetchHasMany<R: HasMany, C>: Nodes {
 impl<R, S, C> PrefetchHasMany<R, C> for S
 where
     R: LoadHasMany<C>,
+    // The children are cloned where one row belongs to several parents
+    // (keys equal only under the database's collation).
+    R::Child: Clone,
     S: Nodes,
     S::Node: Node<Model = R::Parent>,
     C: Connection,
 {
     #[inline]
-    fn prefetch_has_many(self, conn: &mut C) -> Result<S::Wrapped<R, Vec<R::Child>>>
-    where
-        R::Child: Clone,
-    {
+    fn prefetch_has_many(self, conn: &mut C) -> Result<S::Wrapped<R, Vec<R::Child>>> {
         prefetch_has_many(self, conn)
     }
 
@@ -79,10 +75,7 @@ where
     }
 
     #[inline]
-    fn prefetch_has_one(self, conn: &mut C) -> Result<S::Wrapped<R, Option<R::Child>>>
-    where
-        R::Child: Clone,
-    {
+    fn prefetch_has_one(self, conn: &mut C) -> Result<S::Wrapped<R, Option<R::Child>>> {
         prefetch_has_one(self, conn)
     }
 

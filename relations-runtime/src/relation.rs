@@ -23,6 +23,9 @@ pub trait Relation: 'static {
     /// What loading the relation yields per owner, when nothing else is asked:
     /// `Vec<Book>` for has-many, `Author` or `Option<Author>` for belongs-to.
     type Value;
+    /// Which loader the relation takes: one of the markers in [`kind`](crate::kind).
+    /// A declared [`Shape`](crate::Shape) loads each of its fields by it.
+    type RelationKind;
     /// The relation's name as the user wrote it (`"books"`, `"author"`).
     const NAME: &'static str;
 }

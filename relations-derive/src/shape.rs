@@ -1,0 +1,343 @@
+//! `#[derive(Shape)]`: a struct that declares which relations of a model to
+//! load. Parsing and checks here; the generated impls fill in
+//! `diesel_relations::{Shape, ShapeOf, LoadShape}`, whose runtime does the loading.
+
+use darling::util::{Flag, SpannedValue};
+use darling::{Error, FromDeriveInput, FromField};
+use heck::ToUpperCamelCase;
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::{Ident, Path, Type};
+
+use crate::parse::relations_crate;
+
+#[derive(FromDeriveInput)]
+#[darling(attributes(shape), supports(struct_named), forward_attrs(relations))]
+struct ShapeReceiver {
+    ident: Ident,
+    generics: syn::Generics,
+    data: darling::ast::Data<(), ShapeField>,
+    attrs: Vec<syn::Attribute>,
+    /// `#[shape(model = Author)]`.
+    model: Option<Path>,
+}
+
+#[derive(FromField)]
+#[darling(attributes(shape))]
+struct ShapeField {
+    ident: Option<Ident>,
+    ty: Type,
+    /// `#[shape(model)]`: this field holds the model.
+    model: Flag,
+    /// `#[shape(relation = "books")]`: the relation, when the field is named otherwise.
+    relation: Option<SpannedValue<String>>,
+    /// `#[shape(key = AuthorBooks)]`: the relation key, when it is not the
+    /// model's name followed by the relation's (renamed with `related_key`,
+    /// or not in scope under that name).
+    key: Option<Path>,
+}
+
+/// One relation field, checked.
+struct RelationField {
+    ident: Ident,
+    ty: Type,
+    key: Path,
+    span: Span,
+}
+
+pub fn derive(input: &syn::DeriveInput) -> TokenStream {
+    let receiver = match ShapeReceiver::from_derive_input(input) {
+        Ok(r) => r,
+        Err(e) => return e.write_errors(),
+    };
+    let mut errors = Error::accumulator();
+    if let Some(param) = receiver.generics.params.first() {
+        errors.push(
+            Error::custom(
+                "`Shape` cannot be derived for a generic struct: a shape names the model and the \
+                 types of its relations, so remove the type, lifetime or const parameters",
+            )
+            .with_span(&param.span()),
+        );
+    }
+    let krate = errors.handle(relations_crate(&receiver.attrs)).flatten();
+    let rt = match &krate {
+        Some(path) => quote!(#path),
+        None => quote!(::diesel_relations),
+    };
+    let ident = &receiver.ident;
+    let Some(model) = receiver.model.clone() else {
+        errors.push(
+            Error::custom(format!(
+                "name the model this shape is built on: `#[shape(model = Author)]` above `struct {ident}`"
+            ))
+            .with_span(ident),
+        );
+        return finish(errors, TokenStream::new());
+    };
+    let fields = receiver
+        .data
+        .take_struct()
+        .expect("darling checks the shape")
+        .fields;
+
+    // The model's field: marked `#[shape(model)]`, or else the one whose type is
+    // spelled like the model.
+    let model_text = model.to_token_stream().to_string();
+    let marked: Vec<&ShapeField> = fields.iter().filter(|f| f.model.is_present()).collect();
+    let model_field = match marked.as_slice() {
+        [one] => Some(one.ident.clone().expect("named")),
+        [] => {
+            let same: Vec<&ShapeField> = fields
+                .iter()
+                .filter(|f| f.ty.to_token_stream().to_string() == model_text)
+                .collect();
+            match same.as_slice() {
+                [one] => Some(one.ident.clone().expect("named")),
+                _ => {
+                    errors.push(
+                        Error::custom(format!(
+                            "a shape holds its model: add a field `{}: {model_text}`, or mark the field \
+                             that holds it with `#[shape(model)]`",
+                            heck::ToSnakeCase::to_snake_case(
+                                path_last(&model).unraw().to_string().as_str()
+                            ),
+                        ))
+                        .with_span(ident),
+                    );
+                    None
+                }
+            }
+        }
+        [_, second, ..] => {
+            errors.push(
+                Error::custom("only one field holds the model: remove this `#[shape(model)]`")
+                    .with_span(&second.model.span()),
+            );
+            None
+        }
+    };
+
+    let mut relations = Vec::new();
+    for field in &fields {
+        let field_ident = field.ident.clone().expect("named");
+        if Some(&field_ident) == model_field.as_ref() {
+            if let Some(relation) = &field.relation {
+                errors.push(
+                    Error::custom("the model's field is not a relation: remove `relation = ...`")
+                        .with_span(&relation.span()),
+                );
+            }
+            continue;
+        }
+        let key = match (&field.key, &field.relation) {
+            (Some(_), Some(relation)) => {
+                errors.push(
+                    Error::custom(
+                        "give the relation by its key or by its name, not both: remove `relation = ...`",
+                    )
+                    .with_span(&relation.span()),
+                );
+                continue;
+            }
+            (Some(key), None) => key.clone(),
+            (None, relation) => {
+                let (name, span) = match relation {
+                    Some(r) => ((**r).clone(), r.span()),
+                    None => (field_ident.unraw().to_string(), field_ident.span()),
+                };
+                let is_name = name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_')
+                    && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+                if !is_name {
+                    errors.push(
+                        Error::custom(format!(
+                            "`{name}` is not a relation name: write the name the model's accessor has, e.g. \"books\""
+                        ))
+                        .with_span(&span),
+                    );
+                    continue;
+                }
+                key_path(&model, &name, span)
+            }
+        };
+        let span = field_ident.span();
+        relations.push(RelationField {
+            ident: field_ident,
+            ty: field.ty.clone(),
+            key,
+            span,
+        });
+    }
+    // On a mistake only the shape's model is declared, so uses of the type
+    // do not add errors of their own about the loading code.
+    match (errors.finish(), model_field) {
+        (Ok(()), Some(model_field)) => expand(&rt, ident, &model, &model_field, &relations),
+        (result, _) => {
+            let errors = result.err().map(|e| e.write_errors());
+            let declared = declare(&rt, ident, &model);
+            quote! {
+                #errors
+                #declared
+            }
+        }
+    }
+}
+
+fn finish(errors: darling::error::Accumulator, items: TokenStream) -> TokenStream {
+    let errors = errors
+        .finish()
+        .err()
+        .map(|e| e.write_errors())
+        .unwrap_or_default();
+    quote! {
+        #errors
+        #items
+    }
+}
+
+fn path_last(path: &Path) -> &Ident {
+    &path.segments.last().expect("a path has a segment").ident
+}
+
+/// `AuthorBooks` next to `Author`: the model's path with its last segment
+/// followed by the relation's name in UpperCamelCase, spanned at the field.
+fn key_path(model: &Path, relation: &str, span: Span) -> Path {
+    let mut path = model.clone();
+    let last = path.segments.last_mut().expect("a path has a segment");
+    last.ident = format_ident!(
+        "{}{}",
+        last.ident.unraw(),
+        relation.to_upper_camel_case(),
+        span = span
+    );
+    last.arguments = syn::PathArguments::None;
+    path
+}
+
+/// `Shape` and `ShapeOf` for the struct: what other shapes check against.
+fn declare(rt: &TokenStream, ident: &Ident, model: &Path) -> TokenStream {
+    quote! {
+        #[automatically_derived]
+        impl #rt::Shape for #ident {
+            type Model = #model;
+        }
+
+        #[automatically_derived]
+        impl #rt::ShapeOf<#model> for #ident {}
+    }
+}
+
+fn expand(
+    rt: &TokenStream,
+    ident: &Ident,
+    model: &Path,
+    model_field: &Ident,
+    relations: &[RelationField],
+) -> TokenStream {
+    let checks = relations.iter().map(|r| {
+        let RelationField { ty, key, span, .. } = r;
+        quote_spanned! {*span=>
+            #rt::__private::check_field::<#key, #model, #ty>();
+        }
+    });
+    let bounds = relations.iter().map(|r| {
+        let RelationField { ty, key, span, .. } = r;
+        quote_spanned! {*span=> #ty: #rt::LoadField<#key, __C> }
+    });
+    let loads = relations.iter().map(|r| {
+        let RelationField { ty, key, .. } = r;
+        quote! {
+            let __nodes = <#ty as #rt::LoadField<#key, __C>>::load_field(__nodes, conn)?;
+        }
+    });
+    let names: Vec<&Ident> = relations.iter().map(|r| &r.ident).collect();
+    let vars: Vec<Ident> = names
+        .iter()
+        .map(|n| format_ident!("__{}", n.unraw()))
+        .collect();
+    let unwrap = vars.iter().rev().map(|v| {
+        quote! { let (__node, #v) = #rt::With::into_parts(__node); }
+    });
+    let declared = declare(rt, ident, model);
+    quote! {
+        #declared
+
+        // Each field is checked here, where it is declared: the relation
+        // exists on the model and the field's type can hold what it loads.
+        const _: () = {
+            #[allow(dead_code)]
+            fn __check_fields() {
+                #(#checks)*
+            }
+        };
+
+        // Inherent, so they need no import and do not show up on other types.
+        #[automatically_derived]
+        impl #ident {
+            /// Run `query`, which loads the model (`authors::table.order(..)`), and
+            /// load this shape's relations onto the rows: one statement for the rows,
+            /// then one per relation in the shape.
+            #[allow(dead_code)]
+            pub fn load<'__q, __Q, __C>(query: __Q, conn: &mut __C) -> #rt::Result<::std::vec::Vec<Self>>
+            where
+                Self: #rt::LoadShape<__C>,
+                __C: #rt::__private::diesel::Connection,
+                __Q: #rt::__private::diesel::RunQueryDsl<__C>
+                    + #rt::__private::diesel::query_dsl::LoadQuery<'__q, __C, #model>,
+            {
+                <Self as #rt::LoadShape<__C>>::load(query, conn)
+            }
+
+            /// Load this shape's relations onto models already loaded (Django's
+            /// `prefetch_related_objects`), in their order.
+            #[allow(dead_code)]
+            pub fn from_models<__C>(
+                models: ::std::vec::Vec<#model>,
+                conn: &mut __C,
+            ) -> #rt::Result<::std::vec::Vec<Self>>
+            where
+                Self: #rt::LoadShape<__C>,
+            {
+                <Self as #rt::LoadShape<__C>>::from_models(models, conn)
+            }
+
+            /// Load this shape's relations onto one model.
+            #[allow(dead_code)]
+            pub fn from_model<__C>(model: #model, conn: &mut __C) -> #rt::Result<Self>
+            where
+                Self: #rt::LoadShape<__C>,
+            {
+                <Self as #rt::LoadShape<__C>>::from_model(model, conn)
+            }
+        }
+
+        #[automatically_derived]
+        impl<__C> #rt::LoadShape<__C> for #ident
+        where
+            #(#bounds,)*
+        {
+            fn from_models(
+                models: ::std::vec::Vec<#model>,
+                conn: &mut __C,
+            ) -> #rt::Result<::std::vec::Vec<Self>> {
+                let _ = &conn;
+                let __nodes = models;
+                #(#loads)*
+                ::core::result::Result::Ok(
+                    __nodes
+                        .into_iter()
+                        .map(|__node| {
+                            #(#unwrap)*
+                            Self { #model_field: __node, #(#names: #vars,)* }
+                        })
+                        .collect(),
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The shapes the shape suites load, declared once in their own module as an
+//! application would (`crate::...` paths, models imported from another module).
+
+use diesel_relations::Shape;
+
+// The relation keys (`AuthorBooks`, ...) come into scope with the models, as
+// `use crate::models::*` brings them in an application.
+use crate::common::models::*;
+
+/// Every kind of relation, nested: has-many (shaped again), one-to-one,
+/// many-to-many through a join model, and a second has-many of the same parent.
+#[derive(Shape, Debug, Clone, PartialEq)]
+#[shape(model = Author)]
+pub struct AuthorCard {
+    pub author: Author,
+    pub books: Vec<BookWithReviews>,
+    pub profile: Option<Profile>,
+    pub edited_books: Vec<Book>,
+    pub favorite_books: Vec<Book>,
+}
+
+#[derive(Shape, Debug, Clone, PartialEq)]
+#[shape(model = Book)]
+pub struct BookWithReviews {
+    #[shape(model)]
+    pub book: crate::common::models::Book,
+    pub review_set: Vec<Review>,
+    pub tags: Vec<Tag>,
+}
+
+/// Forward relations: a required one shaped again, a nullable one as the model.
+#[derive(Shape, Debug, Clone, PartialEq)]
+#[shape(model = Book)]
+pub struct BookCard {
+    pub book: Book,
+    pub author: AuthorWithBooks,
+    pub editor: Option<Author>,
+}
+
+/// Fields named otherwise than their relations: by name and by key.
+#[derive(Shape, Debug, Clone, PartialEq)]
+#[shape(model = Author)]
+pub struct AuthorWithBooks {
+    pub author: Author,
+    #[shape(relation = "books")]
+    pub written: Vec<Book>,
+    #[shape(key = crate::common::models::AuthorEditedBooks)]
+    pub edited: Vec<Book>,
+}
+
+/// A self-referential tree, two levels deep.
+#[derive(Shape, Debug, Clone, PartialEq)]
+#[shape(model = Category)]
+pub struct CategoryTree {
+    pub category: Category,
+    pub children: Vec<CategoryWithChildren>,
+    pub parent: Option<Category>,
+}
+
+#[derive(Shape, Debug, Clone, PartialEq)]
+#[shape(model = Category)]
+pub struct CategoryWithChildren {
+    pub category: Category,
+    pub children: Vec<Category>,
+}
+
+/// A shape with no relation is the model in a struct of its own.
+#[derive(Shape, Debug, Clone, PartialEq)]
+#[shape(model = Author)]
+pub struct JustAuthor {
+    pub author: Author,
+}

@@ -1,0 +1,251 @@
+// The shape suite, included once per backend (see tests/shapes.rs). The
+// including module provides `Conn` and `connect()`.
+
+use diesel::prelude::*;
+use diesel_relations::assert_num_queries;
+use diesel_relations::plumbing::Node;
+
+use crate::cards::*;
+use crate::common::models::schema::*;
+use crate::common::models::*;
+
+include!("../behaviour/seed.rs");
+
+fn all_authors(conn: &mut Conn) -> Vec<Author> {
+    authors::table.order(authors::id).select(Author::as_select()).load(conn).unwrap()
+}
+
+fn seeded(conn: &mut Conn) {
+    seed(conn);
+    seed_profiles(conn);
+    seed_tags(conn);
+}
+
+/// `AuthorCard` built from the chain of named loaders it stands for.
+fn cards_by_chain(conn: &mut Conn, authors: Vec<Author>) -> Vec<AuthorCard> {
+    let loaded = authors
+        .prefetch_books_with(conn, |p| {
+            p.then(|books, conn| books.prefetch_review_set(conn)?.prefetch_tags(conn))
+        })
+        .unwrap()
+        .prefetch_profile(conn)
+        .unwrap()
+        .prefetch_edited_books(conn)
+        .unwrap()
+        .prefetch_favorite_books(conn)
+        .unwrap();
+    loaded
+        .into_iter()
+        .map(|a| AuthorCard {
+            books: a
+                .books()
+                .iter()
+                .map(|b| BookWithReviews {
+                    book: b.model().clone(),
+                    review_set: b.review_set().clone(),
+                    tags: b.tags().clone(),
+                })
+                .collect(),
+            profile: a.profile().clone(),
+            edited_books: a.edited_books().clone(),
+            favorite_books: a.favorite_books().clone(),
+            author: a.model().clone(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_shape_equals_the_chain_of_loaders_statement_for_statement() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seeded(conn);
+    // 1 for the authors, then books, reviews, tags, profile, edited books,
+    // favorite books: one statement per relation in the tree.
+    let cards = assert_num_queries(conn, 7, |conn| {
+        AuthorCard::load(authors::table.order(authors::id).select(Author::as_select()), conn)
+            .unwrap()
+    });
+    let chain = assert_num_queries(conn, 7, |conn| {
+        let authors = all_authors(conn);
+        cards_by_chain(conn, authors)
+    });
+    assert_eq!(cards, chain);
+    // What it loaded, read as a user would.
+    let ursula = &cards[0];
+    assert_eq!(ursula.author.name, "Ursula");
+    let books: Vec<(i32, usize, Vec<&str>)> = ursula
+        .books
+        .iter()
+        .map(|b| {
+            (b.book.id, b.review_set.len(), b.tags.iter().map(|t| t.name.as_str()).collect())
+        })
+        .collect();
+    assert_eq!(
+        books,
+        vec![(1, 2, vec!["sf", "classic"]), (2, 0, vec!["fantasy", "classic"]), (5, 0, vec!["sf"])]
+    );
+    assert_eq!(ursula.profile.as_ref().map(|p| p.bio.as_str()), Some("Earthsea"));
+    assert_eq!(cards[2].profile, None);
+    assert!(cards[2].books.is_empty());
+    assert_eq!(cards[1].edited_books.iter().map(|b| b.id).collect::<Vec<_>>(), vec![5]);
+    assert_eq!(cards[1].favorite_books.iter().map(|b| b.id).collect::<Vec<_>>(), vec![1, 3]);
+}
+
+#[test]
+fn a_shape_loads_onto_models_already_loaded_and_onto_one() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seeded(conn);
+    let authors = all_authors(conn);
+    let chain = cards_by_chain(conn, authors.clone());
+    // The models are already here: only the relations' statements run.
+    let cards = assert_num_queries(conn, 6, |conn| {
+        AuthorCard::from_models(authors.clone(), conn).unwrap()
+    });
+    assert_eq!(cards, chain);
+    let one = assert_num_queries(conn, 6, |conn| {
+        AuthorCard::from_model(authors[1].clone(), conn).unwrap()
+    });
+    assert_eq!(one, chain[1]);
+    // `find` and an empty result.
+    let found = AuthorCard::load(authors::table.find(2), conn).unwrap();
+    assert_eq!(found, vec![chain[1].clone()]);
+    let none = assert_num_queries(conn, 1, |conn| {
+        AuthorCard::load(authors::table.find(99), conn).unwrap()
+    });
+    assert!(none.is_empty());
+    let nothing = assert_num_queries(conn, 0, |conn| {
+        AuthorCard::from_models(Vec::new(), conn).unwrap()
+    });
+    assert!(nothing.is_empty());
+}
+
+#[test]
+fn forward_relations_in_a_shape_load_their_parents_shaped() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    // books, then authors, their books and edited books, then editors.
+    let cards = assert_num_queries(conn, 5, |conn| {
+        BookCard::load(books::table.order(books::id).select(Book::as_select()), conn).unwrap()
+    });
+    type Row<'a> = (i32, &'a str, Vec<i32>, Vec<i32>, Option<&'a str>);
+    let got: Vec<Row> = cards
+        .iter()
+        .map(|c| {
+            (
+                c.book.id,
+                c.author.author.name.as_str(),
+                c.author.written.iter().map(|b| b.id).collect(),
+                c.author.edited.iter().map(|b| b.id).collect(),
+                c.editor.as_ref().map(|e| e.name.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, "Ursula", vec![1, 2, 5], vec![3], Some("Ted")),
+            (2, "Ursula", vec![1, 2, 5], vec![3], None),
+            (3, "Octavia", vec![3], vec![5], Some("Ursula")),
+            (5, "Ursula", vec![1, 2, 5], vec![3], Some("Octavia")),
+            (9, "Ted", vec![9], vec![1], None),
+        ]
+    );
+}
+
+#[test]
+fn a_self_referential_tree_as_a_shape() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    let cat = |id, parent_id, name: &str| Category { id, parent_id, name: name.into() };
+    diesel::insert_into(categories::table)
+        .values(&vec![
+            cat(1, None, "fiction"),
+            cat(2, Some(1), "sf"),
+            cat(3, Some(1), "fantasy"),
+            cat(4, Some(2), "space opera"),
+            cat(5, Some(2), "cyberpunk"),
+            cat(6, None, "non-fiction"),
+            cat(7, Some(3), "epic"),
+        ])
+        .execute(conn)
+        .unwrap();
+    // categories, children, grandchildren, parents.
+    let trees = assert_num_queries(conn, 4, |conn| {
+        CategoryTree::load(categories::table.order(categories::id), conn).unwrap()
+    });
+    type Node<'a, T> = (&'a str, Option<&'a str>, Vec<T>);
+    let got: Vec<Node<(&str, Vec<&str>)>> = trees
+        .iter()
+        .map(|t| {
+            (
+                t.category.name.as_str(),
+                t.parent.as_ref().map(|p| p.name.as_str()),
+                t.children
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.category.name.as_str(),
+                            c.children.iter().map(|g| g.name.as_str()).collect(),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("fiction", None, vec![("sf", vec!["space opera", "cyberpunk"]), ("fantasy", vec!["epic"])]),
+            ("sf", Some("fiction"), vec![("space opera", vec![]), ("cyberpunk", vec![])]),
+            ("fantasy", Some("fiction"), vec![("epic", vec![])]),
+            ("space opera", Some("sf"), vec![]),
+            ("cyberpunk", Some("sf"), vec![]),
+            ("non-fiction", None, vec![]),
+            ("epic", Some("fantasy"), vec![]),
+        ]
+    );
+}
+
+#[test]
+fn a_shape_without_relations_is_one_statement() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let just = assert_num_queries(conn, 1, |conn| {
+        JustAuthor::load(authors::table.order(authors::id), conn).unwrap()
+    });
+    assert_eq!(
+        just.iter().map(|j| j.author.clone()).collect::<Vec<_>>(),
+        all_authors(conn)
+    );
+}
+
+#[test]
+fn a_shape_equals_the_chain_when_keys_are_split_into_many_statements() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seeded(conn);
+    let chain = {
+        let authors = all_authors(conn);
+        cards_by_chain(conn, authors)
+    };
+    // One key per statement: every relation's keys are split, nested ones too.
+    let _one = diesel_relations::__private::override_max_keys_per_statement(1);
+    let cards = AuthorCard::load(authors::table.order(authors::id), conn).unwrap();
+    assert_eq!(cards, chain);
+}
+
+#[test]
+fn a_database_error_in_a_nested_field_is_an_error_naming_its_relation() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seeded(conn);
+    diesel::sql_query("DROP TABLE reviews").execute(conn).unwrap();
+    let err = AuthorCard::load(authors::table.order(authors::id), conn).unwrap_err();
+    assert_eq!(err.relation(), "review_set");
+    assert!(err.database_error().is_some(), "{err}");
+    // The connection still works.
+    assert_eq!(all_authors(conn).len(), 4);
+}

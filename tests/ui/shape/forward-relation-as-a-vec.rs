@@ -1,0 +1,29 @@
+use diesel::prelude::*;
+use diesel_relations::{Relations, Shape};
+
+diesel::table! { authors (id) { id -> Integer, } }
+diesel::table! { books (id) { id -> Integer, author_id -> Integer, } }
+
+#[derive(Queryable, Selectable, Relations, Clone)]
+#[diesel(table_name = authors)]
+pub struct Author {
+    pub id: i32,
+}
+
+#[derive(Queryable, Selectable, Relations, Clone)]
+#[diesel(table_name = books)]
+pub struct Book {
+    pub id: i32,
+    #[foreign_key(references = Author, related_name = "books")]
+    pub author_id: i32,
+}
+
+#[derive(Shape)]
+#[shape(model = Book)]
+pub struct BookCard {
+    pub book: Book,
+    // belongs-to: one `Author`, not a `Vec`.
+    pub author: Vec<Author>,
+}
+
+fn main() {}
