@@ -61,6 +61,28 @@ mod models {
     }
 }
 
+/// What a page of this bookstore shows, declared as the types it returns.
+mod views {
+    use crate::models::*;
+    use diesel_relations::Shape;
+
+    /// An author with their books (each with its reviews) and profiles.
+    #[derive(Shape, Debug)]
+    #[shape(model = Author)]
+    pub struct AuthorPage {
+        pub author: Author,
+        pub books: Vec<BookWithReviews>,
+        pub profiles: Vec<Profile>,
+    }
+
+    #[derive(Shape, Debug)]
+    #[shape(model = Book)]
+    pub struct BookWithReviews {
+        pub book: Book,
+        pub review_set: Vec<Review>,
+    }
+}
+
 // Diesel's guide style: the models module is glob-imported, which also brings
 // the generated `*Ext` traits (`prefetch_books`, `books()`, ...) into scope.
 use models::*;
@@ -127,6 +149,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         count.get(),
         joined[0].title,
         joined[0].author().name
+    );
+
+    // 6. The same tree declared as a type: authors, books, reviews, profiles.
+    count.reset();
+    let pages = views::AuthorPage::load(authors::table.order(authors::id), conn)?;
+    println!(
+        "declared shape: {} statements, {} reviews of {}'s books ({}), {} profile(s)",
+        count.get(),
+        pages[0]
+            .books
+            .iter()
+            .map(|b| b.review_set.len())
+            .sum::<usize>(),
+        pages[0].author.name,
+        pages[0]
+            .books
+            .iter()
+            .map(|b| b.book.title.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        pages[0].profiles.len()
     );
 
     println!();

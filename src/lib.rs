@@ -123,8 +123,101 @@
 //! # }
 //! ```
 //!
+//! # Declared shapes
+//!
+//! A handler that returns "authors with their books, each with its reviews"
+//! is best written as the struct it returns. [`#[derive(Shape)]`](derive@Shape)
+//! loads exactly that: one statement for the authors, then one per relation
+//! in the tree, the same statements as the chain of loaders above. Each field
+//! is a relation by its name, holding the model or another shape of it; a
+//! misspelled relation or a field of the wrong kind (`Option` for a has-many)
+//! is a compile error at the field. The struct is yours: derive `Serialize`,
+//! `Clone` or async-graphql's `SimpleObject` on it as usual.
+//!
+//! ```
+//! # mod schema {
+//! #     diesel::table! { authors (id) { id -> Integer, name -> Text, } }
+//! #     diesel::table! { books (id) { id -> Integer, author_id -> Integer, title -> Text, } }
+//! #     diesel::table! { reviews (id) { id -> Integer, book_id -> Integer, stars -> Integer, } }
+//! #     diesel::allow_tables_to_appear_in_same_query!(authors, books, reviews);
+//! # }
+//! # mod models {
+//! #     use diesel::prelude::*;
+//! #     use diesel_relations::Relations;
+//! #     #[derive(Queryable, Selectable, Identifiable, Relations, Debug, Clone)]
+//! #     #[diesel(table_name = crate::schema::authors)]
+//! #     pub struct Author { pub id: i32, pub name: String }
+//! #     #[derive(Queryable, Selectable, Identifiable, Relations, Debug, Clone)]
+//! #     #[diesel(table_name = crate::schema::books)]
+//! #     pub struct Book {
+//! #         pub id: i32,
+//! #         #[foreign_key(references = Author, related_name = "books")]
+//! #         pub author_id: i32,
+//! #         pub title: String,
+//! #     }
+//! #     #[derive(Queryable, Selectable, Identifiable, Relations, Debug, Clone)]
+//! #     #[diesel(table_name = crate::schema::reviews)]
+//! #     pub struct Review {
+//! #         pub id: i32,
+//! #         #[foreign_key(references = Book, related_name = "reviews")]
+//! #         pub book_id: i32,
+//! #         pub stars: i32,
+//! #     }
+//! # }
+//! // The models of the walkthrough above, in `models`.
+//! mod views {
+//!     use diesel_relations::Shape;
+//!     use crate::models::*; // the models and their relation keys
+//!
+//!     #[derive(Shape, Debug)]
+//!     #[shape(model = Author)]
+//!     pub struct AuthorPage {
+//!         pub author: Author,                  // the model
+//!         pub books: Vec<BookWithReviews>,     // relation `books`, each book shaped
+//!     }
+//!
+//!     #[derive(Shape, Debug)]
+//!     #[shape(model = Book)]
+//!     pub struct BookWithReviews {
+//!         pub book: Book,
+//!         pub reviews: Vec<Review>,            // relation `reviews`
+//!     }
+//! }
+//!
+//! use diesel::prelude::*;
+//! use diesel_relations::assert_num_queries;
+//! use schema::*;
+//! use views::AuthorPage;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let conn = &mut SqliteConnection::establish(":memory:")?;
+//! # diesel::connection::SimpleConnection::batch_execute(conn, "
+//! #     CREATE TABLE authors (id INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL);
+//! #     CREATE TABLE books (id INTEGER PRIMARY KEY NOT NULL, author_id INTEGER NOT NULL, title TEXT NOT NULL);
+//! #     CREATE TABLE reviews (id INTEGER PRIMARY KEY NOT NULL, book_id INTEGER NOT NULL, stars INTEGER NOT NULL);
+//! #     INSERT INTO authors VALUES (1, 'Ursula K. Le Guin'), (2, 'Octavia E. Butler');
+//! #     INSERT INTO books VALUES (1, 1, 'A Wizard of Earthsea'), (2, 1, 'The Dispossessed'), (3, 2, 'Kindred');
+//! #     INSERT INTO reviews VALUES (1, 2, 5), (2, 2, 4), (3, 3, 5);
+//! # ")?;
+//! // Authors, books, reviews: three statements for any number of authors.
+//! let pages: Vec<AuthorPage> = assert_num_queries(conn, 3, |conn| {
+//!     AuthorPage::load(authors::table.order(authors::id), conn)
+//! })?;
+//! assert_eq!(pages[0].author.name, "Ursula K. Le Guin");
+//! assert_eq!(pages[0].books[1].book.title, "The Dispossessed");
+//! assert_eq!(pages[0].books[1].reviews.len(), 2);
+//!
+//! // Onto models you already have (Django's `prefetch_related_objects`).
+//! let octavia = authors::table.find(2).first(conn)?;
+//! let page = AuthorPage::from_model(octavia, conn)?;
+//! assert_eq!(page.books[0].reviews[0].stars, 5);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! What the derive generates for `Book.author_id`, and every attribute it
-//! reads, is on [`Relations`](derive@Relations). [`Prefetch`] is the builder
+//! reads, is on [`Relations`](derive@Relations); the shape attributes are on
+//! [`Shape`](derive@Shape). [`Prefetch`] is the builder
 //! handed to `prefetch_<relation>_with` (filter, order, per-parent limits,
 //! nested loads, a second copy under another name), [`PrefetchThrough`] its
 //! many-to-many twin. [`QueryCount`] and [`assert_num_queries`] count
