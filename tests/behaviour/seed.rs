@@ -66,3 +66,22 @@ fn seed_tags(conn: &mut Conn) {
         .execute(conn)
         .unwrap();
 }
+
+/// A category tree two levels deep: fiction > sf > {space opera, cyberpunk},
+/// fiction > fantasy > epic, and non-fiction alone.
+#[allow(dead_code)] // the async suite has no tree test
+fn seed_categories(conn: &mut Conn) {
+    let cat = |id, parent_id, name: &str| Category { id, parent_id, name: name.into() };
+    diesel::insert_into(categories::table)
+        .values(&vec![
+            cat(1, None, "fiction"),
+            cat(2, Some(1), "sf"),
+            cat(3, Some(1), "fantasy"),
+            cat(4, Some(2), "space opera"),
+            cat(5, Some(2), "cyberpunk"),
+            cat(6, None, "non-fiction"),
+            cat(7, Some(3), "epic"),
+        ])
+        .execute(conn)
+        .unwrap();
+}

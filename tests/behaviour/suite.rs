@@ -957,19 +957,7 @@ fn offset_and_limit_per_parent_page_through_each_parents_children() {
 fn a_self_referential_tree_two_levels_down() {
     let Some(mut conn) = connect() else { return };
     let conn = &mut *conn;
-    let cat = |id, parent_id, name: &str| Category { id, parent_id, name: name.into() };
-    diesel::insert_into(categories::table)
-        .values(&vec![
-            cat(1, None, "fiction"),
-            cat(2, Some(1), "sf"),
-            cat(3, Some(1), "fantasy"),
-            cat(4, Some(2), "space opera"),
-            cat(5, Some(2), "cyberpunk"),
-            cat(6, None, "non-fiction"),
-            cat(7, Some(3), "epic"),
-        ])
-        .execute(conn)
-        .unwrap();
+    seed_categories(conn);
     let roots: Vec<Category> = categories::table.filter(categories::parent_id.is_null()).order(categories::id).load(conn).unwrap();
     let roots = assert_num_queries(conn, 2, |conn| {
         roots

@@ -158,19 +158,7 @@ fn forward_relations_in_a_shape_load_their_parents_shaped() {
 fn a_self_referential_tree_as_a_shape() {
     let Some(mut conn) = connect() else { return };
     let conn = &mut *conn;
-    let cat = |id, parent_id, name: &str| Category { id, parent_id, name: name.into() };
-    diesel::insert_into(categories::table)
-        .values(&vec![
-            cat(1, None, "fiction"),
-            cat(2, Some(1), "sf"),
-            cat(3, Some(1), "fantasy"),
-            cat(4, Some(2), "space opera"),
-            cat(5, Some(2), "cyberpunk"),
-            cat(6, None, "non-fiction"),
-            cat(7, Some(3), "epic"),
-        ])
-        .execute(conn)
-        .unwrap();
+    seed_categories(conn);
     // categories, children, grandchildren, parents.
     let trees = assert_num_queries(conn, 4, |conn| {
         CategoryTree::load(categories::table.order(categories::id), conn).unwrap()
