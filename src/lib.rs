@@ -132,7 +132,9 @@
 //! is a relation by its name, holding the model or another shape of it; a
 //! misspelled relation or a field of the wrong kind (`Option` for a has-many)
 //! is a compile error at the field. The struct is yours: derive `Serialize`,
-//! `Clone` or async-graphql's `SimpleObject` on it as usual.
+//! `Clone` or async-graphql's `SimpleObject` on it as usual. With the `async`
+//! feature, `load_async`, `from_models_async` and `from_model_async` do the same
+//! on diesel-async.
 //!
 //! ```
 //! # mod schema {

@@ -9,6 +9,8 @@
 //! `POSTGRES_URL` / `MYSQL_URL` point at a server.
 #![cfg(feature = "async")]
 
+#[path = "shapes/cards.rs"]
+mod cards;
 mod common;
 
 mod sqlite {

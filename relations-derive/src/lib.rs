@@ -129,6 +129,10 @@ fn derive_relations_inner(input: proc_macro2::TokenStream) -> proc_macro2::Token
 /// | `#[shape(relation = "books")]` | the field is named otherwise than its relation |
 /// | `#[shape(key = path::AuthorBooks)]` | the relation's key, when it is not in scope as `<Model><Relation>` next to the model's path |
 ///
+/// It generates `load(query, conn)`, `from_models(models, conn)` and
+/// `from_model(model, conn)` on the struct, and with the `async` feature of
+/// `diesel-relations` their `_async` twins for diesel-async.
+///
 /// The walkthrough on the `diesel_relations` crate page runs shapes end to end.
 #[proc_macro_derive(Shape, attributes(shape, relations))]
 pub fn derive_shape(input: TokenStream) -> TokenStream {

@@ -260,9 +260,32 @@ fn expand(
         .iter()
         .map(|n| format_ident!("__{}", n.unraw()))
         .collect();
-    let unwrap = vars.iter().rev().map(|v| {
-        quote! { let (__node, #v) = #rt::With::into_parts(__node); }
+    let unwrap: Vec<TokenStream> = vars
+        .iter()
+        .rev()
+        .map(|v| quote! { let (__node, #v) = #rt::With::into_parts(__node); })
+        .collect();
+    let build = quote! {
+        __nodes
+            .into_iter()
+            .map(|__node| {
+                #(#unwrap)*
+                Self { #model_field: __node, #(#names: #vars,)* }
+            })
+            .collect()
+    };
+    let async_bounds = relations.iter().map(|r| {
+        let RelationField { ty, key, span, .. } = r;
+        quote_spanned! {*span=> #ty: #rt::LoadFieldAsync<#key, __C> }
     });
+    let async_loads = relations.iter().map(|r| {
+        let RelationField { ty, key, .. } = r;
+        quote! {
+            let __nodes =
+                <#ty as #rt::LoadFieldAsync<#key, __C>>::load_field_async(__nodes, conn).await?;
+        }
+    });
+    let diesel_async = quote!(#rt::__private::diesel_async);
     let declared = declare(rt, ident, model);
     quote! {
         #declared
@@ -328,15 +351,76 @@ fn expand(
                 let _ = &conn;
                 let __nodes = models;
                 #(#loads)*
-                ::core::result::Result::Ok(
-                    __nodes
-                        .into_iter()
-                        .map(|__node| {
-                            #(#unwrap)*
-                            Self { #model_field: __node, #(#names: #vars,)* }
-                        })
-                        .collect(),
-                )
+                ::core::result::Result::Ok(#build)
+            }
+        }
+
+        #rt::__shape_async! {
+            #[automatically_derived]
+            impl<__C> #rt::LoadShapeAsync<__C> for #ident
+            where
+                #(#async_bounds,)*
+            {
+                #[allow(clippy::manual_async_fn)]
+                fn from_models_async(
+                    models: ::std::vec::Vec<#model>,
+                    conn: &mut __C,
+                ) -> impl ::core::future::Future<
+                    Output = #rt::Result<::std::vec::Vec<Self>>,
+                > {
+                    async move {
+                        let _ = &conn;
+                        let __nodes = models;
+                        #(#async_loads)*
+                        ::core::result::Result::Ok(#build)
+                    }
+                }
+            }
+
+            #[automatically_derived]
+            impl #ident {
+                /// `load` on a diesel-async connection (feature `async`).
+                #[allow(dead_code)]
+                pub async fn load_async<'__q, __Q, __C>(
+                    query: __Q,
+                    conn: &mut __C,
+                ) -> #rt::Result<::std::vec::Vec<Self>>
+                where
+                    Self: #rt::LoadShapeAsync<__C>,
+                    __C: #diesel_async::AsyncConnection,
+                    __Q: #diesel_async::methods::LoadQuery<'__q, __C, #model> + '__q,
+                    #model: ::core::marker::Send,
+                {
+                    let models = #diesel_async::RunQueryDsl::load(query, conn).await?;
+                    <Self as #rt::LoadShapeAsync<__C>>::from_models_async(models, conn).await
+                }
+
+                /// `from_models` on a diesel-async connection (feature `async`).
+                #[allow(dead_code)]
+                pub async fn from_models_async<__C>(
+                    models: ::std::vec::Vec<#model>,
+                    conn: &mut __C,
+                ) -> #rt::Result<::std::vec::Vec<Self>>
+                where
+                    Self: #rt::LoadShapeAsync<__C>,
+                {
+                    <Self as #rt::LoadShapeAsync<__C>>::from_models_async(models, conn).await
+                }
+
+                /// `from_model` on a diesel-async connection (feature `async`).
+                #[allow(dead_code)]
+                pub async fn from_model_async<__C>(
+                    model: #model,
+                    conn: &mut __C,
+                ) -> #rt::Result<Self>
+                where
+                    Self: #rt::LoadShapeAsync<__C>,
+                {
+                    let mut shapes =
+                        <Self as #rt::LoadShapeAsync<__C>>::from_models_async(::std::vec![model], conn)
+                            .await?;
+                    shapes.pop().ok_or_else(|| #rt::__private::one_shape_for_one_model())
+                }
             }
         }
     }

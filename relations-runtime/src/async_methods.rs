@@ -152,3 +152,20 @@ macro_rules! __async_methods {
 macro_rules! __async_methods {
     ($($args:tt)*) => {};
 }
+
+/// The async half of `#[derive(Shape)]`: its tokens with the `async` feature,
+/// nothing without it.
+#[cfg(feature = "async")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __shape_async {
+    ($($items:tt)*) => { $($items)* };
+}
+
+/// Without the `async` feature shapes have no async methods.
+#[cfg(not(feature = "async"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __shape_async {
+    ($($items:tt)*) => {};
+}

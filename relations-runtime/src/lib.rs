@@ -69,6 +69,8 @@ pub use query::{
 pub use relation::{BelongsTo, ForeignKeyField, HasMany, ManyToMany, Relation};
 pub use relations_derive::{Relations, Shape};
 pub use shape::{kind, LoadField, LoadShape, ReshapeOf, Shape, ShapeOf};
+#[cfg(feature = "async")]
+pub use shape::{LoadFieldAsync, LoadShapeAsync};
 pub use spec::{refinement, KeyValue, LoadedExt, Prefetch, Refinement, RelationName};
 pub use through::PrefetchThrough;
 pub use with::{Get, Here, Is, LoadedValue, There, With};
@@ -92,7 +94,7 @@ pub mod __private {
         key_of_column, ByDatabase, ByPrimaryKey, KeyField, Nullability, NullabilityOf,
     };
     pub use crate::query::PrimaryKeyColumns;
-    pub use crate::shape::check_field;
+    pub use crate::shape::{check_field, one_shape_for_one_model};
     pub use ::core;
     pub use ::diesel;
     #[cfg(feature = "async")]

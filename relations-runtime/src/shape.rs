@@ -100,7 +100,7 @@ pub trait LoadShape<C>: Shape {
     fn from_model(model: Self::Model, conn: &mut C) -> Result<Self> {
         Self::from_models(vec![model], conn)?
             .pop()
-            .ok_or_else(|| Error::nested_length("", 1, 0))
+            .ok_or_else(one_shape_for_one_model)
     }
 
     /// Run `query`, which loads the shape's models (`authors::table.order(..)
@@ -237,14 +237,9 @@ where
     V: 'static,
     F: Reshape<V, C> + 'static,
 {
-    // A field of the model itself (`books: Vec<Book>`): nothing to do, and
-    // nothing is moved.
-    let rows: Box<dyn Any> = Box::new(rows);
-    let rows = match rows.downcast::<Vec<With<N, K, F>>>() {
-        Ok(same) => return Ok(*same),
-        Err(rows) => *rows
-            .downcast::<Vec<With<N, K, V>>>()
-            .expect("the box holds the rows it was given"),
+    let rows = match same_rows::<N, K, V, F>(rows) {
+        Ok(same) => return Ok(same),
+        Err(rows) => rows,
     };
     let (nodes, values): (Vec<N>, Vec<V>) = rows.into_iter().map(With::into_parts).unzip();
     let fields = F::reshape(K::NAME, values, conn)?;
@@ -253,6 +248,47 @@ where
         .zip(fields)
         .map(|(n, f)| With::new(n, f))
         .collect())
+}
+
+/// Nodes with one loaded relation each.
+type Rows<N, K, V> = Vec<With<N, K, V>>;
+
+/// The error for a shape that gave no value for the one model it was given.
+#[doc(hidden)]
+pub fn one_shape_for_one_model() -> Error {
+    Error::nested_length("", 1, 0)
+}
+
+/// `rows` as they are, when the field is the loaded value itself
+/// (`books: Vec<Book>`): nothing to reshape, and nothing is moved.
+fn same_rows<N: 'static, K: 'static, V: 'static, F: 'static>(
+    rows: Rows<N, K, V>,
+) -> std::result::Result<Rows<N, K, F>, Rows<N, K, V>> {
+    let rows: Box<dyn Any> = Box::new(rows);
+    match rows.downcast::<Vec<With<N, K, F>>>() {
+        Ok(same) => Ok(*same),
+        Err(rows) => Err(*rows
+            .downcast::<Vec<With<N, K, V>>>()
+            .expect("the box holds the rows it was given")),
+    }
+}
+
+/// `shapes` cut into consecutive runs of `counts`.
+fn split_many<T>(counts: Vec<usize>, shapes: Vec<T>) -> Vec<Vec<T>> {
+    let mut shapes = shapes.into_iter();
+    counts
+        .into_iter()
+        .map(|n| shapes.by_ref().take(n).collect())
+        .collect()
+}
+
+/// `shapes` put back where `present` is `true`.
+fn split_optional<T>(present: Vec<bool>, shapes: Vec<T>) -> Vec<Option<T>> {
+    let mut shapes = shapes.into_iter();
+    present
+        .into_iter()
+        .map(|some| if some { shapes.next() } else { None })
+        .collect()
 }
 
 /// A field value made from loaded value `V`: `Vec<T>` from `Vec<M>`,
@@ -272,11 +308,7 @@ where
     fn reshape(relation: &'static str, values: Vec<Vec<M>>, conn: &mut C) -> Result<Vec<Vec<T>>> {
         let counts: Vec<usize> = values.iter().map(Vec::len).collect();
         let models: Vec<M> = values.into_iter().flatten().collect();
-        let mut shapes = shaped::<T, C>(relation, models, conn)?.into_iter();
-        Ok(counts
-            .into_iter()
-            .map(|n| shapes.by_ref().take(n).collect())
-            .collect())
+        Ok(split_many(counts, shaped::<T, C>(relation, models, conn)?))
     }
 }
 
@@ -291,11 +323,10 @@ where
     ) -> Result<Vec<Option<T>>> {
         let present: Vec<bool> = values.iter().map(Option::is_some).collect();
         let models: Vec<M> = values.into_iter().flatten().collect();
-        let mut shapes = shaped::<T, C>(relation, models, conn)?.into_iter();
-        Ok(present
-            .into_iter()
-            .map(|some| if some { shapes.next() } else { None })
-            .collect())
+        Ok(split_optional(
+            present,
+            shaped::<T, C>(relation, models, conn)?,
+        ))
     }
 }
 
@@ -321,5 +352,221 @@ fn shaped<T: LoadShape<C>, C>(
         Ok(shapes)
     } else {
         Err(Error::nested_length(relation, expected, shapes.len()))
+    }
+}
+
+#[cfg(feature = "async")]
+pub use nonblocking::{LoadFieldAsync, LoadShapeAsync};
+
+/// Shapes on diesel-async: the same statements through the `_async` loaders.
+#[cfg(feature = "async")]
+mod nonblocking {
+    use std::future::Future;
+
+    use diesel_async::AsyncConnection;
+
+    use super::{kind, same_rows, split_many, split_optional, Shape};
+    use crate::asynchronous::{
+        prefetch_belongs_to, prefetch_has_many, prefetch_has_one, prefetch_many_to_many,
+        LoadBelongsToAsync, LoadHasManyAsync, LoadManyToManyAsync,
+    };
+    use crate::error::{Error, Result};
+    use crate::model::{Model, Node};
+    use crate::query::ParentOf;
+    use crate::relation::Relation;
+    use crate::with::With;
+
+    /// [`LoadShape`](super::LoadShape) over diesel-async connection `C`.
+    ///
+    /// The futures are `Send` wherever the models and the connection are:
+    /// that is checked where they are awaited (an axum handler, `tokio::spawn`).
+    pub trait LoadShapeAsync<C>: Shape {
+        /// [`LoadShape::from_models`](super::LoadShape::from_models), awaited.
+        fn from_models_async(
+            models: Vec<Self::Model>,
+            conn: &mut C,
+        ) -> impl Future<Output = Result<Vec<Self>>>;
+    }
+
+    impl<M: Model, C> LoadShapeAsync<C> for M {
+        #[allow(clippy::manual_async_fn)]
+        fn from_models_async(
+            models: Vec<M>,
+            _conn: &mut C,
+        ) -> impl Future<Output = Result<Vec<M>>> {
+            async move { Ok(models) }
+        }
+    }
+
+    /// [`LoadField`](super::LoadField) over diesel-async connection `C`.
+    #[diagnostic::on_unimplemented(
+        message = "the field of type `{Self}` cannot be loaded with relation `{K}` over async connection `{C}`",
+        label = "the relation's async loader does not apply to this field and connection",
+        note = "the relation's models must be `Selectable` for the connection's backend, `Clone` and `Send`, and the field must hold what the relation loads"
+    )]
+    pub trait LoadFieldAsync<K: Relation, C>: Sized {
+        /// Load the field onto `nodes`, one value per node, in order.
+        fn load_field_async<N: Node<Model = K::Owner> + Send + 'static>(
+            nodes: Vec<N>,
+            conn: &mut C,
+        ) -> impl Future<Output = Result<Vec<With<N, K, Self>>>>;
+    }
+
+    impl<F, K, C> LoadFieldAsync<K, C> for F
+    where
+        K: Relation,
+        K::RelationKind: LoadKindAsync<K, F, C>,
+    {
+        #[inline]
+        fn load_field_async<N: Node<Model = K::Owner> + Send + 'static>(
+            nodes: Vec<N>,
+            conn: &mut C,
+        ) -> impl Future<Output = Result<Vec<With<N, K, F>>>> {
+            <K::RelationKind as LoadKindAsync<K, F, C>>::load_async(nodes, conn)
+        }
+    }
+
+    /// How relations of one [`kind`] fill a field of type `F`, awaited.
+    #[doc(hidden)]
+    pub trait LoadKindAsync<K: Relation, F, C> {
+        /// Load relation `K` onto `nodes` into fields of type `F`.
+        fn load_async<N: Node<Model = K::Owner> + Send + 'static>(
+            nodes: Vec<N>,
+            conn: &mut C,
+        ) -> impl Future<Output = Result<Vec<With<N, K, F>>>>;
+    }
+
+    /// One `LoadKindAsync` impl: `$load` gives `Vec<With<N, K, $value>>`,
+    /// reshaped into `F`.
+    macro_rules! load_kind_async {
+        ($kind:ty, $load:ident, $value:ty, $($bounds:tt)*) => {
+            impl<K, F, C> LoadKindAsync<K, F, C> for $kind
+            where
+                C: AsyncConnection,
+                F: ReshapeAsync<$value, C> + 'static,
+                $($bounds)*
+            {
+                #[allow(clippy::manual_async_fn)]
+                fn load_async<N: Node<Model = K::Owner> + Send + 'static>(
+                    nodes: Vec<N>,
+                    conn: &mut C,
+                ) -> impl Future<Output = Result<Vec<With<N, K, F>>>> {
+                    async move {
+                        let loaded = $load::<K, Vec<N>, C>(nodes, conn).await?;
+                        reshape_async(loaded, conn).await
+                    }
+                }
+            }
+        };
+    }
+
+    load_kind_async!(kind::HasMany, prefetch_has_many, Vec<K::Child>,
+        K: LoadHasManyAsync<C>, K::Child: Clone,);
+    load_kind_async!(kind::HasOne, prefetch_has_one, Option<K::Child>,
+        K: LoadHasManyAsync<C>, K::Child: Clone,);
+    load_kind_async!(kind::ManyToMany, prefetch_many_to_many, Vec<K::Target>,
+        K: LoadManyToManyAsync<C>, K::Target: Clone,);
+    load_kind_async!(kind::BelongsTo, prefetch_belongs_to, K::Value,
+        K: LoadBelongsToAsync<C>, ParentOf<K>: Clone,);
+
+    /// [`reshape`](super::reshape), awaited.
+    async fn reshape_async<N, K, V, F, C>(
+        rows: Vec<With<N, K, V>>,
+        conn: &mut C,
+    ) -> Result<Vec<With<N, K, F>>>
+    where
+        N: 'static,
+        K: Relation,
+        V: 'static,
+        F: ReshapeAsync<V, C> + 'static,
+    {
+        let rows = match same_rows::<N, K, V, F>(rows) {
+            Ok(same) => return Ok(same),
+            Err(rows) => rows,
+        };
+        let (nodes, values): (Vec<N>, Vec<V>) = rows.into_iter().map(With::into_parts).unzip();
+        let fields = F::reshape_async(K::NAME, values, conn).await?;
+        Ok(nodes
+            .into_iter()
+            .zip(fields)
+            .map(|(n, f)| With::new(n, f))
+            .collect())
+    }
+
+    /// [`Reshape`](super::Reshape), awaited.
+    #[doc(hidden)]
+    pub trait ReshapeAsync<V, C>: Sized {
+        /// One field value per loaded value, in order.
+        fn reshape_async(
+            relation: &'static str,
+            values: Vec<V>,
+            conn: &mut C,
+        ) -> impl Future<Output = Result<Vec<Self>>>;
+    }
+
+    impl<M, T, C> ReshapeAsync<Vec<M>, C> for Vec<T>
+    where
+        T: LoadShapeAsync<C, Model = M>,
+    {
+        #[allow(clippy::manual_async_fn)]
+        fn reshape_async(
+            relation: &'static str,
+            values: Vec<Vec<M>>,
+            conn: &mut C,
+        ) -> impl Future<Output = Result<Vec<Vec<T>>>> {
+            async move {
+                let counts: Vec<usize> = values.iter().map(Vec::len).collect();
+                let models: Vec<M> = values.into_iter().flatten().collect();
+                let shapes = shaped_async::<T, C>(relation, models, conn).await?;
+                Ok(split_many(counts, shapes))
+            }
+        }
+    }
+
+    impl<M, T, C> ReshapeAsync<Option<M>, C> for Option<T>
+    where
+        T: LoadShapeAsync<C, Model = M>,
+    {
+        #[allow(clippy::manual_async_fn)]
+        fn reshape_async(
+            relation: &'static str,
+            values: Vec<Option<M>>,
+            conn: &mut C,
+        ) -> impl Future<Output = Result<Vec<Option<T>>>> {
+            async move {
+                let present: Vec<bool> = values.iter().map(Option::is_some).collect();
+                let models: Vec<M> = values.into_iter().flatten().collect();
+                let shapes = shaped_async::<T, C>(relation, models, conn).await?;
+                Ok(split_optional(present, shapes))
+            }
+        }
+    }
+
+    impl<M, T, C> ReshapeAsync<M, C> for T
+    where
+        M: Model,
+        T: LoadShapeAsync<C, Model = M>,
+    {
+        fn reshape_async(
+            relation: &'static str,
+            values: Vec<M>,
+            conn: &mut C,
+        ) -> impl Future<Output = Result<Vec<T>>> {
+            shaped_async::<T, C>(relation, values, conn)
+        }
+    }
+
+    async fn shaped_async<T: LoadShapeAsync<C>, C>(
+        relation: &'static str,
+        models: Vec<T::Model>,
+        conn: &mut C,
+    ) -> Result<Vec<T>> {
+        let expected = models.len();
+        let shapes = T::from_models_async(models, conn).await?;
+        if shapes.len() == expected {
+            Ok(shapes)
+        } else {
+            Err(Error::nested_length(relation, expected, shapes.len()))
+        }
     }
 }

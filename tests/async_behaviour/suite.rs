@@ -470,3 +470,50 @@ fn assert_num_queries_async_counts_and_reports() {
     assert!(message.starts_with("expected 1 statement(s), 2 ran:"), "{message}");
     assert!(message.contains("profiles"), "{message}");
 }
+
+#[test]
+fn shapes_match_blocking() {
+    let Some(mut fx) = fixture() else { return };
+    // Every kind of relation, nested: the same cards and statements (7).
+    let n = fx.same(
+        |c| crate::cards::AuthorCard::load(authors::table.order(authors::id), c).unwrap(),
+        async |c| crate::cards::AuthorCard::load_async(authors::table.order(authors::id), c).await.unwrap(),
+    );
+    assert_eq!(n, 7);
+    // Forward relations shaped again, onto models already loaded.
+    let (a, b) = (fx.books(), fx.books());
+    let n = fx.same(
+        |c| crate::cards::BookCard::from_models(a, c).unwrap(),
+        async move |c| crate::cards::BookCard::from_models_async(b, c).await.unwrap(),
+    );
+    assert_eq!(n, 4);
+    let (a, b) = (fx.authors().remove(1), fx.authors().remove(1));
+    fx.same(
+        |c| crate::cards::AuthorWithBooks::from_model(a, c).unwrap(),
+        async move |c| crate::cards::AuthorWithBooks::from_model_async(b, c).await.unwrap(),
+    );
+}
+
+#[test]
+fn shape_futures_move_to_other_threads() {
+    let Some(mut fx) = fixture() else { return };
+    let expected = format!(
+        "{:#?}",
+        crate::cards::AuthorCard::load(authors::table.order(authors::id), &mut *fx.db).unwrap()
+    );
+    let url = fx.db.url().to_string();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let got = rt.block_on(async move {
+        // `tokio::spawn` requires a `Send + 'static` future.
+        tokio::spawn(async move {
+            let mut conn = AsyncConn::establish(&url).await.unwrap();
+            let cards = crate::cards::AuthorCard::load_async(authors::table.order(authors::id), &mut conn)
+                .await
+                .unwrap();
+            format!("{cards:#?}")
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(got, expected);
+}
