@@ -1,6 +1,8 @@
 //! Prefetching returns exactly what the obvious per-parent loop returns, order
 //! included, for every relation kind, on random data, on every backend.
 
+#[path = "shapes/cards.rs"]
+mod cards;
 mod common;
 
 mod sqlite {

@@ -64,7 +64,7 @@ DATASET (generated data only):
 RUN:
     --reps N               timed rounds per scenario (median reported) [11]
     --scenarios a,b,...    only these scenarios    [all]
-    --impls a,b,...        only these implementations (relations, relations_async,
+    --impls a,b,...        only these implementations (relations, relations_shape, relations_async,
                            diesel, nplus1, floor), e.g. to profile one of them [all]
     --help
 
@@ -72,6 +72,9 @@ OUTPUT: per scenario, one line per implementation
     <impl> <scenario> median_s=<s> queries=<statements> rows=<models loaded> peak_bytes=<b> min_s=<s> max_s=<s>
 then `ratios <scenario> relations/diesel=<x> relations/floor=<x> ...`: ratios of the
 medians, then of peak bytes, then `paired_*`: the median of the per-round ratios.
+With relations_shape (a declared shape in place of the chain of loaders, in
+reverse_fk_all and nested_2_levels): `shape/chain=<x>` and `shape/diesel=<x>`,
+and exit status 1 if the shape runs another number of statements than the chain.
 With relations_async: `async/sync=<x>` (relations_async / relations, medians),
 `peak_bytes_async/sync=<x>` and `paired_async/sync=<x>`.
 Exit status 1 if implementations of a scenario disagree on what they loaded, or

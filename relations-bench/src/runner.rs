@@ -265,6 +265,12 @@ pub fn run_scenario<C: Connection, S: Side>(
         if let Some(a) = index("relations_async") {
             paired_ratios.push_str(&format!(" paired_async/sync={:.3}", paired(a, rel)));
         }
+        if let Some(shape) = index("relations_shape") {
+            paired_ratios.push_str(&format!(" paired_shape/chain={:.3}", paired(shape, rel)));
+            if let Some(d) = index("diesel") {
+                paired_ratios.push_str(&format!(" paired_shape/diesel={:.3}", paired(shape, d)));
+            }
+        }
     }
 
     let summaries: Vec<Summary> = scenario
@@ -304,6 +310,18 @@ pub fn run_scenario<C: Connection, S: Side>(
                 ratios.push_str(&format!(
                     " peak_bytes_relations/{other}={:.3}",
                     rel.peak_bytes as f64 / o.peak_bytes as f64
+                ));
+            }
+        }
+        if let Some(shape) = of("relations_shape") {
+            ratios.push_str(&format!(" shape/chain={:.3}", shape.median / rel.median));
+            if let Some(d) = of("diesel") {
+                ratios.push_str(&format!(" shape/diesel={:.3}", shape.median / d.median));
+            }
+            if shape.queries != rel.queries {
+                problems.push(format!(
+                    "{}: relations_shape ran {} statement(s), relations {}",
+                    scenario.name, shape.queries, rel.queries
                 ));
             }
         }

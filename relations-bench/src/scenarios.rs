@@ -246,6 +246,24 @@ macro_rules! backend {
             )
         }
 
+        /// `reverse_fk_all` as a declared shape (`AuthorWithBooks`).
+        fn has_many_shape(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| Ok(AuthorWithBooks::load(all_authors_query(), conn)?),
+                |out: &Vec<AuthorWithBooks>| {
+                    let mut l = Loaded::new();
+                    for a in out {
+                        l.rows(1 + a.books.len());
+                        for b in &a.books {
+                            l.pair(a.author.id, b.id);
+                        }
+                    }
+                    l
+                },
+            )
+        }
+
         /// Authors with their books, as relations returns them.
         pub(crate) fn tally_with_books(out: &Vec<With<Author, AuthorBooks>>) -> Loaded {
             let mut l = Loaded::new();
@@ -397,6 +415,28 @@ macro_rules! backend {
                     })?)
                 },
                 tally_nested,
+            )
+        }
+
+        /// `nested_2_levels` as a declared shape (`AuthorWithReviewedBooks`).
+        fn nested_shape(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| Ok(AuthorWithReviewedBooks::load(all_authors_query(), conn)?),
+                |out: &Vec<AuthorWithReviewedBooks>| {
+                    let mut l = Loaded::new();
+                    for a in out {
+                        l.rows(1);
+                        for b in &a.books {
+                            l.rows(1 + b.reviews.len());
+                            l.pair(a.author.id, b.book.id);
+                            for r in &b.reviews {
+                                l.pair(b.book.id, r.id);
+                            }
+                        }
+                    }
+                    l
+                },
             )
         }
 
@@ -799,6 +839,7 @@ macro_rules! backend {
                     name: "reverse_fk_all",
                     impls: vec![
                         imp("relations", |c| has_many_relations(c, all_authors)),
+                        imp("relations_shape", has_many_shape),
                         imp("diesel", |c| has_many_diesel(c, all_authors)),
                         imp("floor", |c| has_many_floor(c, all_authors)),
                     ],
@@ -815,6 +856,7 @@ macro_rules! backend {
                     name: "nested_2_levels",
                     impls: vec![
                         imp("relations", nested_relations),
+                        imp("relations_shape", nested_shape),
                         imp("diesel", nested_diesel),
                         imp("floor", nested_floor),
                     ],

@@ -93,3 +93,26 @@ pub struct BookTag {
     #[foreign_key(related_name = "book_tags", many_to_many = "books")]
     pub tag_id: i32,
 }
+
+/// `reverse_fk_all` as a declared shape: each author with its books.
+#[derive(diesel_relations::Shape, Debug)]
+#[shape(model = Author)]
+pub struct AuthorWithBooks {
+    pub author: Author,
+    pub books: Vec<Book>,
+}
+
+/// `nested_2_levels` as a declared shape: authors, books, reviews.
+#[derive(diesel_relations::Shape, Debug)]
+#[shape(model = Author)]
+pub struct AuthorWithReviewedBooks {
+    pub author: Author,
+    pub books: Vec<BookWithReviews>,
+}
+
+#[derive(diesel_relations::Shape, Debug)]
+#[shape(model = Book)]
+pub struct BookWithReviews {
+    pub book: Book,
+    pub reviews: Vec<Review>,
+}

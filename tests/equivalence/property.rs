@@ -121,6 +121,57 @@ fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
         prop_assert_eq!(got.loaded(EitherBio), &naive);
     }
 
+    // A declared shape (every relation kind, nested) onto the same parents:
+    // the same trees as the naive loop, however the keys are chunked.
+    let cards = crate::cards::AuthorCard::from_models(input.clone(), conn).unwrap();
+    prop_assert_eq!(cards.len(), input.len());
+    for (author, card) in input.iter().zip(&cards) {
+        prop_assert_eq!(&card.author, author);
+        let naive: Vec<Book> = books::table.filter(books::author_id.eq(author.id)).order(books::id).load(conn).unwrap();
+        prop_assert_eq!(card.books.len(), naive.len());
+        for (shaped, naive_book) in card.books.iter().zip(&naive) {
+            prop_assert_eq!(&shaped.book, naive_book);
+            let naive: Vec<Review> =
+                reviews::table.filter(reviews::book_id.eq(naive_book.id)).order(reviews::id).load(conn).unwrap();
+            prop_assert_eq!(&shaped.review_set, &naive);
+            let naive: Vec<Tag> = book_tags::table
+                .inner_join(tags::table.on(tags::id.eq(book_tags::tag_id)))
+                .filter(book_tags::book_id.eq(naive_book.id))
+                .order(book_tags::id)
+                .select(Tag::as_select())
+                .load(conn)
+                .unwrap();
+            prop_assert_eq!(&shaped.tags, &naive);
+        }
+        let naive: Option<Profile> = profiles::table.filter(profiles::author_id.eq(author.id)).first(conn).optional().unwrap();
+        prop_assert_eq!(&card.profile, &naive);
+        let naive: Vec<Book> = books::table.filter(books::editor_id.eq(author.id)).order(books::id).load(conn).unwrap();
+        prop_assert_eq!(&card.edited_books, &naive);
+        let naive: Vec<Book> = favorites::table
+            .inner_join(books::table.on(books::id.eq(favorites::book_id)))
+            .filter(favorites::author_id.eq(author.id))
+            .order(favorites::book_id)
+            .select(Book::as_select())
+            .load(conn)
+            .unwrap();
+        prop_assert_eq!(&card.favorite_books, &naive);
+    }
+    // Forward relations shaped again, onto every book.
+    let all_books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
+    let cards = crate::cards::BookCard::from_models(all_books.clone(), conn).unwrap();
+    prop_assert_eq!(cards.len(), all_books.len());
+    for (book, card) in all_books.iter().zip(&cards) {
+        prop_assert_eq!(&card.book, book);
+        let author: Author = authors::table.find(book.author_id).first(conn).unwrap();
+        prop_assert_eq!(&card.author.author, &author);
+        let naive: Vec<Book> = books::table.filter(books::author_id.eq(author.id)).order(books::id).load(conn).unwrap();
+        prop_assert_eq!(&card.author.written, &naive);
+        let naive: Vec<Book> = books::table.filter(books::editor_id.eq(author.id)).order(books::id).load(conn).unwrap();
+        prop_assert_eq!(&card.author.edited, &naive);
+        let editor: Option<Author> = book.editor_id.map(|id| authors::table.find(id).first(conn).unwrap());
+        prop_assert_eq!(&card.editor, &editor);
+    }
+
     // Belongs-to (required and nullable), the join, many-to-many.
     let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
     let loaded = books
