@@ -168,14 +168,25 @@
 //! # }
 //! // The models of the walkthrough above, in `models`.
 //! mod views {
-//!     use diesel_relations::Shape;
+//!     use diesel::prelude::*;
+//!     use diesel_relations::{Mode, Prefetch, Shape};
 //!     use crate::models::*; // the models and their relation keys
 //!
 //!     #[derive(Shape, Debug)]
-//!     #[shape(model = Author)]
+//!     #[shape(model = Author, backend = diesel::sqlite::Sqlite)]
 //!     pub struct AuthorPage {
 //!         pub author: Author,                  // the model
 //!         pub books: Vec<BookWithReviews>,     // relation `books`, each book shaped
+//!         // The same relation again, refined (Django's `to_attr`).
+//!         #[shape(relation = "books", with = latest)]
+//!         pub latest: Vec<Book>,
+//!     }
+//!
+//!     // A refinement, as `prefetch_books_with` takes it, for the shape's backend.
+//!     fn latest<M: Mode<Backend = diesel::sqlite::Sqlite>>(
+//!         books: Prefetch<AuthorBooks, M>,
+//!     ) -> Prefetch<AuthorBooks, M> {
+//!         books.order(crate::schema::books::id.desc()).limit_per_parent(1)
 //!     }
 //!
 //!     #[derive(Shape, Debug)]
@@ -201,13 +212,15 @@
 //! #     INSERT INTO books VALUES (1, 1, 'A Wizard of Earthsea'), (2, 1, 'The Dispossessed'), (3, 2, 'Kindred');
 //! #     INSERT INTO reviews VALUES (1, 2, 5), (2, 2, 4), (3, 3, 5);
 //! # ")?;
-//! // Authors, books, reviews: three statements for any number of authors.
-//! let pages: Vec<AuthorPage> = assert_num_queries(conn, 3, |conn| {
+//! // Authors, books, reviews, latest books: four statements for any number
+//! // of authors.
+//! let pages: Vec<AuthorPage> = assert_num_queries(conn, 4, |conn| {
 //!     AuthorPage::load(authors::table.order(authors::id), conn)
 //! })?;
 //! assert_eq!(pages[0].author.name, "Ursula K. Le Guin");
 //! assert_eq!(pages[0].books[1].book.title, "The Dispossessed");
 //! assert_eq!(pages[0].books[1].reviews.len(), 2);
+//! assert_eq!(pages[0].latest[0].title, "The Dispossessed");
 //!
 //! // Onto models you already have (Django's `prefetch_related_objects`).
 //! let octavia = authors::table.find(2).first(conn)?;
@@ -258,7 +271,7 @@
 #[doc(inline)]
 pub use relations_runtime::{
     alias, assert_num_queries, prelude, select_related, Error, ErrorKind, LoadShape, Loaded,
-    LoadedExt, Prefetch, PrefetchThrough, QueryCount, Relations, Result, Shape, With,
+    LoadedExt, Mode, Prefetch, PrefetchThrough, QueryCount, Relations, Result, Shape, With,
 };
 #[cfg(feature = "async")]
 #[doc(inline)]
@@ -282,7 +295,7 @@ pub mod plumbing {
         keys_per_statement, refinement, Get, KeyValue, LoadedValue, Refinement, SelectRelated,
     };
     #[doc(inline)]
-    pub use relations_runtime::{kind, LoadField, ReshapeOf, ShapeOf};
+    pub use relations_runtime::{kind, BuilderOf, LoadField, LoadFieldWith, ReshapeOf, ShapeOf};
     #[doc(inline)]
     pub use relations_runtime::{
         prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
@@ -290,10 +303,9 @@ pub mod plumbing {
         BuildByKeys, BuildChildren, BuildJoin, BuildManyToMany, BuildParents, ChildOrder,
         ChildQuery, ChildSpec, ChildStatements, ForeignKeyField, HasMany, Here, Is, JoinBelongsTo,
         JoinManyToMany, JoinOnKey, JoinQuery, KeyBatching, KeyOf, LinkRow, LoadBelongsTo,
-        LoadByKeys, LoadHasMany, LoadManyToMany, ManyToMany, ManyToManyQuery, Mode, Model,
-        ModelQuery, Node, Nodes, ParentOf, PrefetchBelongsTo, PrefetchHasMany, PrefetchManyToMany,
-        PrimaryKey, Relation, RelationName, Rooted, SelectModel, Statements, There, ThroughSpec,
-        TopNQuery,
+        LoadByKeys, LoadHasMany, LoadManyToMany, ManyToMany, ManyToManyQuery, Model, ModelQuery,
+        Node, Nodes, ParentOf, PrefetchBelongsTo, PrefetchHasMany, PrefetchManyToMany, PrimaryKey,
+        Relation, RelationName, Rooted, SelectModel, Statements, There, ThroughSpec, TopNQuery,
     };
 }
 

@@ -128,6 +128,11 @@ fn derive_relations_inner(input: proc_macro2::TokenStream) -> proc_macro2::Token
 /// | `#[shape(model)]` | this field holds the model (needed only when its type is not spelled as in `model = ...`) |
 /// | `#[shape(relation = "books")]` | the field is named otherwise than its relation |
 /// | `#[shape(key = path::AuthorBooks)]` | the relation's key, when it is not in scope as `<Model><Relation>` next to the model's path |
+/// | `#[shape(with = newest_three)]` | refine the relation with `fn newest_three<M: Mode<Backend = Pg>>(p: Prefetch<AuthorBooks, M>) -> Prefetch<AuthorBooks, M>` (`PrefetchThrough` for many-to-many); the same relation may fill several fields |
+///
+/// On the struct, `#[shape(backend = diesel::pg::Pg)]` names the backend the
+/// refinement functions are written for (required with `with = ...`), and
+/// `#[relations(crate = "path")]` works as on `Relations`.
 ///
 /// It generates `load(query, conn)`, `from_models(models, conn)` and
 /// `from_model(model, conn)` on the struct, and with the `async` feature of

@@ -22,6 +22,9 @@ struct ShapeReceiver {
     attrs: Vec<syn::Attribute>,
     /// `#[shape(model = Author)]`.
     model: Option<Path>,
+    /// `#[shape(backend = diesel::sqlite::Sqlite)]`: the backend the refinement
+    /// functions (`with = ...`) are written for.
+    backend: Option<syn::Expr>,
 }
 
 #[derive(FromField)]
@@ -37,6 +40,9 @@ struct ShapeField {
     /// model's name followed by the relation's (renamed with `related_key`,
     /// or not in scope under that name).
     key: Option<Path>,
+    /// `#[shape(with = recent_three)]`: a function that refines the relation's
+    /// builder (`Prefetch` / `PrefetchThrough`), as `prefetch_*_with` takes.
+    with: Option<Path>,
 }
 
 /// One relation field, checked.
@@ -44,6 +50,7 @@ struct RelationField {
     ident: Ident,
     ty: Type,
     key: Path,
+    with: Option<Path>,
     span: Span,
 }
 
@@ -68,6 +75,23 @@ pub fn derive(input: &syn::DeriveInput) -> TokenStream {
         None => quote!(::diesel_relations),
     };
     let ident = &receiver.ident;
+    // Read as an expression (darling's `Type` wants a string), used as a type.
+    let backend: Option<Type> =
+        receiver
+            .backend
+            .as_ref()
+            .and_then(|b| match syn::parse2::<Type>(b.to_token_stream()) {
+                Ok(ty) => Some(ty),
+                Err(_) => {
+                    errors.push(
+                        Error::custom(
+                            "expected the backend's type, e.g. `backend = diesel::pg::Pg`",
+                        )
+                        .with_span(b),
+                    );
+                    None
+                }
+            });
     let Some(model) = receiver.model.clone() else {
         errors.push(
             Error::custom(format!(
@@ -130,6 +154,12 @@ pub fn derive(input: &syn::DeriveInput) -> TokenStream {
                         .with_span(&relation.span()),
                 );
             }
+            if let Some(with) = &field.with {
+                errors.push(
+                    Error::custom("the model's field is not a relation: remove `with = ...`")
+                        .with_span(with),
+                );
+            }
             continue;
         }
         let key = match (&field.key, &field.relation) {
@@ -165,18 +195,36 @@ pub fn derive(input: &syn::DeriveInput) -> TokenStream {
                 key_path(&model, &name, span)
             }
         };
+        if let (Some(with), None) = (&field.with, &receiver.backend) {
+            errors.push(
+                Error::custom(format!(
+                    "a refined field needs the backend its refinement is written for: \
+                     `#[shape(model = {model_text}, backend = diesel::sqlite::Sqlite)]` \
+                     (or `diesel::pg::Pg`, `diesel::mysql::Mysql`)"
+                ))
+                .with_span(with),
+            );
+        }
         let span = field_ident.span();
         relations.push(RelationField {
             ident: field_ident,
             ty: field.ty.clone(),
             key,
+            with: field.with.clone(),
             span,
         });
     }
     // On a mistake only the shape's model is declared, so uses of the type
     // do not add errors of their own about the loading code.
     match (errors.finish(), model_field) {
-        (Ok(()), Some(model_field)) => expand(&rt, ident, &model, &model_field, &relations),
+        (Ok(()), Some(model_field)) => expand(
+            &rt,
+            ident,
+            &model,
+            backend.as_ref(),
+            &model_field,
+            &relations,
+        ),
         (result, _) => {
             let errors = result.err().map(|e| e.write_errors());
             let declared = declare(&rt, ident, &model);
@@ -236,6 +284,7 @@ fn expand(
     rt: &TokenStream,
     ident: &Ident,
     model: &Path,
+    backend: Option<&Type>,
     model_field: &Ident,
     relations: &[RelationField],
 ) -> TokenStream {
@@ -245,16 +294,40 @@ fn expand(
             #rt::__private::check_field::<#key, #model, #ty>();
         }
     });
+    // A refined field (`with = ...`) goes through `LoadFieldWith`, the others
+    // through `LoadField`; both are spanned at the field.
     let bounds = relations.iter().map(|r| {
-        let RelationField { ty, key, span, .. } = r;
-        quote_spanned! {*span=> #ty: #rt::LoadField<#key, __C> }
-    });
-    let loads = relations.iter().map(|r| {
-        let RelationField { ty, key, .. } = r;
-        quote! {
-            let __nodes = <#ty as #rt::LoadField<#key, __C>>::load_field(__nodes, conn)?;
+        let RelationField {
+            ty,
+            key,
+            span,
+            with,
+            ..
+        } = r;
+        match with {
+            Some(_) => quote_spanned! {*span=>
+                #ty: #rt::LoadFieldWith<#key, __C, Builder = #rt::BuilderOf<#key, __C>>
+            },
+            None => quote_spanned! {*span=> #ty: #rt::LoadField<#key, __C> },
         }
     });
+    let loads = relations.iter().map(|r| {
+        let RelationField { ty, key, with, .. } = r;
+        match with {
+            Some(with) => quote! {
+                let __nodes =
+                    <#ty as #rt::LoadFieldWith<#key, __C>>::load_field_with(__nodes, conn, #with)?;
+            },
+            None => quote! {
+                let __nodes = <#ty as #rt::LoadField<#key, __C>>::load_field(__nodes, conn)?;
+            },
+        }
+    });
+    // The refinement functions are written for one backend: the impls are for
+    // the connections of that backend.
+    let backend_bound = backend.map(|b| quote!(__C: #rt::Mode<Backend = #b>,));
+    let async_backend_bound =
+        backend.map(|b| quote!(#rt::asynchronous::Async<__C>: #rt::Mode<Backend = #b>,));
     let names: Vec<&Ident> = relations.iter().map(|r| &r.ident).collect();
     let vars: Vec<Ident> = names
         .iter()
@@ -275,14 +348,37 @@ fn expand(
             .collect()
     };
     let async_bounds = relations.iter().map(|r| {
-        let RelationField { ty, key, span, .. } = r;
-        quote_spanned! {*span=> #ty: #rt::LoadFieldAsync<#key, __C> }
+        let RelationField {
+            ty,
+            key,
+            span,
+            with,
+            ..
+        } = r;
+        match with {
+            Some(_) => quote_spanned! {*span=>
+                #ty: #rt::LoadFieldWithAsync<
+                    #key,
+                    __C,
+                    Builder = #rt::BuilderOf<#key, #rt::asynchronous::Async<__C>>,
+                >
+            },
+            None => quote_spanned! {*span=> #ty: #rt::LoadFieldAsync<#key, __C> },
+        }
     });
     let async_loads = relations.iter().map(|r| {
-        let RelationField { ty, key, .. } = r;
-        quote! {
-            let __nodes =
-                <#ty as #rt::LoadFieldAsync<#key, __C>>::load_field_async(__nodes, conn).await?;
+        let RelationField { ty, key, with, .. } = r;
+        match with {
+            Some(with) => quote! {
+                let __nodes = <#ty as #rt::LoadFieldWithAsync<#key, __C>>::load_field_with_async(
+                    __nodes, conn, #with,
+                )
+                .await?;
+            },
+            None => quote! {
+                let __nodes =
+                    <#ty as #rt::LoadFieldAsync<#key, __C>>::load_field_async(__nodes, conn).await?;
+            },
         }
     });
     let diesel_async = quote!(#rt::__private::diesel_async);
@@ -342,6 +438,7 @@ fn expand(
         #[automatically_derived]
         impl<__C> #rt::LoadShape<__C> for #ident
         where
+            #backend_bound
             #(#bounds,)*
         {
             fn from_models(
@@ -359,6 +456,7 @@ fn expand(
             #[automatically_derived]
             impl<__C> #rt::LoadShapeAsync<__C> for #ident
             where
+                #async_backend_bound
                 #(#async_bounds,)*
             {
                 #[allow(clippy::manual_async_fn)]

@@ -14,12 +14,17 @@ use diesel::query_dsl::methods::LoadQuery;
 use diesel::{Connection, RunQueryDsl};
 
 use crate::error::{Error, Result};
+use crate::mode::Mode;
 use crate::model::{Model, Node};
 use crate::prefetch::{
-    prefetch_belongs_to, prefetch_has_many, prefetch_has_one, prefetch_many_to_many,
+    prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
+    prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with,
 };
+use crate::query::BuildManyToMany;
 use crate::query::{LoadBelongsTo, LoadHasMany, LoadManyToMany, ParentOf};
-use crate::relation::Relation;
+use crate::relation::{HasMany, Relation};
+use crate::spec::Prefetch;
+use crate::through::PrefetchThrough;
 use crate::with::With;
 
 /// Which loader a relation takes, the [`Relation::RelationKind`] the derive sets.
@@ -227,6 +232,138 @@ where
     }
 }
 
+/// The builder a refinement function of relation `K` takes on mode `M`:
+/// [`Prefetch`] for has-many and one-to-one, [`PrefetchThrough`] for
+/// many-to-many. What `#[derive(Shape)]` names the builder of a refined field by.
+pub type BuilderOf<K, M> = <<K as Relation>::RelationKind as KindBuilder<K, M>>::Builder;
+
+/// The builder of relations of one [`kind`] ([`BuilderOf`]).
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "relation `{K}` takes no refinement",
+    label = "only has-many, one-to-one and many-to-many relations take `with = ...`",
+    note = "a belongs-to relation loads one parent per child: there is nothing to filter, order or limit"
+)]
+pub trait KindBuilder<K, M> {
+    /// `Prefetch<K, M>` or `PrefetchThrough<K, M>`.
+    type Builder;
+}
+
+impl<K: HasMany, M: Mode> KindBuilder<K, M> for kind::HasMany {
+    type Builder = Prefetch<K, M>;
+}
+
+impl<K: HasMany, M: Mode> KindBuilder<K, M> for kind::HasOne {
+    type Builder = Prefetch<K, M>;
+}
+
+impl<K: BuildManyToMany<M::Backend>, M: Mode> KindBuilder<K, M> for kind::ManyToMany {
+    type Builder = PrefetchThrough<K, M>;
+}
+
+/// A field of type `Self` filled with relation `K` refined by a builder
+/// function (`#[shape(with = recent_three)]`): the bound `#[derive(Shape)]` puts
+/// on each refined field. `Builder` is [`Prefetch`] for has-many and one-to-one,
+/// [`PrefetchThrough`] for many-to-many.
+#[diagnostic::on_unimplemented(
+    message = "the field of type `{Self}` cannot be loaded with relation `{K}` refined, over connection `{C}`",
+    label = "only has-many, one-to-one and many-to-many relations take `with = ...`",
+    note = "a belongs-to relation loads one parent per child: there is nothing to filter, order or limit"
+)]
+pub trait LoadFieldWith<K: Relation, C>: Sized {
+    /// What the refinement function takes and returns.
+    type Builder;
+    /// Load the field onto `nodes`, refined by `refine`, one value per node.
+    fn load_field_with<N: Node<Model = K::Owner> + 'static>(
+        nodes: Vec<N>,
+        conn: &mut C,
+        refine: impl FnOnce(Self::Builder) -> Self::Builder,
+    ) -> Result<Vec<With<N, K, Self>>>;
+}
+
+impl<F, K, C> LoadFieldWith<K, C> for F
+where
+    K: Relation,
+    K::RelationKind: LoadKindWith<K, F, C>,
+{
+    type Builder = <K::RelationKind as LoadKindWith<K, F, C>>::Builder;
+    #[inline]
+    fn load_field_with<N: Node<Model = K::Owner> + 'static>(
+        nodes: Vec<N>,
+        conn: &mut C,
+        refine: impl FnOnce(Self::Builder) -> Self::Builder,
+    ) -> Result<Vec<With<N, K, F>>> {
+        <K::RelationKind as LoadKindWith<K, F, C>>::load_with(nodes, conn, refine)
+    }
+}
+
+/// How relations of one [`kind`] fill a refined field of type `F`.
+#[doc(hidden)]
+pub trait LoadKindWith<K: Relation, F, C> {
+    /// The builder the refinement function takes.
+    type Builder;
+    /// Load relation `K` onto `nodes`, refined, into fields of type `F`.
+    fn load_with<N: Node<Model = K::Owner> + 'static>(
+        nodes: Vec<N>,
+        conn: &mut C,
+        refine: impl FnOnce(Self::Builder) -> Self::Builder,
+    ) -> Result<Vec<With<N, K, F>>>;
+}
+
+impl<K, F, C> LoadKindWith<K, F, C> for kind::HasMany
+where
+    K: LoadHasMany<C>,
+    K::Child: Clone,
+    C: Connection,
+    F: Reshape<Vec<K::Child>, C> + 'static,
+{
+    type Builder = Prefetch<K, C>;
+    fn load_with<N: Node<Model = K::Owner> + 'static>(
+        nodes: Vec<N>,
+        conn: &mut C,
+        refine: impl FnOnce(Prefetch<K, C>) -> Prefetch<K, C>,
+    ) -> Result<Vec<With<N, K, F>>> {
+        let loaded = prefetch_has_many_with::<K, Vec<N>, C, K::Child, K>(nodes, conn, refine)?;
+        reshape(loaded, conn)
+    }
+}
+
+impl<K, F, C> LoadKindWith<K, F, C> for kind::HasOne
+where
+    K: LoadHasMany<C>,
+    K::Child: Clone,
+    C: Connection,
+    F: Reshape<Option<K::Child>, C> + 'static,
+{
+    type Builder = Prefetch<K, C>;
+    fn load_with<N: Node<Model = K::Owner> + 'static>(
+        nodes: Vec<N>,
+        conn: &mut C,
+        refine: impl FnOnce(Prefetch<K, C>) -> Prefetch<K, C>,
+    ) -> Result<Vec<With<N, K, F>>> {
+        let loaded = prefetch_has_one_with::<K, Vec<N>, C, K::Child, K>(nodes, conn, refine)?;
+        reshape(loaded, conn)
+    }
+}
+
+impl<K, F, C> LoadKindWith<K, F, C> for kind::ManyToMany
+where
+    K: LoadManyToMany<C>,
+    K::Target: Clone,
+    C: Connection,
+    F: Reshape<Vec<K::Target>, C> + 'static,
+{
+    type Builder = PrefetchThrough<K, C>;
+    fn load_with<N: Node<Model = K::Owner> + 'static>(
+        nodes: Vec<N>,
+        conn: &mut C,
+        refine: impl FnOnce(PrefetchThrough<K, C>) -> PrefetchThrough<K, C>,
+    ) -> Result<Vec<With<N, K, F>>> {
+        let loaded = prefetch_many_to_many_with::<K, Vec<N>, C>(nodes, conn, refine)?;
+        reshape(loaded, conn)
+    }
+}
+
 /// Replace each loaded value `V` of `rows` by the field value `F`: the values'
 /// models are taken out of all rows, the field's shape is loaded onto them in
 /// one go, and they are put back in the same places.
@@ -356,7 +493,7 @@ fn shaped<T: LoadShape<C>, C>(
 }
 
 #[cfg(feature = "async")]
-pub use nonblocking::{LoadFieldAsync, LoadShapeAsync};
+pub use nonblocking::{LoadFieldAsync, LoadFieldWithAsync, LoadShapeAsync};
 
 /// Shapes on diesel-async: the same statements through the `_async` loaders.
 #[cfg(feature = "async")]
@@ -367,13 +504,16 @@ mod nonblocking {
 
     use super::{kind, same_rows, split_many, split_optional, Shape};
     use crate::asynchronous::{
-        prefetch_belongs_to, prefetch_has_many, prefetch_has_one, prefetch_many_to_many,
+        prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
+        prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with, Async,
         LoadBelongsToAsync, LoadHasManyAsync, LoadManyToManyAsync,
     };
     use crate::error::{Error, Result};
     use crate::model::{Model, Node};
     use crate::query::ParentOf;
     use crate::relation::Relation;
+    use crate::spec::Prefetch;
+    use crate::through::PrefetchThrough;
     use crate::with::With;
 
     /// [`LoadShape`](super::LoadShape) over diesel-async connection `C`.
@@ -468,6 +608,88 @@ mod nonblocking {
         K: LoadManyToManyAsync<C>, K::Target: Clone,);
     load_kind_async!(kind::BelongsTo, prefetch_belongs_to, K::Value,
         K: LoadBelongsToAsync<C>, ParentOf<K>: Clone,);
+
+    /// [`LoadFieldWith`](super::LoadFieldWith) over diesel-async connection `C`.
+    #[diagnostic::on_unimplemented(
+        message = "the field of type `{Self}` cannot be loaded with relation `{K}` refined, over async connection `{C}`",
+        label = "only has-many, one-to-one and many-to-many relations take `with = ...`",
+        note = "a belongs-to relation loads one parent per child: there is nothing to filter, order or limit"
+    )]
+    pub trait LoadFieldWithAsync<K: Relation, C>: Sized {
+        /// What the refinement function takes and returns.
+        type Builder;
+        /// Load the field onto `nodes`, refined by `refine`, one value per node.
+        fn load_field_with_async<N: Node<Model = K::Owner> + Send + 'static>(
+            nodes: Vec<N>,
+            conn: &mut C,
+            refine: impl FnOnce(Self::Builder) -> Self::Builder + Send,
+        ) -> impl Future<Output = Result<Vec<With<N, K, Self>>>>;
+    }
+
+    impl<F, K, C> LoadFieldWithAsync<K, C> for F
+    where
+        K: Relation,
+        K::RelationKind: LoadKindWithAsync<K, F, C>,
+    {
+        type Builder = <K::RelationKind as LoadKindWithAsync<K, F, C>>::Builder;
+        #[inline]
+        fn load_field_with_async<N: Node<Model = K::Owner> + Send + 'static>(
+            nodes: Vec<N>,
+            conn: &mut C,
+            refine: impl FnOnce(Self::Builder) -> Self::Builder + Send,
+        ) -> impl Future<Output = Result<Vec<With<N, K, F>>>> {
+            <K::RelationKind as LoadKindWithAsync<K, F, C>>::load_with_async(nodes, conn, refine)
+        }
+    }
+
+    /// How relations of one [`kind`] fill a refined field of type `F`, awaited.
+    #[doc(hidden)]
+    pub trait LoadKindWithAsync<K: Relation, F, C> {
+        /// The builder the refinement function takes.
+        type Builder;
+        /// Load relation `K` onto `nodes`, refined, into fields of type `F`.
+        fn load_with_async<N: Node<Model = K::Owner> + Send + 'static>(
+            nodes: Vec<N>,
+            conn: &mut C,
+            refine: impl FnOnce(Self::Builder) -> Self::Builder + Send,
+        ) -> impl Future<Output = Result<Vec<With<N, K, F>>>>;
+    }
+
+    /// One `LoadKindWithAsync` impl: `$load` with the refinement gives
+    /// `Vec<With<N, K, $value>>`, reshaped into `F`.
+    macro_rules! load_kind_with_async {
+        ($kind:ty, $builder:ty, $load:ident::<$($args:ty),*>, $value:ty, $($bounds:tt)*) => {
+            impl<K, F, C> LoadKindWithAsync<K, F, C> for $kind
+            where
+                C: AsyncConnection,
+                F: ReshapeAsync<$value, C> + 'static,
+                $($bounds)*
+            {
+                type Builder = $builder;
+                #[allow(clippy::manual_async_fn)]
+                fn load_with_async<N: Node<Model = K::Owner> + Send + 'static>(
+                    nodes: Vec<N>,
+                    conn: &mut C,
+                    refine: impl FnOnce($builder) -> $builder + Send,
+                ) -> impl Future<Output = Result<Vec<With<N, K, F>>>> {
+                    async move {
+                        let loaded = $load::<$($args),*>(nodes, conn, refine).await?;
+                        reshape_async(loaded, conn).await
+                    }
+                }
+            }
+        };
+    }
+
+    load_kind_with_async!(kind::HasMany, Prefetch<K, Async<C>>,
+        prefetch_has_many_with::<K, Vec<N>, C, K::Child, K>, Vec<K::Child>,
+        K: LoadHasManyAsync<C>, K::Child: Clone,);
+    load_kind_with_async!(kind::HasOne, Prefetch<K, Async<C>>,
+        prefetch_has_one_with::<K, Vec<N>, C, K::Child, K>, Option<K::Child>,
+        K: LoadHasManyAsync<C>, K::Child: Clone,);
+    load_kind_with_async!(kind::ManyToMany, PrefetchThrough<K, Async<C>>,
+        prefetch_many_to_many_with::<K, Vec<N>, C>, Vec<K::Target>,
+        K: LoadManyToManyAsync<C>, K::Target: Clone,);
 
     /// [`reshape`](super::reshape), awaited.
     async fn reshape_async<N, K, V, F, C>(

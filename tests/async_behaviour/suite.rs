@@ -14,6 +14,7 @@ use crate::common::models::*;
 use crate::common::TestConn;
 
 include!("../behaviour/seed.rs");
+include!("../shapes/refined.rs");
 
 /// The behavioural suite's data, a blocking connection to it and an async
 /// one to the same database.
@@ -516,4 +517,14 @@ fn shape_futures_move_to_other_threads() {
         .unwrap()
     });
     assert_eq!(got, expected);
+}
+
+#[test]
+fn refined_shapes_match_blocking() {
+    let Some(mut fx) = fixture() else { return };
+    let n = fx.same(
+        |c| AuthorHighlights::load(authors::table.order(authors::id), c).unwrap(),
+        async |c| AuthorHighlights::load_async(authors::table.order(authors::id), c).await.unwrap(),
+    );
+    assert_eq!(n, 8);
 }

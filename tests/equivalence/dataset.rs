@@ -10,6 +10,8 @@ struct Dataset {
     profiles: Vec<Profile>,
     tags: Vec<Tag>,
     links: Vec<BookTag>,
+    /// Authors' favorite books (a join model keyed by both foreign keys).
+    favorites: Vec<Favorite>,
     /// Indexes into `authors`, with repeats: the input of the prefetch.
     input: Vec<usize>,
 }
@@ -108,13 +110,25 @@ fn dataset() -> impl Strategy<Value = Dataset> {
                     .filter(|l| linked.insert((l.book_id, l.tag_id)))
                     .collect()
             };
-            Dataset { authors, books, reviews, profiles, tags, links, input }
+            let mut faved = std::collections::HashSet::new();
+            let favorites: Vec<Favorite> = if books.is_empty() {
+                Vec::new()
+            } else {
+                (0..next(books.len()))
+                    .map(|_| Favorite {
+                        author_id: authors[next(authors.len())].id,
+                        book_id: books[next(books.len())].id,
+                    })
+                    .filter(|f| faved.insert((f.author_id, f.book_id)))
+                    .collect()
+            };
+            Dataset { authors, books, reviews, profiles, tags, links, favorites, input }
         })
 }
 
 fn insert_all(conn: &mut Conn, data: &Dataset) -> QueryResult<()> {
     conn.batch_execute(
-        "DELETE FROM book_tags; DELETE FROM tags; DELETE FROM profiles; DELETE FROM reviews; \
+        "DELETE FROM favorites; DELETE FROM book_tags; DELETE FROM tags; DELETE FROM profiles; DELETE FROM reviews; \
          DELETE FROM books; DELETE FROM authors;",
     )?;
     for chunk in data.authors.chunks(500) {
@@ -134,6 +148,9 @@ fn insert_all(conn: &mut Conn, data: &Dataset) -> QueryResult<()> {
     }
     for chunk in data.links.chunks(500) {
         diesel::insert_into(book_tags::table).values(chunk).execute(conn)?;
+    }
+    for chunk in data.favorites.chunks(500) {
+        diesel::insert_into(favorites::table).values(chunk).execute(conn)?;
     }
     Ok(())
 }

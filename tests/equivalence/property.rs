@@ -12,6 +12,8 @@ use crate::common::models::*;
 
 // Dataset, dataset(), insert_all(): shared with the async equivalence suite.
 include!("dataset.rs");
+// AuthorHighlights: a shape with refined fields.
+include!("../shapes/refined.rs");
 
 /// The naive loop, one query per parent, and the prefetch, on the same data.
 fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
@@ -155,6 +157,41 @@ fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
             .load(conn)
             .unwrap();
         prop_assert_eq!(&card.favorite_books, &naive);
+    }
+    // Refined fields (top-N, filters on has-many, one-to-one and
+    // many-to-many), chunked or not: the naive queries' rows.
+    let cards = AuthorHighlights::from_models(input.clone(), conn).unwrap();
+    for (author, card) in input.iter().zip(&cards) {
+        let naive: Vec<Book> = books::table
+            .filter(books::author_id.eq(author.id))
+            .order((books::title.desc(), books::id))
+            .limit(2)
+            .load(conn)
+            .unwrap();
+        prop_assert_eq!(card.newest.iter().map(|b| b.book.clone()).collect::<Vec<_>>(), naive);
+        let naive: Vec<Book> = books::table
+            .filter(books::author_id.eq(author.id))
+            .filter(books::title.like("%e%"))
+            .order(books::id)
+            .load(conn)
+            .unwrap();
+        prop_assert_eq!(&card.with_an_e, &naive);
+        let naive: Option<Profile> = profiles::table
+            .filter(profiles::author_id.eq(author.id))
+            .filter(profiles::bio.like("%a%").or(profiles::bio.like("%1%")))
+            .first(conn)
+            .optional()
+            .unwrap();
+        prop_assert_eq!(&card.profile, &naive);
+        let naive: Vec<Book> = favorites::table
+            .inner_join(books::table.on(books::id.eq(favorites::book_id)))
+            .filter(favorites::author_id.eq(author.id))
+            .filter(books::title.like("%i%"))
+            .order(favorites::book_id)
+            .select(Book::as_select())
+            .load(conn)
+            .unwrap();
+        prop_assert_eq!(&card.favorites, &naive);
     }
     // Forward relations shaped again, onto every book.
     let all_books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();

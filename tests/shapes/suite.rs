@@ -237,3 +237,57 @@ fn a_database_error_in_a_nested_field_is_an_error_naming_its_relation() {
     // The connection still works.
     assert_eq!(all_authors(conn).len(), 4);
 }
+
+// AuthorHighlights and its refinement functions, for this backend.
+include!("refined.rs");
+
+#[test]
+fn refined_fields_equal_the_refined_loaders() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seeded(conn);
+    // Authors; newest books, their reviews and tags; books with an e; books;
+    // profiles; favorites.
+    let cards = assert_num_queries(conn, 8, |conn| {
+        AuthorHighlights::load(authors::table.order(authors::id), conn).unwrap()
+    });
+    let authors = all_authors(conn);
+    let newest = authors
+        .clone()
+        .prefetch_books_with(conn, |p| {
+            newest_two(p).then(|b, c| b.prefetch_review_set(c)?.prefetch_tags(c))
+        })
+        .unwrap();
+    let with_an_e = authors.clone().prefetch_books_with(conn, titled_with_an_e).unwrap();
+    let books = authors.clone().prefetch_books(conn).unwrap();
+    let profiles = authors.clone().prefetch_profile_with(conn, long_bio).unwrap();
+    let favorites = authors.clone().prefetch_favorite_books_with(conn, favorites_with_an_i).unwrap();
+    for (i, card) in cards.iter().enumerate() {
+        assert_eq!(card.author, authors[i]);
+        let expected: Vec<crate::cards::BookWithReviews> = newest[i]
+            .books()
+            .iter()
+            .map(|b| crate::cards::BookWithReviews {
+                book: b.model().clone(),
+                review_set: b.review_set().clone(),
+                tags: b.tags().clone(),
+            })
+            .collect();
+        assert_eq!(card.newest, expected);
+        assert_eq!(&card.with_an_e, with_an_e[i].books());
+        assert_eq!(&card.books, books[i].books());
+        assert_eq!(&card.profile, profiles[i].profile());
+        assert_eq!(&card.favorites, favorites[i].favorite_books());
+    }
+    // What the refinements chose, read as a user would.
+    let titles = |books: &[Book]| books.iter().map(|b| b.title.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        titles(&cards[0].newest.iter().map(|b| b.book.clone()).collect::<Vec<_>>()),
+        vec!["The Left Hand of Darkness", "The Dispossessed"]
+    );
+    assert_eq!(cards[0].books.len(), 3);
+    // Refinements and chunks: the same with one key per statement.
+    let _one = diesel_relations::__private::override_max_keys_per_statement(1);
+    let chunked = AuthorHighlights::load(authors::table.order(authors::id), conn).unwrap();
+    assert_eq!(chunked, cards);
+}
