@@ -479,6 +479,11 @@ fn expand(
             impl #ident {
                 /// `load` on a diesel-async connection (feature `async`).
                 #[allow(dead_code)]
+                ///
+                /// In an axum handler, load a boxed query's rows yourself and
+                /// call `from_models_async`: rustc cannot show the handler's
+                /// future `Send` through the query's lifetime ("implementation
+                /// of `Query` is not general enough").
                 pub async fn load_async<'__q, __Q, __C>(
                     query: __Q,
                     conn: &mut __C,
