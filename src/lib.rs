@@ -295,7 +295,9 @@ pub mod plumbing {
         keys_per_statement, refinement, Get, KeyValue, LoadedValue, Refinement, SelectRelated,
     };
     #[doc(inline)]
-    pub use relations_runtime::{kind, BuilderOf, LoadField, LoadFieldWith, ReshapeOf, ShapeOf};
+    pub use relations_runtime::{
+        kind, BuilderOf, FromTree, LoadField, LoadFieldWith, ReshapeOf, ShapeOf,
+    };
     #[doc(inline)]
     pub use relations_runtime::{
         prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,

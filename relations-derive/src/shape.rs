@@ -383,8 +383,50 @@ fn expand(
     });
     let diesel_async = quote!(#rt::__private::diesel_async);
     let declared = declare(rt, ident, model);
+    // `FromTree` / `From` the chain's `With` layers, one per relation field in
+    // declaration order, each value converted by `IntoField`.
+    let values: Vec<Ident> = (0..relations.len())
+        .map(|i| format_ident!("__V{}", i))
+        .collect();
+    let tree = relations
+        .iter()
+        .zip(&values)
+        .fold(quote!(#model), |inner, (r, v)| {
+            let key = &r.key;
+            quote!(#rt::With<#inner, #key, #v>)
+        });
+    let into_bounds = relations.iter().zip(&values).map(|(r, v)| {
+        let ty = &r.ty;
+        quote!(#v: #rt::IntoField<#ty>)
+    });
+    let into_bounds: Vec<TokenStream> = into_bounds.collect();
     quote! {
         #declared
+
+        #[automatically_derived]
+        impl<#(#values),*> #rt::FromTree<#tree> for #ident
+        where
+            #(#into_bounds,)*
+        {
+            fn from_tree(tree: #tree) -> Self {
+                let __node = tree;
+                #(#unwrap)*
+                Self {
+                    #model_field: __node,
+                    #(#names: #rt::IntoField::into_field(#vars),)*
+                }
+            }
+        }
+
+        #[automatically_derived]
+        impl<#(#values),*> ::core::convert::From<#tree> for #ident
+        where
+            #(#into_bounds,)*
+        {
+            fn from(tree: #tree) -> Self {
+                <Self as #rt::FromTree<#tree>>::from_tree(tree)
+            }
+        }
 
         // Each field is checked here, where it is declared: the relation
         // exists on the model and the field's type can hold what it loads.

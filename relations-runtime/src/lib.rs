@@ -68,7 +68,10 @@ pub use query::{
 };
 pub use relation::{BelongsTo, ForeignKeyField, HasMany, ManyToMany, Relation};
 pub use relations_derive::{Relations, Shape};
-pub use shape::{kind, BuilderOf, LoadField, LoadFieldWith, LoadShape, ReshapeOf, Shape, ShapeOf};
+pub use shape::{
+    kind, BuilderOf, FromTree, IntoField, LoadField, LoadFieldWith, LoadShape, ReshapeOf, Shape,
+    ShapeOf,
+};
 #[cfg(feature = "async")]
 pub use shape::{LoadFieldAsync, LoadFieldWithAsync, LoadShapeAsync};
 pub use spec::{refinement, KeyValue, LoadedExt, Prefetch, Refinement, RelationName};

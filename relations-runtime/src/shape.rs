@@ -92,6 +92,54 @@ where
 {
 }
 
+/// A shape built from what the chain of named loaders returns: the model in
+/// `With` layers, one per relation field in the order the fields are declared
+/// (`With<With<Author, AuthorBooks, _>, AuthorProfile, _>` for `books`, then
+/// `profile`), each loaded value converted in turn. `#[derive(Shape)]`
+/// implements it, and `From` with it; every model converts from itself.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be built from `{W}`",
+    label = "not the `With` layers of this shape's relation fields",
+    note = "a shape converts from its model wrapped in one `With` layer per relation field, in the order the fields are declared"
+)]
+pub trait FromTree<W>: Sized {
+    /// Take the loaded tree apart into the shape.
+    fn from_tree(tree: W) -> Self;
+}
+
+impl<M: Model> FromTree<M> for M {
+    #[inline]
+    fn from_tree(tree: M) -> M {
+        tree
+    }
+}
+
+/// A loaded value converted into a field: `Vec<T>` from `Vec<X>`, `Option<T>`
+/// from `Option<X>`, `T` from a node `X`, where `T: FromTree<X>`.
+#[doc(hidden)]
+pub trait IntoField<F> {
+    /// The field's value.
+    fn into_field(self) -> F;
+}
+
+impl<X, T: FromTree<X>> IntoField<Vec<T>> for Vec<X> {
+    fn into_field(self) -> Vec<T> {
+        self.into_iter().map(T::from_tree).collect()
+    }
+}
+
+impl<X, T: FromTree<X>> IntoField<Option<T>> for Option<X> {
+    fn into_field(self) -> Option<T> {
+        self.map(T::from_tree)
+    }
+}
+
+impl<X: Node, T: FromTree<X>> IntoField<T> for X {
+    fn into_field(self) -> T {
+        T::from_tree(self)
+    }
+}
+
 /// Loading shape `Self` over connection `C`: implemented by
 /// `#[derive(Shape)]`, and for every model (nothing to load).
 pub trait LoadShape<C>: Shape {

@@ -70,6 +70,26 @@ fn a_shape_equals_the_chain_of_loaders_statement_for_statement() {
         cards_by_chain(conn, authors)
     });
     assert_eq!(cards, chain);
+    // The chain's own result converts into the shape (`From` the `With` layers
+    // of the fields, in declaration order, nested values converted too).
+    let converted: Vec<AuthorCard> = {
+        let authors = all_authors(conn);
+        authors
+            .prefetch_books_with(conn, |p| {
+                p.then(|books, conn| books.prefetch_review_set(conn)?.prefetch_tags(conn))
+            })
+            .unwrap()
+            .prefetch_profile(conn)
+            .unwrap()
+            .prefetch_edited_books(conn)
+            .unwrap()
+            .prefetch_favorite_books(conn)
+            .unwrap()
+            .into_iter()
+            .map(AuthorCard::from)
+            .collect()
+    };
+    assert_eq!(converted, cards);
     // What it loaded, read as a user would.
     let ursula = &cards[0];
     assert_eq!(ursula.author.name, "Ursula");
