@@ -33,7 +33,6 @@ macro_rules! __async_methods {
             <Self as $crate::Nodes>::Node: $crate::Node<Model = $parent>,
             __C: $crate::__private::diesel_async::AsyncConnection,
             $rel: $crate::asynchronous::LoadHasManyAsync<__C>,
-            for<'__r> $child: ::core::clone::Clone,
         {
             $crate::__async_methods!(@call $kind, $rel, self, conn)
         }
@@ -92,7 +91,6 @@ macro_rules! __async_methods {
             <Self as $crate::Nodes>::Node: $crate::Node<Model = $child>,
             __C: $crate::__private::diesel_async::AsyncConnection,
             $rel: $crate::asynchronous::LoadBelongsToAsync<__C>,
-            for<'__r> $parent: ::core::clone::Clone,
         {
             $crate::asynchronous::prefetch_belongs_to::<$rel, Self, __C>(self, conn)
         }
@@ -118,7 +116,6 @@ macro_rules! __async_methods {
             <Self as $crate::Nodes>::Node: $crate::Node<Model = $parent>,
             __C: $crate::__private::diesel_async::AsyncConnection,
             $rel: $crate::asynchronous::LoadManyToManyAsync<__C>,
-            for<'__r> $target: ::core::clone::Clone,
         {
             $crate::asynchronous::prefetch_many_to_many::<$rel, Self, __C>(self, conn)
         }
@@ -138,7 +135,6 @@ macro_rules! __async_methods {
             <Self as $crate::Nodes>::Node: $crate::Node<Model = $parent>,
             __C: $crate::__private::diesel_async::AsyncConnection,
             $rel: $crate::asynchronous::LoadManyToManyAsync<__C>,
-            for<'__r> $target: ::core::clone::Clone,
         {
             $crate::asynchronous::prefetch_many_to_many_with::<$rel, Self, __C>(self, conn, build)
         }

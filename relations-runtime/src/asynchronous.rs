@@ -161,10 +161,10 @@ where
 #[diagnostic::on_unimplemented(
     message = "relation `{Self}` cannot be loaded over async connection `{C}`",
     label = "the child query of `{Self}` does not type-check for this connection",
-    note = "check that the child model is `Selectable` for this backend (`#[diesel(check_for_backend(...))]` shows why not), that its table is in the schema, and that the matching feature of relations-runtime is enabled"
+    note = "check that the child model is `Clone` and `Selectable` for this backend (`#[diesel(check_for_backend(...))]` shows why not), that its table is in the schema, and that the matching feature of relations-runtime is enabled"
 )]
 pub trait LoadHasManyAsync<C: AsyncConnection>:
-    BuildChildren<C::Backend> + HasMany<Parent: LoadByKeysAsync<C>>
+    BuildChildren<C::Backend> + HasMany<Parent: LoadByKeysAsync<C>, Child: Clone>
 {
     /// Run `statements`: the children, in statement order. `again` is the
     /// same load's keys and statements once more, for a top-N cut whose rows
@@ -183,7 +183,9 @@ where
     C: AsyncConnection,
     R: BuildChildren<C::Backend>,
     R::Parent: LoadByKeysAsync<C>,
-    R::Child: Send,
+    // Cloned where one row belongs to several parents (keys equal only under
+    // the database's collation).
+    R::Child: Clone + Send,
     ModelQuery<R::Child, C::Backend>: LoadQuery<'static, C, R::Child> + Send + 'static,
     TopNQuery<R, C::Backend>: LoadQuery<'static, C, R::Child> + Send + 'static,
 {
@@ -321,7 +323,7 @@ where
     note = "check that the parent model is `Selectable` for this backend, that its table is in the schema, and that the matching feature of relations-runtime is enabled"
 )]
 pub trait LoadBelongsToAsync<C: AsyncConnection>:
-    BuildParents<C::Backend> + BelongsTo<Reverse: HasMany<Parent: LoadByKeysAsync<C>>>
+    BuildParents<C::Backend> + BelongsTo<Reverse: HasMany<Parent: LoadByKeysAsync<C> + Clone>>
 {
     /// Run `statements`: the parents, in no particular order.
     fn load_parents_async(
@@ -334,7 +336,7 @@ impl<R, C> LoadBelongsToAsync<C> for R
 where
     C: AsyncConnection,
     R: BuildParents<C::Backend>,
-    ParentOf<R>: LoadByKeysAsync<C>,
+    ParentOf<R>: LoadByKeysAsync<C> + Clone,
 {
     fn load_parents_async(
         statements: Vec<ModelQuery<ParentOf<R>, C::Backend>>,
@@ -352,7 +354,7 @@ where
     note = "both tables must be listed in `diesel::allow_tables_to_appear_in_same_query!`, and the matching feature of relations-runtime must be enabled"
 )]
 pub trait LoadManyToManyAsync<C: AsyncConnection>:
-    BuildManyToMany<C::Backend> + crate::relation::ManyToMany<Parent: LoadByKeysAsync<C>>
+    BuildManyToMany<C::Backend> + crate::relation::ManyToMany<Parent: LoadByKeysAsync<C>, Target: Clone>
 {
     /// Run `statements`: the links, in statement order, then in link order
     /// unless `ordered` (the statements ordered them).
@@ -368,6 +370,7 @@ where
     C: AsyncConnection,
     R: BuildManyToMany<C::Backend>,
     R::Parent: LoadByKeysAsync<C>,
+    R::Target: Clone,
     R::LinkKey: Ord,
     LinkRow<R>: Send,
     ManyToManyQuery<R, Async<C>>: LoadQuery<'static, C, LinkRow<R>> + Send + 'static,

@@ -135,7 +135,8 @@ pub struct There<I>(PhantomData<I>);
 #[diagnostic::on_unimplemented(
     message = "relation `{K}` was not loaded on `{Self}`",
     label = "`{K}` is not prefetched here",
-    note = "prefetch it first, e.g. `let parents = parents.prefetch_<relation>(conn)?;`, or use `select_related` for a forward relation; reading a relation that was not loaded is a compile error, never a lazy query"
+    note = "prefetch it first, e.g. `let parents = parents.prefetch_<relation>(conn)?;`, or use `select_related` for a forward relation; reading a relation that was not loaded is a compile error, never a lazy query",
+    note = "an `impl Trait` type (`-> Vec<impl AuthorBooksExt>`) hides what was loaded: return the loaded type (`Vec<With<Author, AuthorBooks>>`) or a struct with `#[derive(Shape)]`"
 )]
 pub trait Get<K, I> {
     /// What was loaded for `K`.
