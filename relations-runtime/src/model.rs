@@ -211,6 +211,11 @@ impl<P: Node, K, V> Node for With<P, K, V> {
 /// This is how `authors.prefetch_books(conn)` works on a `Vec<Author>` you
 /// loaded yourself (Django's `prefetch_related_objects`), on a single `Author`,
 /// and on `Option<Author>` from `.optional()`.
+#[diagnostic::on_unimplemented(
+    message = "relations are loaded onto models taken by value, not onto `{Self}`",
+    label = "a loader takes a `Vec`, one model or an `Option` by value, and returns it with the relation loaded",
+    note = "pass the `Vec` itself (`authors.prefetch_books(conn)?` gives it back wrapped), or clone what is borrowed (`authors.to_vec()`)"
+)]
 pub trait Nodes: Sized {
     /// The element type.
     type Node: Node;
@@ -266,6 +271,55 @@ pub type Loaded<S, K, V> = crate::Result<<S as Nodes>::Wrapped<K, V>>;
 /// relation starts at model `M`: `M`, `With<.., ..>` over `M`, and `Vec`/`Option`
 /// of those. The generated extension traits are implemented for `T: Rooted<M>`,
 /// so two relations with the same name on different parents never clash.
+///
+/// A borrowed `Vec` or slice of such nodes is `Rooted` too, although no loader
+/// accepts it: the method is then found, and its bound ([`Nodes`], through
+/// [`TakenByValue`]) says that loaders take the models by value, where Rust
+/// would otherwise only say that the method's trait bounds were not satisfied.
 pub trait Rooted<M> {}
 
 impl<T: Nodes> Rooted<<T::Node as Node>::Model> for T {}
+impl<N: Node> Rooted<N::Model> for &Vec<N> {}
+impl<N: Node> Rooted<N::Model> for &[N] {}
+
+/// Never implemented: the bound that makes a loader called on borrowed models
+/// (`&Vec<Author>`, `&[Author]`) fail with a message that says what to pass.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "relations are loaded onto models taken by value, not onto `{Self}`",
+    label = "a loader takes a `Vec`, one model or an `Option` by value, and returns it with the relation loaded",
+    note = "pass the `Vec` itself (`authors.prefetch_books(conn)?` gives it back wrapped), or clone what is borrowed (`authors.to_vec()`)"
+)]
+pub trait TakenByValue {}
+
+/// Fails at [`TakenByValue`]; exists for that message only.
+#[diagnostic::do_not_recommend]
+impl<N: Node> Nodes for &Vec<N>
+where
+    Self: TakenByValue,
+{
+    type Node = N;
+    type Wrapped<K, V> = Vec<With<N, K, V>>;
+    fn into_nodes(self) -> Vec<N> {
+        unreachable!("`TakenByValue` has no implementations")
+    }
+    fn from_wrapped<K, V>(nodes: Vec<With<N, K, V>>) -> Vec<With<N, K, V>> {
+        nodes
+    }
+}
+
+/// Fails at [`TakenByValue`]; exists for that message only.
+#[diagnostic::do_not_recommend]
+impl<N: Node> Nodes for &[N]
+where
+    Self: TakenByValue,
+{
+    type Node = N;
+    type Wrapped<K, V> = Vec<With<N, K, V>>;
+    fn into_nodes(self) -> Vec<N> {
+        unreachable!("`TakenByValue` has no implementations")
+    }
+    fn from_wrapped<K, V>(nodes: Vec<With<N, K, V>>) -> Vec<With<N, K, V>> {
+        nodes
+    }
+}

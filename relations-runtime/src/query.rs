@@ -241,6 +241,7 @@ where
 #[diagnostic::on_unimplemented(
     message = "relation `{Self}` cannot be loaded over connection `{C}`",
     label = "the child query of `{Self}` does not type-check for this connection",
+    note = "on a diesel-async connection, call the loader's `_async` twin and await it: `.prefetch_books(conn)` becomes `.prefetch_books_async(conn).await` (feature `async`)",
     note = "check that the child model is `Selectable` for this backend (`#[diesel(check_for_backend(...))]` shows why not), that its table is in the schema, and that the matching feature of relations-runtime is enabled"
 )]
 pub trait LoadHasMany<C: Connection>:
@@ -324,6 +325,9 @@ pub type TopNQuery<R, DB> = TopN<
 /// connection, or `Async<C>`).
 pub type ChildQuery<R, M> = ModelQuery<<R as HasMany>::Child, <M as Mode>::Backend>;
 
+// A failing bound is reported as this trait, with its message, rather than
+// as a Diesel trait deep inside the statement.
+#[diagnostic::do_not_recommend]
 impl<R, C> LoadHasMany<C> for R
 where
     C: Connection,
@@ -476,6 +480,7 @@ where
 #[diagnostic::on_unimplemented(
     message = "relation `{Self}` cannot be loaded over connection `{C}`",
     label = "the parent query of `{Self}` does not type-check for this connection",
+    note = "on a diesel-async connection, call the loader's `_async` twin and await it: `.prefetch_books(conn)` becomes `.prefetch_books_async(conn).await` (feature `async`)",
     note = "check that the parent model is `Selectable` for this backend, that its table is in the schema, and that the matching feature of relations-runtime is enabled"
 )]
 pub trait LoadBelongsTo<C: Connection>:
@@ -491,6 +496,9 @@ pub trait LoadBelongsTo<C: Connection>:
 /// The parent model of belongs-to relation `R`.
 pub type ParentOf<R> = <<R as BelongsTo>::Reverse as HasMany>::Parent;
 
+// A failing bound is reported as this trait, with its message, rather than
+// as a Diesel trait deep inside the statement.
+#[diagnostic::do_not_recommend]
 impl<R, C> LoadBelongsTo<C> for R
 where
     C: Connection,
@@ -642,6 +650,12 @@ where
 
 /// Loading many-to-many relation `Self` over blocking connection `C`.
 /// Blanket-implemented.
+#[diagnostic::on_unimplemented(
+    message = "many-to-many relation `{Self}` cannot be loaded over connection `{C}`",
+    label = "its join query does not type-check for this connection",
+    note = "on a diesel-async connection, call the loader's `_async` twin and await it: `.prefetch_books(conn)` becomes `.prefetch_books_async(conn).await` (feature `async`)",
+    note = "check that the target model is `Selectable` for this backend, that both tables are in the schema, and that the matching feature of relations-runtime is enabled"
+)]
 pub trait LoadManyToMany<C: Connection>:
     BuildManyToMany<C::Backend> + crate::relation::ManyToMany<Parent: LoadByKeys<C>>
 {
@@ -654,6 +668,9 @@ pub trait LoadManyToMany<C: Connection>:
     ) -> QueryResult<Vec<LinkRow<Self>>>;
 }
 
+// A failing bound is reported as this trait, with its message, rather than
+// as a Diesel trait deep inside the statement.
+#[diagnostic::do_not_recommend]
 impl<R, C> LoadManyToMany<C> for R
 where
     C: Connection,
