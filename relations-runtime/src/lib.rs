@@ -38,6 +38,7 @@ mod mode;
 mod model;
 mod prefetch;
 mod query;
+mod refine;
 mod relation;
 mod shape;
 mod spec;
@@ -82,11 +83,11 @@ pub use with::{Get, Here, Is, LoadedValue, There, With};
 /// `use diesel_relations::prelude::*;`
 pub mod prelude {
     pub use crate::join::select_related;
-    pub use crate::shape::Shape;
     pub use crate::spec::{LoadedExt, Prefetch};
     pub use crate::through::PrefetchThrough;
     pub use crate::with::With;
     pub use crate::Relations;
+    pub use crate::Shape; // the trait and its derive
 }
 
 /// Paths used by the code `#[derive(Relations)]` generates. Not public API.

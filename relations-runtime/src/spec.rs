@@ -14,6 +14,7 @@ use diesel::Connection;
 use crate::error::Result;
 use crate::mode::{Mode, ThenStep};
 use crate::query::{ChildQuery, ChildSpec, ModelQuery, SelectModel};
+use crate::refine::{ChildTable, RefineFilter, RefineOrder};
 use crate::relation::HasMany;
 use crate::top_n::OrderTerm;
 
@@ -181,20 +182,19 @@ where
     /// fails with "borrowed value does not live long enough".
     pub fn filter<P>(self, predicate: P) -> Self
     where
-        P: Clone + 'static,
-        ChildQuery<R, M>: FilterDsl<P, Output = ChildQuery<R, M>>,
+        P: RefineFilter<ChildQuery<R, M>, ChildTable<R>> + Clone + 'static,
     {
-        self.query(move |q| q.filter(predicate.clone()))
+        self.query(move |q| Refinement(predicate.clone().filter_query(q.0)))
     }
 
     /// Order each parent's children by `order` instead of by primary key.
     pub fn order<O>(mut self, order: O) -> Self
     where
+        O: RefineOrder<ChildQuery<R, M>, ChildTable<R>>,
         O: diesel::Expression + QueryFragment<M::Backend> + Clone + Send + Sync + 'static,
-        ChildQuery<R, M>: OrderDsl<O, Output = ChildQuery<R, M>>,
     {
         self.parts.order = vec![Arc::new(order.clone())];
-        self.query(move |q| q.order(order.clone()))
+        self.query(move |q| Refinement(order.clone().order_query(q.0)))
     }
 
     /// Add an ordering after the one given with [`order`](Self::order), to
@@ -202,15 +202,15 @@ where
     /// which has no ties: nothing to add.
     pub fn then_order_by<O>(mut self, order: O) -> Self
     where
+        O: RefineOrder<ChildQuery<R, M>, ChildTable<R>>,
         O: diesel::Expression + QueryFragment<M::Backend> + Clone + Send + Sync + 'static,
-        ChildQuery<R, M>: ThenOrderDsl<O, Output = ChildQuery<R, M>>,
     {
         // After the default order (the primary key, unique) another term
         // changes nothing; the window of `limit_per_parent` agrees.
         if !self.parts.order.is_empty() {
             self.parts.order.push(Arc::new(order.clone()));
         }
-        self.query(move |q| q.then_order_by(order.clone()))
+        self.query(move |q| Refinement(order.clone().then_order_query(q.0)))
     }
 
     /// Only the first `n` children of each parent, in the order given with

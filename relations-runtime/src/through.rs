@@ -1,7 +1,7 @@
 //! [`PrefetchThrough`]: how one many-to-many relation is loaded — filtered on
 //! the join model's or the target's columns, ordered by either.
 
-use diesel::query_dsl::methods::{FilterDsl, OrderDsl, ThenOrderDsl};
+use crate::refine::{LinkTables, RefineFilter, RefineOrder};
 
 use crate::mode::Mode;
 use crate::query::{BuildManyToMany, ManyToManyQuery, ThroughSpec};
@@ -77,10 +77,9 @@ where
     /// `AND`.
     pub fn filter<P>(self, predicate: P) -> Self
     where
-        P: Clone + 'static,
-        ManyToManyQuery<R, M>: FilterDsl<P, Output = ManyToManyQuery<R, M>>,
+        P: RefineFilter<ManyToManyQuery<R, M>, LinkTables<R>> + Clone + 'static,
     {
-        self.refine(false, move |q| q.filter(predicate.clone()))
+        self.refine(false, move |q| predicate.clone().filter_query(q))
     }
 
     /// Give each parent its targets ordered by `order` (a column of the join
@@ -88,10 +87,9 @@ where
     /// link order. Done in SQL.
     pub fn order<O>(self, order: O) -> Self
     where
-        O: diesel::Expression + Clone + 'static,
-        ManyToManyQuery<R, M>: OrderDsl<O, Output = ManyToManyQuery<R, M>>,
+        O: RefineOrder<ManyToManyQuery<R, M>, LinkTables<R>> + Clone + 'static,
     {
-        self.refine(true, move |q| q.order(order.clone()))
+        self.refine(true, move |q| order.clone().order_query(q))
     }
 
     /// Add an ordering after the one given with [`order`](Self::order).
@@ -99,13 +97,12 @@ where
     /// to add, so this does nothing.
     pub fn then_order_by<O>(self, order: O) -> Self
     where
-        O: diesel::Expression + Clone + 'static,
-        ManyToManyQuery<R, M>: ThenOrderDsl<O, Output = ManyToManyQuery<R, M>>,
+        O: RefineOrder<ManyToManyQuery<R, M>, LinkTables<R>> + Clone + 'static,
     {
         if !self.ordered {
             return self;
         }
-        self.refine(true, move |q| q.then_order_by(order.clone()))
+        self.refine(true, move |q| order.clone().then_order_query(q))
     }
 
     fn refine(
