@@ -134,7 +134,9 @@
 //! is a compile error at the field. The struct is yours: derive `Serialize`,
 //! `Clone` or async-graphql's `SimpleObject` on it as usual. With the `async`
 //! feature, `load_async`, `from_models_async` and `from_model_async` do the same
-//! on diesel-async.
+//! on diesel-async. A forward field marked `#[shape(join)]` can be loaded in
+//! the models' own statement instead: `BookCard::load_joined(conn, |q| q...)`
+//! (Django's `select_related`; the [`guide`] shows it).
 //!
 //! ```
 //! # mod schema {

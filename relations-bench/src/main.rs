@@ -73,7 +73,7 @@ OUTPUT: per scenario, one line per implementation
 then `ratios <scenario> relations/diesel=<x> relations/floor=<x> ...`: ratios of the
 medians, then of peak bytes, then `paired_*`: the median of the per-round ratios.
 With relations_shape (a declared shape in place of the chain of loaders, in
-reverse_fk_all and nested_2_levels): `shape/chain=<x>` and `shape/diesel=<x>`,
+reverse_fk_all, nested_2_levels and forward_join): `shape/chain=<x>` and `shape/diesel=<x>`,
 and exit status 1 if the shape runs another number of statements than the chain.
 With relations_async: `async/sync=<x>` (relations_async / relations, medians),
 `peak_bytes_async/sync=<x>` and `paired_async/sync=<x>`.

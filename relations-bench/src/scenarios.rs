@@ -708,6 +708,22 @@ macro_rules! backend {
             )
         }
 
+        /// `forward_join` as a declared shape with a joined field (`BookWithAuthor`).
+        fn join_shape(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| Ok(BookWithAuthor::load_joined(conn, |q| q)?),
+                |out: &Vec<BookWithAuthor>| {
+                    let mut l = Loaded::new();
+                    l.rows(out.len());
+                    for b in out {
+                        l.pair(b.author.id, b.book.id);
+                    }
+                    join_rows(l)
+                },
+            )
+        }
+
         fn join_diesel(conn: &mut Conn) -> QueryResult<Timed> {
             measure(
                 conn,
@@ -873,6 +889,7 @@ macro_rules! backend {
                     name: "forward_join",
                     impls: vec![
                         imp("relations", join_relations),
+                        imp("relations_shape", join_shape),
                         imp("diesel", join_diesel),
                         imp("floor", join_floor),
                     ],

@@ -102,6 +102,15 @@ pub struct AuthorWithBooks {
     pub books: Vec<Book>,
 }
 
+/// `forward_join` as a declared shape: each book with its author, joined.
+#[derive(diesel_relations::Shape, Debug)]
+#[shape(model = Book)]
+pub struct BookWithAuthor {
+    pub book: Book,
+    #[shape(join)]
+    pub author: Author,
+}
+
 /// `nested_2_levels` as a declared shape: authors, books, reviews.
 #[derive(diesel_relations::Shape, Debug)]
 #[shape(model = Author)]

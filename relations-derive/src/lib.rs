@@ -129,6 +129,7 @@ fn derive_relations_inner(input: proc_macro2::TokenStream) -> proc_macro2::Token
 /// | `#[shape(relation = "books")]` | the field is named otherwise than its relation |
 /// | `#[shape(key = path::AuthorBooks)]` | the relation's key, when it is not in scope as `<Model><Relation>` next to the model's path |
 /// | `#[shape(with = newest_three)]` | refine the relation with `fn newest_three<M: Mode<Backend = Pg>>(p: Prefetch<AuthorBooks, M>) -> Prefetch<AuthorBooks, M>` (`PrefetchThrough` for many-to-many); the same relation may fill several fields |
+/// | `#[shape(join)]` | a forward relation loaded in the models' own statement by `load_joined` (one per shape) |
 ///
 /// On the struct, `#[shape(backend = diesel::pg::Pg)]` names the backend the
 /// refinement functions are written for (required with `with = ...`), and
@@ -136,7 +137,13 @@ fn derive_relations_inner(input: proc_macro2::TokenStream) -> proc_macro2::Token
 ///
 /// It generates `load(query, conn)`, `from_models(models, conn)` and
 /// `from_model(model, conn)` on the struct, and with the `async` feature of
-/// `diesel-relations` their `_async` twins for diesel-async.
+/// `diesel-relations` their `_async` twins for diesel-async. With a
+/// `#[shape(join)]` field it also generates `load_joined(conn, |q| q...)`
+/// (and `load_joined_async`): one statement joins the models to that field's
+/// parents, refined by the closure on either table's columns
+/// (`diesel_relations::JoinRefinement`), and the other fields are prefetched
+/// onto the rows. `load` and `from_models` prefetch a joined field like any
+/// other.
 ///
 /// The walkthrough on the `diesel_relations` crate page runs shapes end to end.
 #[proc_macro_derive(Shape, attributes(shape, relations))]

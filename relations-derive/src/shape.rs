@@ -43,6 +43,9 @@ struct ShapeField {
     /// `#[shape(with = recent_three)]`: a function that refines the relation's
     /// builder (`Prefetch` / `PrefetchThrough`), as `prefetch_*_with` takes.
     with: Option<Path>,
+    /// `#[shape(join)]`: a forward relation loaded in the models' own
+    /// statement by `load_joined` (prefetched by `load` and `from_models`).
+    join: Flag,
 }
 
 /// One relation field, checked.
@@ -51,6 +54,7 @@ struct RelationField {
     ty: Type,
     key: Path,
     with: Option<Path>,
+    join: bool,
     span: Span,
 }
 
@@ -160,6 +164,12 @@ pub fn derive(input: &syn::DeriveInput) -> TokenStream {
                         .with_span(with),
                 );
             }
+            if field.join.is_present() {
+                errors.push(
+                    Error::custom("the model's field is not a relation: remove `join`")
+                        .with_span(&field.join.span()),
+                );
+            }
             continue;
         }
         let key = match (&field.key, &field.relation) {
@@ -205,15 +215,39 @@ pub fn derive(input: &syn::DeriveInput) -> TokenStream {
                 .with_span(with),
             );
         }
+        if let (true, Some(with)) = (field.join.is_present(), &field.with) {
+            errors.push(
+                Error::custom(
+                    "a joined field takes no refinement: remove `with = ...` and filter or order \
+                     the join in the closure `load_joined` takes",
+                )
+                .with_span(with),
+            );
+        }
         let span = field_ident.span();
         relations.push(RelationField {
             ident: field_ident,
             ty: field.ty.clone(),
             key,
             with: field.with.clone(),
+            join: field.join.is_present(),
             span,
         });
     }
+    // The shape's rows come from one statement, so one join: a second
+    // `join` is an error at it.
+    for extra in fields.iter().filter(|f| f.join.is_present()).skip(1) {
+        errors.push(
+            Error::custom(
+                "only one field of a shape can be joined (its rows come from one join): remove \
+                 this `join`, and the field is loaded by prefetch",
+            )
+            .with_span(&extra.join.span()),
+        );
+    }
+    // The joined relation is the innermost `With` layer, as in
+    // `select_related(..).load(conn)?` followed by the prefetches.
+    relations.sort_by_key(|r| !r.join);
     // On a mistake only the shape's model is declared, so uses of the type
     // do not add errors of their own about the loading code.
     match (errors.finish(), model_field) {
@@ -289,14 +323,22 @@ fn expand(
     relations: &[RelationField],
 ) -> TokenStream {
     let checks = relations.iter().map(|r| {
-        let RelationField { ty, key, span, .. } = r;
+        let RelationField {
+            ty,
+            key,
+            span,
+            join,
+            ..
+        } = r;
+        let join = join.then(|| quote_spanned! {*span=> #rt::__private::check_join::<#key>(); });
         quote_spanned! {*span=>
             #rt::__private::check_field::<#key, #model, #ty>();
+            #join
         }
     });
     // A refined field (`with = ...`) goes through `LoadFieldWith`, the others
     // through `LoadField`; both are spanned at the field.
-    let bounds = relations.iter().map(|r| {
+    let bound_of = |r: &RelationField| {
         let RelationField {
             ty,
             key,
@@ -310,8 +352,9 @@ fn expand(
             },
             None => quote_spanned! {*span=> #ty: #rt::LoadField<#key, __C> },
         }
-    });
-    let loads = relations.iter().map(|r| {
+    };
+    let bounds = relations.iter().map(bound_of);
+    let load_of = |r: &RelationField| {
         let RelationField { ty, key, with, .. } = r;
         match with {
             Some(with) => quote! {
@@ -322,7 +365,8 @@ fn expand(
                 let __nodes = <#ty as #rt::LoadField<#key, __C>>::load_field(__nodes, conn)?;
             },
         }
-    });
+    };
+    let loads = relations.iter().map(load_of);
     // The refinement functions are written for one backend: the impls are for
     // the connections of that backend.
     let backend_bound = backend.map(|b| quote!(__C: #rt::Mode<Backend = #b>,));
@@ -347,7 +391,7 @@ fn expand(
             })
             .collect()
     };
-    let async_bounds = relations.iter().map(|r| {
+    let async_bound_of = |r: &RelationField| {
         let RelationField {
             ty,
             key,
@@ -365,8 +409,9 @@ fn expand(
             },
             None => quote_spanned! {*span=> #ty: #rt::LoadFieldAsync<#key, __C> },
         }
-    });
-    let async_loads = relations.iter().map(|r| {
+    };
+    let async_bounds = relations.iter().map(async_bound_of);
+    let async_load_of = |r: &RelationField| {
         let RelationField { ty, key, with, .. } = r;
         match with {
             Some(with) => quote! {
@@ -380,8 +425,83 @@ fn expand(
                     <#ty as #rt::LoadFieldAsync<#key, __C>>::load_field_async(__nodes, conn).await?;
             },
         }
-    });
+    };
+    let async_loads = relations.iter().map(async_load_of);
     let diesel_async = quote!(#rt::__private::diesel_async);
+    // A joined field: `load_joined` runs the join for the models and that
+    // field, then loads the other fields onto the joined rows.
+    let (joined, joined_async) = match relations.iter().find(|r| r.join) {
+        None => (None, None),
+        Some(j) => {
+            let RelationField {
+                ty: jty,
+                key: jkey,
+                span: jspan,
+                ..
+            } = j;
+            let others = || relations.iter().filter(|r| !r.join);
+            let other_bounds = others().map(bound_of);
+            let other_loads = others().map(load_of);
+            let other_async_bounds = others().map(async_bound_of);
+            let other_async_loads = others().map(async_load_of);
+            // The join field's own bound, spanned at it.
+            let join_bound = quote_spanned! {*jspan=> #jty: #rt::JoinField<#jkey, __C> };
+            let join_async_bound = quote_spanned! {*jspan=> #jty: #rt::JoinFieldAsync<#jkey, __C> };
+            let blocking = quote! {
+                #[automatically_derived]
+                impl #ident {
+                    /// Load the models together with the joined field in one statement
+                    /// (Django's `select_related`), then the other relations by prefetch:
+                    /// one statement for the join, then one per relation in the shape.
+                    /// `refine` filters, orders and limits the join, on either table's
+                    /// columns (`|q| q` for all rows).
+                    #[allow(dead_code)]
+                    pub fn load_joined<__C>(
+                        conn: &mut __C,
+                        refine: impl ::core::ops::FnOnce(
+                            #rt::JoinOf<#jty, #jkey, __C>,
+                        ) -> #rt::JoinOf<#jty, #jkey, __C>,
+                    ) -> #rt::Result<::std::vec::Vec<Self>>
+                    where
+                        #backend_bound
+                        #join_bound,
+                        #(#other_bounds,)*
+                    {
+                        let __join = refine(<#jty as #rt::JoinField<#jkey, __C>>::join());
+                        let __nodes = <#jty as #rt::JoinField<#jkey, __C>>::load_joined(conn, __join)?;
+                        #(#other_loads)*
+                        ::core::result::Result::Ok(#build)
+                    }
+                }
+            };
+            let asynchronous = quote! {
+                #[automatically_derived]
+                impl #ident {
+                    /// `load_joined` on a diesel-async connection (feature `async`).
+                    #[allow(dead_code)]
+                    pub async fn load_joined_async<__C>(
+                        conn: &mut __C,
+                        refine: impl ::core::ops::FnOnce(
+                            #rt::JoinOfAsync<#jty, #jkey, __C>,
+                        ) -> #rt::JoinOfAsync<#jty, #jkey, __C>,
+                    ) -> #rt::Result<::std::vec::Vec<Self>>
+                    where
+                        #async_backend_bound
+                        #join_async_bound,
+                        #(#other_async_bounds,)*
+                    {
+                        let __join = refine(<#jty as #rt::JoinFieldAsync<#jkey, __C>>::join());
+                        let __nodes =
+                            <#jty as #rt::JoinFieldAsync<#jkey, __C>>::load_joined_async(conn, __join)
+                                .await?;
+                        #(#other_async_loads)*
+                        ::core::result::Result::Ok(#build)
+                    }
+                }
+            };
+            (Some(blocking), Some(asynchronous))
+        }
+    };
     let declared = declare(rt, ident, model);
     // `FromTree` / `From` the chain's `With` layers, one per relation field in
     // declaration order, each value converted by `IntoField`.
@@ -494,7 +614,11 @@ fn expand(
             }
         }
 
+        #joined
+
         #rt::__shape_async! {
+            #joined_async
+
             #[automatically_derived]
             impl<__C> #rt::LoadShapeAsync<__C> for #ident
             where

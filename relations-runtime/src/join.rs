@@ -7,7 +7,9 @@ use diesel::backend::Backend;
 use diesel::dsl::{AsSelect, IntoBoxed, Select};
 use diesel::expression::AsExpression;
 use diesel::internal::table_macro::{FromClause, Inner, Join, JoinOn, LeftOuter, SelectStatement};
-use diesel::query_dsl::methods::{BoxedDsl, SelectDsl};
+use diesel::query_dsl::methods::{
+    BoxedDsl, FilterDsl, LimitDsl, OffsetDsl, OrFilterDsl, OrderDsl, SelectDsl, ThenOrderDsl,
+};
 use diesel::query_dsl::{InternalJoinDsl, LoadQuery};
 use diesel::query_source::{QuerySource, TableNotEqual};
 use diesel::sql_types::SqlType;
@@ -179,6 +181,15 @@ pub struct SelectRelated<R> {
     relation: PhantomData<fn() -> R>,
 }
 
+impl<R> SelectRelated<R> {
+    /// [`select_related`] without a value of the key.
+    pub(crate) fn new() -> Self {
+        SelectRelated {
+            relation: PhantomData,
+        }
+    }
+}
+
 impl<R: JoinBelongsTo> SelectRelated<R> {
     /// Run the join: one statement.
     pub fn load<C>(self, conn: &mut C) -> Result<Vec<With<<R as Relation>::Owner, R>>>
@@ -215,5 +226,78 @@ impl<R: JoinBelongsTo> SelectRelated<R> {
             .into_iter()
             .map(|(child, parent)| With::new(child, parent))
             .collect())
+    }
+}
+
+/// The join of forward relation `R` over backend `DB`, as the refinement
+/// closure of a shape's `load_joined` receives and returns it: Diesel's
+/// `filter`, `or_filter`, `order`, `then_order_by`, `limit` and `offset`, on
+/// either table's columns.
+///
+/// A wrapper rather than the boxed query itself: its type has no lifetime,
+/// so a future that holds the closure can be shown `Send` (rustc cannot see
+/// through a closure over `BoxedSelectStatement<'static, ..>` there).
+#[must_use = "return the refined join from the closure"]
+pub struct JoinRefinement<R: BuildJoin<DB>, DB: Backend>(JoinQuery<R, DB>);
+
+impl<R: BuildJoin<DB>, DB: Backend> JoinRefinement<R, DB> {
+    /// The whole join, unrefined.
+    pub fn all() -> Self {
+        JoinRefinement(R::join_query())
+    }
+
+    /// The refined query.
+    pub(crate) fn into_query(self) -> JoinQuery<R, DB> {
+        self.0
+    }
+
+    /// `WHERE .. AND predicate`: Diesel's `filter`.
+    pub fn filter<P>(self, predicate: P) -> Self
+    where
+        JoinQuery<R, DB>: FilterDsl<P, Output = JoinQuery<R, DB>>,
+    {
+        JoinRefinement(self.0.filter(predicate))
+    }
+
+    /// `WHERE .. OR predicate`: Diesel's `or_filter`.
+    pub fn or_filter<P>(self, predicate: P) -> Self
+    where
+        JoinQuery<R, DB>: OrFilterDsl<P, Output = JoinQuery<R, DB>>,
+    {
+        JoinRefinement(self.0.or_filter(predicate))
+    }
+
+    /// `ORDER BY order`: Diesel's `order`.
+    pub fn order<O>(self, order: O) -> Self
+    where
+        O: Expression,
+        JoinQuery<R, DB>: OrderDsl<O, Output = JoinQuery<R, DB>>,
+    {
+        JoinRefinement(self.0.order(order))
+    }
+
+    /// Add an ordering after the current one: Diesel's `then_order_by`.
+    pub fn then_order_by<O>(self, order: O) -> Self
+    where
+        O: Expression,
+        JoinQuery<R, DB>: ThenOrderDsl<O, Output = JoinQuery<R, DB>>,
+    {
+        JoinRefinement(self.0.then_order_by(order))
+    }
+
+    /// `LIMIT limit`: Diesel's `limit`.
+    pub fn limit(self, limit: i64) -> Self
+    where
+        JoinQuery<R, DB>: LimitDsl<Output = JoinQuery<R, DB>>,
+    {
+        JoinRefinement(self.0.limit(limit))
+    }
+
+    /// `OFFSET offset`: Diesel's `offset`.
+    pub fn offset(self, offset: i64) -> Self
+    where
+        JoinQuery<R, DB>: OffsetDsl<Output = JoinQuery<R, DB>>,
+    {
+        JoinRefinement(self.0.offset(offset))
     }
 }

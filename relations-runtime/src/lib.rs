@@ -53,7 +53,9 @@ pub use batch::{keys_per_statement, ChildOrder, KeyBatching};
 pub use count::assert_num_queries_async;
 pub use count::{assert_num_queries, QueryCount};
 pub use error::{Error, ErrorKind, Result};
-pub use join::{select_related, BuildJoin, JoinBelongsTo, JoinOnKey, JoinQuery, SelectRelated};
+pub use join::{
+    select_related, BuildJoin, JoinBelongsTo, JoinOnKey, JoinQuery, JoinRefinement, SelectRelated,
+};
 pub use loaders::{PrefetchBelongsTo, PrefetchHasMany, PrefetchManyToMany};
 pub use mode::Mode;
 pub use model::{Loaded, Model, Node, Nodes, PrimaryKey, Rooted};
@@ -70,11 +72,11 @@ pub use query::{
 pub use relation::{BelongsTo, ForeignKeyField, HasMany, ManyToMany, Relation};
 pub use relations_derive::{Relations, Shape};
 pub use shape::{
-    kind, BuilderOf, FromTree, IntoField, LoadField, LoadFieldWith, LoadShape, ReshapeOf, Shape,
-    ShapeOf,
+    kind, BuilderOf, FromTree, IntoField, JoinField, JoinOf, LoadField, LoadFieldWith, LoadShape,
+    ReshapeOf, Shape, ShapeOf,
 };
 #[cfg(feature = "async")]
-pub use shape::{LoadFieldAsync, LoadFieldWithAsync, LoadShapeAsync};
+pub use shape::{JoinFieldAsync, JoinOfAsync, LoadFieldAsync, LoadFieldWithAsync, LoadShapeAsync};
 pub use spec::{refinement, KeyValue, LoadedExt, Prefetch, Refinement, RelationName};
 pub use through::PrefetchThrough;
 pub use with::{Get, Here, Is, LoadedValue, There, With};
@@ -98,7 +100,7 @@ pub mod __private {
         key_of_column, ByDatabase, ByPrimaryKey, KeyField, Nullability, NullabilityOf,
     };
     pub use crate::query::PrimaryKeyColumns;
-    pub use crate::shape::{check_field, one_shape_for_one_model};
+    pub use crate::shape::{check_field, check_join, one_shape_for_one_model};
     pub use ::core;
     pub use ::diesel;
     #[cfg(feature = "async")]

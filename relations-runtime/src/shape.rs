@@ -14,6 +14,7 @@ use diesel::query_dsl::methods::LoadQuery;
 use diesel::{Connection, RunQueryDsl};
 
 use crate::error::{Error, Result};
+use crate::join::{BuildJoin, JoinBelongsTo, JoinQuery, JoinRefinement, SelectRelated};
 use crate::mode::Mode;
 use crate::model::{Model, Node};
 use crate::prefetch::{
@@ -280,6 +281,61 @@ where
     }
 }
 
+/// A field of type `Self` filled by joining forward relation `K` into the
+/// statement that loads the shape's models: a `#[shape(join)]` field, loaded
+/// by the generated `load_joined` (Django's `select_related` in a shape).
+#[diagnostic::on_unimplemented(
+    message = "the field of type `{Self}` cannot be joined with relation `{K}` over connection `{C}`",
+    label = "a joined field holds the parent of a belongs-to relation (or a shape of it)",
+    note = "the field must hold what the relation loads: the parent, or an `Option` of it for a nullable foreign key"
+)]
+pub trait JoinField<K: Relation, C>: Sized {
+    /// What the refinement closure takes and returns:
+    /// [`JoinRefinement<K, Backend>`](JoinRefinement).
+    type Join;
+    /// The whole join.
+    fn join() -> Self::Join;
+    /// Run `join`, the join of `K` refined, and fill the field of each row
+    /// (a nested shape is loaded onto all the joined parents at once).
+    fn load_joined(conn: &mut C, join: Self::Join) -> Result<Vec<With<K::Owner, K, Self>>>;
+}
+
+/// The join a shape's `load_joined` closure refines: [`JoinRefinement`] of
+/// the joined field's relation over the connection's backend.
+pub type JoinOf<F, K, C> = <F as JoinField<K, C>>::Join;
+
+// A failing bound is reported as `JoinField`, with its message: the field's
+// own check (`check_join`) has said what is wrong at the field.
+#[diagnostic::do_not_recommend]
+impl<F, K, C> JoinField<K, C> for F
+where
+    C: Connection,
+    K: BuildJoin<C::Backend>,
+    JoinQuery<K, C::Backend>: LoadQuery<'static, C, (K::Owner, K::Value)>,
+    F: Reshape<K::Value, C> + 'static,
+{
+    type Join = JoinRefinement<K, C::Backend>;
+
+    fn join() -> Self::Join {
+        JoinRefinement::all()
+    }
+
+    fn load_joined(
+        conn: &mut C,
+        join: JoinRefinement<K, C::Backend>,
+    ) -> Result<Vec<With<K::Owner, K, F>>> {
+        let query = join.into_query();
+        let rows = SelectRelated::<K>::new().load_with(conn, |_| query)?;
+        reshape(rows, conn)
+    }
+}
+
+/// The check `#[derive(Shape)]` makes at a `#[shape(join)]` field: `K` is a
+/// forward relation, the only kind a join loads.
+#[doc(hidden)]
+#[inline]
+pub fn check_join<K: JoinBelongsTo>() {}
+
 /// The builder a refinement function of relation `K` takes on mode `M`:
 /// [`Prefetch`] for has-many and one-to-one, [`PrefetchThrough`] for
 /// many-to-many. What `#[derive(Shape)]` names the builder of a refined field by.
@@ -541,13 +597,16 @@ fn shaped<T: LoadShape<C>, C>(
 }
 
 #[cfg(feature = "async")]
-pub use nonblocking::{LoadFieldAsync, LoadFieldWithAsync, LoadShapeAsync};
+pub use nonblocking::{
+    JoinFieldAsync, JoinOfAsync, LoadFieldAsync, LoadFieldWithAsync, LoadShapeAsync,
+};
 
 /// Shapes on diesel-async: the same statements through the `_async` loaders.
 #[cfg(feature = "async")]
 mod nonblocking {
     use std::future::Future;
 
+    use diesel_async::methods::LoadQuery;
     use diesel_async::AsyncConnection;
 
     use super::{kind, same_rows, split_many, split_optional, Shape};
@@ -557,6 +616,7 @@ mod nonblocking {
         LoadBelongsToAsync, LoadHasManyAsync, LoadManyToManyAsync,
     };
     use crate::error::{Error, Result};
+    use crate::join::{BuildJoin, JoinQuery, JoinRefinement, SelectRelated};
     use crate::model::{Model, Node};
     use crate::query::ParentOf;
     use crate::relation::Relation;
@@ -738,6 +798,57 @@ mod nonblocking {
     load_kind_with_async!(kind::ManyToMany, PrefetchThrough<K, Async<C>>,
         prefetch_many_to_many_with::<K, Vec<N>, C>, Vec<K::Target>,
         K: LoadManyToManyAsync<C>, K::Target: Clone,);
+
+    /// [`JoinField`](super::JoinField) over diesel-async connection `C`.
+    #[diagnostic::on_unimplemented(
+        message = "the field of type `{Self}` cannot be joined with relation `{K}` over async connection `{C}`",
+        label = "a joined field holds the parent of a belongs-to relation (or a shape of it)",
+        note = "the field must hold what the relation loads: the parent, or an `Option` of it for a nullable foreign key"
+    )]
+    pub trait JoinFieldAsync<K: Relation, C>: Sized {
+        /// [`JoinRefinement<K, Backend>`](JoinRefinement).
+        type Join;
+        /// The whole join.
+        fn join() -> Self::Join;
+        /// Run `join`, the join of `K` refined, and fill the field of each row.
+        fn load_joined_async(
+            conn: &mut C,
+            join: Self::Join,
+        ) -> impl Future<Output = Result<Vec<With<K::Owner, K, Self>>>>;
+    }
+
+    /// [`JoinOf`](super::JoinOf) on a diesel-async connection.
+    pub type JoinOfAsync<F, K, C> = <F as JoinFieldAsync<K, C>>::Join;
+
+    #[diagnostic::do_not_recommend]
+    impl<F, K, C> JoinFieldAsync<K, C> for F
+    where
+        C: AsyncConnection,
+        K: BuildJoin<C::Backend>,
+        JoinQuery<K, C::Backend>: LoadQuery<'static, C, (K::Owner, K::Value)> + 'static,
+        (K::Owner, K::Value): Send,
+        F: ReshapeAsync<K::Value, C> + 'static,
+    {
+        type Join = JoinRefinement<K, C::Backend>;
+
+        fn join() -> Self::Join {
+            JoinRefinement::all()
+        }
+
+        #[allow(clippy::manual_async_fn)]
+        fn load_joined_async(
+            conn: &mut C,
+            join: JoinRefinement<K, C::Backend>,
+        ) -> impl Future<Output = Result<Vec<With<K::Owner, K, F>>>> {
+            let query = join.into_query();
+            async move {
+                let rows = SelectRelated::<K>::new()
+                    .load_with_async(conn, |_| query)
+                    .await?;
+                reshape_async(rows, conn).await
+            }
+        }
+    }
 
     /// [`reshape`](super::reshape), awaited.
     async fn reshape_async<N, K, V, F, C>(

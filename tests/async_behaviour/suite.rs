@@ -493,6 +493,16 @@ fn shapes_match_blocking() {
         |c| crate::cards::AuthorWithBooks::from_model(a, c).unwrap(),
         async move |c| crate::cards::AuthorWithBooks::from_model_async(b, c).await.unwrap(),
     );
+    // A joined field: the books with their authors in one statement.
+    let n = fx.same(
+        |c| crate::cards::JoinedBookCard::load_joined(c, |q| q.order(books::id)).unwrap(),
+        async |c| {
+            crate::cards::JoinedBookCard::load_joined_async(c, |q| q.order(books::id))
+                .await
+                .unwrap()
+        },
+    );
+    assert_eq!(n, 5);
 }
 
 #[test]
@@ -511,6 +521,11 @@ fn shape_futures_move_to_other_threads() {
             let cards = crate::cards::AuthorCard::load_async(authors::table.order(authors::id), &mut conn)
                 .await
                 .unwrap();
+            // A joined shape's future is `Send` too.
+            let joined = crate::cards::JoinedBookCard::load_joined_async(&mut conn, |q| q.order(books::id))
+                .await
+                .unwrap();
+            assert_eq!(joined.len(), 5);
             format!("{cards:#?}")
         })
         .await

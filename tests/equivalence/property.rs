@@ -208,6 +208,15 @@ fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
         let editor: Option<Author> = book.editor_id.map(|id| authors::table.find(id).first(conn).unwrap());
         prop_assert_eq!(&card.editor, &editor);
     }
+    // A joined field (`load_joined`): the join's rows, shaped, equal the
+    // same shape prefetched onto every book, whose author is the naive one.
+    let joined = crate::cards::JoinedBookCard::load_joined(conn, |q| q.order(books::id)).unwrap();
+    let prefetched = crate::cards::JoinedBookCard::from_models(all_books.clone(), conn).unwrap();
+    prop_assert_eq!(&joined, &prefetched);
+    for (card, book) in joined.iter().zip(&cards) {
+        prop_assert_eq!(&card.author.author, &book.author.author);
+        prop_assert_eq!(&card.author.written, &book.author.written);
+    }
 
     // Belongs-to (required and nullable), the join, many-to-many.
     let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();

@@ -70,3 +70,25 @@ pub struct CategoryWithChildren {
 pub struct JustAuthor {
     pub author: Author,
 }
+
+/// A forward relation joined into the books' own statement (`load_joined`),
+/// shaped again, beside a prefetched has-many and a prefetched nullable
+/// forward relation.
+#[derive(Shape, Debug, Clone, PartialEq)]
+#[shape(model = Book)]
+pub struct JoinedBookCard {
+    pub book: Book,
+    pub review_set: Vec<Review>,
+    #[shape(join)]
+    pub author: AuthorWithBooks,
+    pub editor: Option<Author>,
+}
+
+/// A nullable forward relation joined (a left join): `None` where the key is NULL.
+#[derive(Shape, Debug, Clone, PartialEq)]
+#[shape(model = Book)]
+pub struct BookWithEditor {
+    pub book: Book,
+    #[shape(join)]
+    pub editor: Option<Author>,
+}

@@ -311,3 +311,68 @@ fn refined_fields_equal_the_refined_loaders() {
     let chunked = AuthorHighlights::load(authors::table.order(authors::id), conn).unwrap();
     assert_eq!(chunked, cards);
 }
+
+#[test]
+fn a_joined_field_loads_in_the_models_statement_and_equals_the_prefetched_shape() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    // The same shape prefetched: books, reviews, authors (their books and
+    // edited books), editors.
+    let prefetched = assert_num_queries(conn, 6, |conn| {
+        JoinedBookCard::load(books::table.order(books::id).select(Book::as_select()), conn).unwrap()
+    });
+    // Joined: books with their authors in one statement, then the authors'
+    // books and edited books, the reviews, the editors.
+    let joined = assert_num_queries(conn, 5, |conn| {
+        JoinedBookCard::load_joined(conn, |q| q.order(books::id)).unwrap()
+    });
+    assert_eq!(joined, prefetched);
+    assert_eq!(joined[2].author.author.name, "Octavia");
+    // The closure filters on either table, as `select_related(..).load_with` does.
+    let ursulas = JoinedBookCard::load_joined(conn, |q| {
+        q.filter(authors::name.eq("Ursula")).order(books::id.desc())
+    })
+    .unwrap();
+    let ids: Vec<i32> = ursulas.iter().map(|c| c.book.id).collect();
+    assert_eq!(ids, [5, 2, 1]);
+    assert!(ursulas.iter().all(|c| c.author.written.len() == 3));
+    // The chain it stands for converts into it: the joined layer innermost.
+    let chain = diesel_relations::select_related(BookAuthor)
+        .load_with(conn, |q| q.order(books::id))
+        .unwrap()
+        .prefetch_review_set(conn)
+        .unwrap()
+        .prefetch_editor(conn)
+        .unwrap();
+    let first: JoinedBookCard = {
+        let tree = chain.into_iter().next().unwrap();
+        let (node, editor) = diesel_relations::With::into_parts(tree);
+        let (node, reviews) = diesel_relations::With::into_parts(node);
+        let (book, author) = diesel_relations::With::into_parts(node);
+        let author = AuthorWithBooks::from_model(author, conn).unwrap();
+        JoinedBookCard { book, review_set: reviews, author, editor }
+    };
+    assert_eq!(first, joined[0]);
+}
+
+#[test]
+fn a_joined_nullable_field_is_a_left_join() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let joined = assert_num_queries(conn, 1, |conn| {
+        BookWithEditor::load_joined(conn, |q| q.order(books::id)).unwrap()
+    });
+    let prefetched = BookWithEditor::load(books::table.order(books::id).select(Book::as_select()), conn).unwrap();
+    assert_eq!(joined, prefetched);
+    let editors: Vec<Option<&str>> = joined.iter().map(|c| c.editor.as_ref().map(|e| e.name.as_str())).collect();
+    assert_eq!(editors, [Some("Ted"), None, Some("Ursula"), Some("Octavia"), None]);
+    // Forced chunking changes nothing for the join (one statement) and
+    // splits the prefetched relations of the joined parents.
+    let _one = diesel_relations::__private::override_max_keys_per_statement(1);
+    let chunked = JoinedBookCard::load_joined(conn, |q| q.order(books::id)).unwrap();
+    drop(_one);
+    let whole = JoinedBookCard::load_joined(conn, |q| q.order(books::id)).unwrap();
+    assert_eq!(chunked, whole);
+}
