@@ -110,6 +110,12 @@
 //! let octavia: &With<Author, AuthorBooks, Vec<With<Book, BookReviews>>> = &authors[1];
 //! assert_eq!(octavia.books()[0].title, "Kindred");
 //!
+//! // Counts without loading the children (Django's `annotate(Count(..))`):
+//! // one statement, `GROUP BY author_id`.
+//! let authors: Vec<Author> = authors::table.order(authors::id).load(conn)?;
+//! let authors = authors.prefetch_count(AuthorBooks, conn)?;
+//! assert_eq!(authors[0].count(AuthorBooks), 3);
+//!
 //! // Belongs-to on books you already have: one statement for their authors.
 //! let books: Vec<Book> = books::table.order(books::id).load(conn)?;
 //! let books = books.prefetch_author(conn)?;

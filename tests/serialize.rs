@@ -76,3 +76,30 @@ fn loaded_trees_serialize_as_objects_with_one_field_per_relation() {
         ])
     );
 }
+
+#[test]
+fn aggregates_serialize_as_fields_named_after_their_relation() {
+    let conn = &mut SqliteConnection::establish(":memory:").unwrap();
+    conn.batch_execute(
+        "CREATE TABLE authors (id INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL);
+         CREATE TABLE books (id INTEGER PRIMARY KEY NOT NULL, author_id INTEGER NOT NULL, editor_id INTEGER, title TEXT NOT NULL);
+         INSERT INTO authors VALUES (1, 'Ursula'), (2, 'Octavia');
+         INSERT INTO books VALUES (1, 1, 2, 'Earthsea'), (2, 1, NULL, 'Anarres');",
+    )
+    .unwrap();
+    let authors = authors::table
+        .order(authors::id)
+        .load::<Author>(conn)
+        .unwrap()
+        .prefetch_count(AuthorBooks, conn)
+        .unwrap()
+        .prefetch_exists(AuthorEditedBooks, conn)
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&authors).unwrap(),
+        json!([
+            {"id": 1, "name": "Ursula", "books_count": 2, "has_edited_books": false},
+            {"id": 2, "name": "Octavia", "books_count": 0, "has_edited_books": true}
+        ])
+    );
+}

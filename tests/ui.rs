@@ -5,6 +5,7 @@
 #[test]
 fn ui() {
     let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/aggregates/*.rs");
     t.compile_fail("tests/ui/attributes/*.rs");
     t.compile_fail("tests/ui/prefetch/*.rs");
     t.compile_fail("tests/ui/relations/*.rs");

@@ -154,6 +154,17 @@ fn top3(side: &mut AsyncPg) -> QueryResult<Timed> {
 }
 
 /// An implementation on the async connection.
+fn count_per_author(side: &mut AsyncPg) -> QueryResult<Timed> {
+    measure_async(
+        side,
+        async |conn| {
+            let authors: Vec<Author> = b::all_authors_query().load(conn).await?;
+            Ok(authors.prefetch_count_async(AuthorBooks, conn).await?)
+        },
+        |out| b::tally_counted(out),
+    )
+}
+
 type AsyncImpl = fn(&mut AsyncPg) -> QueryResult<Timed>;
 
 /// `relations_async` of each scenario, by name.
@@ -165,6 +176,7 @@ const RELATIONS_ASYNC: &[(&str, AsyncImpl)] = &[
     ("forward_join", forward_join),
     ("forward_prefetch", forward_prefetch),
     ("top3_per_author", top3),
+    ("count_per_author", count_per_author),
     ("prefetch_1000", |s| has_many(s, b::first_authors_query())),
     ("n_plus_one_1000", |s| has_many(s, b::first_authors_query())),
 ];

@@ -65,7 +65,7 @@ RUN:
     --reps N               timed rounds per scenario (median reported) [11]
     --scenarios a,b,...    only these scenarios    [all]
     --impls a,b,...        only these implementations (relations, relations_shape, relations_async,
-                           diesel, nplus1, floor), e.g. to profile one of them [all]
+                           diesel, nplus1, floor, children_len), e.g. to profile one of them [all]
     --help
 
 OUTPUT: per scenario, one line per implementation
@@ -81,7 +81,15 @@ Exit status 1 if implementations of a scenario disagree on what they loaded, or
 if relations_async runs another number of statements than relations.";
 
 /// The implementations `--impls` accepts.
-const IMPLS: &[&str] = &["relations", "relations_async", "diesel", "nplus1", "floor"];
+const IMPLS: &[&str] = &[
+    "relations",
+    "relations_shape",
+    "relations_async",
+    "diesel",
+    "nplus1",
+    "floor",
+    "children_len",
+];
 
 struct Args {
     sizes: Sizes,

@@ -31,6 +31,7 @@ pub const SCENARIOS: &[&str] = &[
     "forward_join",
     "forward_prefetch",
     "top3_per_author",
+    "count_per_author",
     "prefetch_1000",
     "n_plus_one_1000",
 ];
@@ -694,6 +695,79 @@ macro_rules! backend {
             l
         }
 
+        // ---- aggregates: each author's number of books ----
+
+        /// Each author with the number of its books, as every implementation
+        /// returns it.
+        pub(crate) fn tally_counts(counts: impl Iterator<Item = (i32, i64)>) -> Loaded {
+            let mut l = Loaded::new();
+            for (author, n) in counts {
+                l.rows(1);
+                l.pair(author, n as i32);
+            }
+            l
+        }
+
+        pub(crate) fn tally_counted(
+            out: &[With<Author, diesel_relations::Count<AuthorBooks>, i64>],
+        ) -> Loaded {
+            tally_counts(out.iter().map(|a| (a.id, a.count(AuthorBooks))))
+        }
+
+        fn count_relations(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| Ok(all_authors(conn)?.prefetch_count(AuthorBooks, conn)?),
+                |out| tally_counted(out),
+            )
+        }
+
+        /// What a Diesel user writes: `GROUP BY author_id` over the authors'
+        /// keys, then zip the counts back by key (0 where there is no row).
+        fn count_diesel(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let authors = all_authors(conn)?;
+                    let rows: Vec<(i32, i64)> = diesel_chunks(&authors, |chunk| {
+                        let ids: Vec<i32> = chunk.iter().map(|a| a.id).collect();
+                        books::table
+                            .filter(books::author_id.eq_any(ids))
+                            .group_by(books::author_id)
+                            .select((books::author_id, diesel::dsl::count_star()))
+                            .load(conn)
+                    })?;
+                    let counts: std::collections::HashMap<i32, i64> = rows.into_iter().collect();
+                    Ok(authors
+                        .into_iter()
+                        .map(|a| {
+                            let n = counts.get(&a.id).copied().unwrap_or(0);
+                            (a, n)
+                        })
+                        .collect::<Vec<(Author, i64)>>())
+                },
+                |out| tally_counts(out.iter().map(|(a, n)| (a.id, *n))),
+            )
+        }
+
+        /// Load every book and take the length of each author's list.
+        fn count_children_len(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let authors = all_authors(conn)?.prefetch_books(conn)?;
+                    Ok(authors
+                        .into_iter()
+                        .map(|a| {
+                            let n = a.books().len() as i64;
+                            (With::into_parts(a).0, n)
+                        })
+                        .collect::<Vec<(Author, i64)>>())
+                },
+                |out| tally_counts(out.iter().map(|(a, n)| (a.id, *n))),
+            )
+        }
+
         /// A join decodes a book and an author per row.
         pub(crate) fn join_rows(mut l: Loaded) -> Loaded {
             l.rows *= 2;
@@ -905,6 +979,14 @@ macro_rules! backend {
                 Scenario {
                     name: "top3_per_author",
                     impls: vec![imp("relations", top3_relations), imp("diesel", top3_diesel)],
+                },
+                Scenario {
+                    name: "count_per_author",
+                    impls: vec![
+                        imp("relations", count_relations),
+                        imp("diesel", count_diesel),
+                        imp("children_len", count_children_len),
+                    ],
                 },
                 Scenario {
                     name: "prefetch_1000",

@@ -135,7 +135,7 @@ where
 }
 
 /// Run each statement on `conn` and concatenate the rows, in statement order.
-async fn run_all<Q, C, T>(statements: Vec<Q>, conn: &mut C) -> QueryResult<Vec<T>>
+pub(crate) async fn run_all<Q, C, T>(statements: Vec<Q>, conn: &mut C) -> QueryResult<Vec<T>>
 where
     C: AsyncConnection,
     Q: LoadQuery<'static, C, T> + 'static,
@@ -297,7 +297,7 @@ where
 }
 
 /// The key of the owner the database finds for each stray key.
-async fn find_owner_keys<P, C>(
+pub(crate) async fn find_owner_keys<P, C>(
     strays: Vec<KeyOf<P>>,
     conn: &mut C,
 ) -> QueryResult<Vec<(KeyOf<P>, KeyOf<P>)>>

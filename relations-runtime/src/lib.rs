@@ -26,6 +26,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod aggregate;
 mod async_methods;
 #[cfg(feature = "async")]
 pub mod asynchronous;
@@ -46,6 +47,12 @@ mod through;
 mod top_n;
 mod with;
 
+pub use aggregate::{
+    prefetch_count_with, prefetch_exists_with, AggregateExt, BuildCounts, Count, CountFilter,
+    CountQuery, CountRow, Exists, LoadCounts, ReadAggregateExt,
+};
+#[cfg(feature = "async")]
+pub use aggregate::{AggregateAsyncExt, LoadCountsAsync};
 #[cfg(feature = "async")]
 pub use asynchronous::Async;
 pub use batch::{keys_per_statement, ChildOrder, KeyBatching};
@@ -84,6 +91,9 @@ pub use with::{Get, Here, Is, LoadedValue, There, With};
 /// Everything a user of the generated loaders needs in scope:
 /// `use diesel_relations::prelude::*;`
 pub mod prelude {
+    #[cfg(feature = "async")]
+    pub use crate::aggregate::AggregateAsyncExt;
+    pub use crate::aggregate::{AggregateExt, ReadAggregateExt};
     pub use crate::join::select_related;
     pub use crate::spec::{LoadedExt, Prefetch};
     pub use crate::through::PrefetchThrough;

@@ -501,6 +501,11 @@ impl<R: crate::relation::Relation> KeyValue for R {
 pub trait RelationName {
     /// The name (`"books"`, `"PublishedBooks"`).
     const NAME: &'static str;
+    /// The name `Debug` and serialization write: [`NAME`](Self::NAME), or
+    /// one made from another key's (`books_count` for `Count<AuthorBooks>`).
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed(Self::NAME)
+    }
 }
 
 impl<R: crate::relation::Relation> RelationName for R {

@@ -102,7 +102,7 @@ impl<P: fmt::Debug, K: RelationName, V: fmt::Debug> fmt::Debug for With<P, K, V>
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("With")
             .field("inner", &self.parent)
-            .field(K::NAME, &self.value)
+            .field(&K::name(), &self.value)
             .finish()
     }
 }
@@ -196,7 +196,7 @@ where
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         /// The relation as a one-entry map, so `flatten` can merge it.
         struct Entry<'a, V> {
-            name: &'static str,
+            name: &'a str,
             value: &'a V,
         }
         impl<V: serde::Serialize> serde::Serialize for Entry<'_, V> {
@@ -214,10 +214,11 @@ where
             #[serde(flatten)]
             relation: E,
         }
+        let name = K::name();
         Flat {
             model: &self.parent,
             relation: Entry {
-                name: K::NAME,
+                name: &name,
                 value: &self.value,
             },
         }

@@ -543,3 +543,49 @@ fn refined_shapes_match_blocking() {
     );
     assert_eq!(n, 8);
 }
+
+#[test]
+fn counts_match_blocking() {
+    let Some(mut fx) = fixture() else { return };
+    let (a, b) = (fx.authors(), fx.authors());
+    let n = fx.same(
+        |c| a.prefetch_count(AuthorBooks, c).unwrap().prefetch_exists(AuthorEditedBooks, c).unwrap(),
+        async move |c| {
+            b.prefetch_count_async(AuthorBooks, c)
+                .await
+                .unwrap()
+                .prefetch_exists_async(AuthorEditedBooks, c)
+                .await
+                .unwrap()
+        },
+    );
+    assert_eq!(n, 2);
+    let (a, b) = (fx.books(), fx.books());
+    let n = fx.same(
+        |c| a.prefetch_count_with(BookReviewSet, c, |f| f.filter(reviews::stars.ge(5))).unwrap(),
+        async move |c| {
+            b.prefetch_count_with_async(BookReviewSet, c, |f| f.filter(reviews::stars.ge(5)))
+                .await
+                .unwrap()
+        },
+    );
+    assert_eq!(n, 1);
+    // The future of a filtered count runs under `tokio::spawn`.
+    let url = fx.db.url().to_string();
+    let authors = fx.authors();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let counts = rt.block_on(async move {
+        tokio::spawn(async move {
+            let mut conn = AsyncConn::establish(&url).await.unwrap();
+            let name = String::from("The %");
+            let counted = authors
+                .prefetch_count_with_async(AuthorBooks, &mut conn, |f| f.filter(books::title.like(name)))
+                .await
+                .unwrap();
+            counted.iter().map(|a| a.count(AuthorBooks)).collect::<Vec<i64>>()
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(counts.len(), 4);
+}

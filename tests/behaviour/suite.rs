@@ -363,6 +363,16 @@ fn text_keys_that_differ_only_in_case_follow_the_database() {
     assert_eq!(ids(loaded[0].cities()), vec![1, 2, 3]);
     assert_eq!(ids(loaded[1].cities()), vec![4]);
 
+    // Counts group the keys as the database does: 'zed', 'ZED' and 'Zed'
+    // are one country's, whichever spelling the group comes back with.
+    let counted = countries.clone().prefetch_count(CountryCities, conn).unwrap();
+    assert_eq!(counted.iter().map(|c| c.count(CountryCities)).collect::<Vec<_>>(), vec![3, 1]);
+    let counted = countries
+        .clone()
+        .prefetch_exists_with(CountryCities, conn, |f| f.filter(cities::name.eq("d")))
+        .unwrap();
+    assert_eq!(counted.iter().map(|c| c.exists(CountryCities)).collect::<Vec<_>>(), vec![false, true]);
+
     // Top-N counts a parent's rows whatever their key's case.
     let loaded = countries.clone().prefetch_cities_with(conn, |p| p.order(cities::name).limit_per_parent(2)).unwrap();
     assert_eq!(ids(loaded[0].cities()), vec![1, 2]);
@@ -408,6 +418,8 @@ fn nullability_is_read_from_the_types_not_their_spelling() {
     let people = people.prefetch_pets(conn).unwrap();
     let got: Vec<Vec<i32>> = people.iter().map(|p| p.pets().iter().map(|p| p.id).collect()).collect();
     assert_eq!(got, vec![vec![1, 3], vec![]]);
+    let counted = people.clone().prefetch_count(PersonPets, conn).unwrap();
+    assert_eq!(counted.iter().map(|p| p.count(PersonPets)).collect::<Vec<_>>(), vec![2, 0]);
 
     let pets: Vec<Pet> = pets::table.order(pets::id).load(conn).unwrap();
     let pets = pets.prefetch_owner(conn).unwrap();

@@ -123,6 +123,30 @@ fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
         prop_assert_eq!(got.loaded(EitherBio), &naive);
     }
 
+    // Aggregates per parent (a count, a nullable key's existence, a filtered
+    // count): a naive `COUNT(*)` per parent, however the keys are chunked.
+    let counted = input
+        .clone()
+        .prefetch_count(AuthorBooks, conn)
+        .unwrap()
+        .prefetch_exists(AuthorEditedBooks, conn)
+        .unwrap()
+        .prefetch_count_with(AuthorFavorites, conn, |f| f.filter(favorites::book_id.gt(2)))
+        .unwrap();
+    for (author, got) in input.iter().zip(&counted) {
+        let naive: i64 = books::table.filter(books::author_id.eq(author.id)).count().get_result(conn).unwrap();
+        prop_assert_eq!(got.count(AuthorBooks), naive);
+        let naive: i64 = books::table.filter(books::editor_id.eq(author.id)).count().get_result(conn).unwrap();
+        prop_assert_eq!(got.exists(AuthorEditedBooks), naive > 0);
+        let naive: i64 = favorites::table
+            .filter(favorites::author_id.eq(author.id))
+            .filter(favorites::book_id.gt(2))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        prop_assert_eq!(got.count(AuthorFavorites), naive);
+    }
+
     // A declared shape (every relation kind, nested) onto the same parents:
     // the same trees as the naive loop, however the keys are chunked.
     let cards = crate::cards::AuthorCard::from_models(input.clone(), conn).unwrap();

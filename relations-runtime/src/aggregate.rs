@@ -1,0 +1,708 @@
+//! Aggregates per parent without loading the children: how many children of
+//! a has-many relation each parent has, and whether it has any, in one
+//! statement (`SELECT fk, COUNT(*) .. WHERE fk IN (..) GROUP BY fk`, per chunk
+//! of keys off PostgreSQL), with the same key handling as the loaders.
+//!
+//! ```ignore
+//! let authors = authors.prefetch_count(AuthorBooks, conn)?;
+//! assert_eq!(authors[0].count(AuthorBooks), 3);
+//! ```
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use diesel::backend::Backend;
+use diesel::dsl::{count_star, CountStar, EqAny, GroupBy, Select, SqlTypeOf};
+use diesel::expression::AsExpression;
+use diesel::internal::table_macro::{BoxedSelectStatement, FromClause};
+use diesel::query_builder::QueryFragment;
+use diesel::query_dsl::methods::{BoxedDsl, FilterDsl, GroupByDsl, SelectDsl};
+use diesel::query_dsl::LoadQuery;
+use diesel::sql_types::is_nullable::{IsNullable, NotNull};
+use diesel::sql_types::BigInt;
+use diesel::sql_types::SingleValue;
+use diesel::sql_types::SqlType;
+use diesel::{Connection, Expression, ExpressionMethods, RunQueryDsl};
+
+use crate::batch::{chunks_for, KeyBatching};
+use crate::error::Result;
+use crate::model::{KeyField, Model, Node, Nodes, NullabilityOf};
+use crate::prefetch::{find_owner_keys, group_rows, Rows};
+use crate::query::{run_all, KeyOf, LoadByKeys};
+use crate::refine::{ChildTable, RefineFilter};
+use crate::relation::{HasMany, Relation};
+use crate::spec::{KeyValue, RelationName};
+use crate::with::{Get, With};
+
+/// The key of the number of children of has-many relation `R` each parent
+/// has: `authors.prefetch_count(AuthorBooks, conn)?` loads it,
+/// `author.count(AuthorBooks)` reads it (an `i64`, 0 for a parent without
+/// children). Its name in `Debug` and JSON is `<relation>_count`
+/// (`books_count`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Count<R>(pub R);
+
+/// The key of whether each parent has a child in has-many relation `R`:
+/// `authors.prefetch_exists(AuthorBooks, conn)?` loads it,
+/// `author.exists(AuthorBooks)` reads it. Its name in `Debug` and JSON is
+/// `has_<relation>` (`has_books`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Exists<R>(pub R);
+
+impl<R: HasMany> KeyValue for Count<R> {
+    type Value = i64;
+}
+
+impl<R: HasMany> KeyValue for Exists<R> {
+    type Value = bool;
+}
+
+impl<R: Relation> RelationName for Count<R> {
+    const NAME: &'static str = "count";
+    fn name() -> Cow<'static, str> {
+        Cow::Owned(format!("{}_count", R::NAME))
+    }
+}
+
+impl<R: Relation> RelationName for Exists<R> {
+    const NAME: &'static str = "exists";
+    fn name() -> Cow<'static, str> {
+        Cow::Owned(format!("has_{}", R::NAME))
+    }
+}
+
+/// The Rust type a key column of nullability `Self` is read into: the key
+/// for a `NOT NULL` column, `Option` of it for a nullable one.
+#[doc(hidden)]
+pub trait KeyColumnField<K>: Sized {
+    /// `K` or `Option<K>`.
+    type Field: KeyField<Self, Key = K>;
+}
+
+impl<K> KeyColumnField<K> for NotNull {
+    type Field = K;
+}
+
+impl<K> KeyColumnField<K> for IsNullable {
+    type Field = Option<K>;
+}
+
+/// A key column read as a value: the Rust type its rows hold (`K` or
+/// `Option<K>`, from the column's nullability), and the key in it.
+#[doc(hidden)]
+pub trait KeyColumn<K> {
+    /// `K` or `Option<K>`.
+    type Field;
+    /// The key a row holds; `None` for NULL.
+    fn key(field: &Self::Field) -> Option<&K>;
+}
+
+impl<Col, K> KeyColumn<K> for Col
+where
+    Col: Expression,
+    SqlTypeOf<Col>: SqlType,
+    NullabilityOf<Col>: KeyColumnField<K>,
+{
+    type Field = <NullabilityOf<Col> as KeyColumnField<K>>::Field;
+    #[inline]
+    fn key(field: &Self::Field) -> Option<&K> {
+        field.key()
+    }
+}
+
+/// A row of a count statement: the foreign key as its column holds it, and
+/// the number of children with that key.
+pub type CountRow<R> = (
+    <<R as HasMany>::Column as KeyColumn<KeyOf<<R as HasMany>::Parent>>>::Field,
+    i64,
+);
+
+type Grouped<R> = GroupBy<ChildTable<R>, <R as HasMany>::Column>;
+type Counted<R> = Select<Grouped<R>, (<R as HasMany>::Column, CountStar)>;
+
+/// The statement that counts the children of has-many relation `R` per
+/// foreign key over backend `DB`, boxed: `SELECT fk, COUNT(*) FROM child ..
+/// GROUP BY fk`.
+pub type CountQuery<R, DB> = <R as BuildCounts<DB>>::Query;
+
+/// [`CountQuery`] spelled out.
+type BoxedCount<R, DB> = BoxedSelectStatement<
+    'static,
+    (SqlTypeOf<<R as HasMany>::Column>, BigInt),
+    FromClause<ChildTable<R>>,
+    DB,
+    <R as HasMany>::Column,
+>;
+
+type Refine<R, DB> = Arc<dyn Fn(CountQuery<R, DB>) -> CountQuery<R, DB> + Send + Sync>;
+
+/// Which children a count or existence counts, as `prefetch_count_with`
+/// receives and returns it: every child, or those matching the filters.
+#[must_use = "return the filtered count from the closure"]
+pub struct CountFilter<R: BuildCounts<DB>, DB: Backend> {
+    refine: Option<Refine<R, DB>>,
+}
+
+impl<R: BuildCounts<DB>, DB: Backend> CountFilter<R, DB> {
+    /// Every child.
+    pub fn all() -> Self {
+        CountFilter { refine: None }
+    }
+}
+
+impl<R: BuildCounts<DB>, DB: Backend + 'static> CountFilter<R, DB> {
+    /// Count only the children matching `predicate`, a Diesel expression on
+    /// the child's table. Several filters are joined with `AND`. As for
+    /// [`Prefetch::filter`](crate::Prefetch::filter), the predicate owns its
+    /// values (`books::title.eq(name.clone())`).
+    pub fn filter<P>(self, predicate: P) -> Self
+    where
+        P: RefineFilter<CountQuery<R, DB>, ChildTable<R>> + Clone + Send + Sync + 'static,
+    {
+        let before = self.refine;
+        let refine: Refine<R, DB> = Arc::new(move |q| {
+            let q = match &before {
+                Some(before) => before(q),
+                None => q,
+            };
+            predicate.clone().filter_query(q)
+        });
+        CountFilter {
+            refine: Some(refine),
+        }
+    }
+}
+
+/// The count statements of has-many relation `Self` over backend `DB`.
+/// Blanket-implemented for every has-many relation whose tables Diesel can
+/// query on `DB`.
+#[diagnostic::on_unimplemented(
+    message = "the children of relation `{Self}` cannot be counted on backend `{DB}`",
+    label = "its count statement does not type-check for this backend",
+    note = "counts are of has-many and one-to-one relations; check that the child's table is in the schema and that the matching feature of relations-runtime is enabled"
+)]
+pub trait BuildCounts<DB: Backend>: HasMany + Sized {
+    /// The boxed count statement. An associated type, so that futures holding
+    /// it are shown `Send` without the `'static` of the boxed statement.
+    type Query;
+    /// One statement per chunk of `keys` (one in all on PostgreSQL).
+    #[doc(hidden)]
+    fn count_statements(
+        keys: Vec<KeyOf<Self::Parent>>,
+        filter: &CountFilter<Self, DB>,
+    ) -> Vec<CountQuery<Self, DB>>;
+}
+
+impl<R, DB> BuildCounts<DB> for R
+where
+    R: HasMany,
+    DB: KeyBatching,
+    ChildTable<R>: GroupByDsl<R::Column>,
+    Grouped<R>: SelectDsl<(R::Column, CountStar)>,
+    Counted<R>: BoxedDsl<'static, DB, Output = BoxedCount<R, DB>>,
+    SqlTypeOf<R::Column>: SingleValue,
+    KeyOf<R::Parent>: AsExpression<SqlTypeOf<R::Column>>,
+    BoxedCount<R, DB>: FilterDsl<EqAny<R::Column, Vec<KeyOf<R::Parent>>>, Output = BoxedCount<R, DB>>
+        + QueryFragment<DB>,
+{
+    type Query = BoxedCount<R, DB>;
+
+    fn count_statements(
+        keys: Vec<KeyOf<R::Parent>>,
+        filter: &CountFilter<R, DB>,
+    ) -> Vec<BoxedCount<R, DB>> {
+        // The key filter around the whole refinement, as for the loaders.
+        let statement = |chunk: Vec<KeyOf<R::Parent>>| {
+            let column = R::Column::default();
+            let query = <R::Child as Model>::Table::default()
+                .group_by(column)
+                .select((column, count_star()))
+                .internal_into_boxed();
+            let query = match &filter.refine {
+                Some(refine) => refine(query),
+                None => query,
+            };
+            query.filter(column.eq_any(chunk))
+        };
+        chunks_for::<DB, _, _>(keys, filter.refine.is_some(), statement)
+            .into_iter()
+            .map(statement)
+            .collect()
+    }
+}
+
+/// Counting the children of has-many relation `Self` over blocking
+/// connection `C`. Blanket-implemented.
+#[diagnostic::on_unimplemented(
+    message = "the children of relation `{Self}` cannot be counted over connection `{C}`",
+    label = "its count statement does not type-check for this connection",
+    note = "on a diesel-async connection, call the `_async` twin and await it: `.prefetch_count(..)` becomes `.prefetch_count_async(..).await` (feature `async`)",
+    note = "counts are of has-many and one-to-one relations; check that the child's table is in the schema and that the matching feature of relations-runtime is enabled"
+)]
+pub trait LoadCounts<C: Connection>:
+    BuildCounts<C::Backend> + HasMany<Parent: LoadByKeys<C>>
+{
+    /// The rows of the count statements of `keys`, in statement order.
+    #[doc(hidden)]
+    fn load_counts(
+        keys: Vec<KeyOf<Self::Parent>>,
+        conn: &mut C,
+        filter: &CountFilter<Self, C::Backend>,
+    ) -> diesel::QueryResult<Vec<CountRow<Self>>>
+    where
+        Self::Column: KeyColumn<KeyOf<Self::Parent>>;
+}
+
+// Reported as `LoadCounts`, with its message, rather than as the Diesel
+// bound that fails inside.
+#[diagnostic::do_not_recommend]
+impl<R, C> LoadCounts<C> for R
+where
+    C: Connection,
+    R: BuildCounts<C::Backend>,
+    R::Parent: LoadByKeys<C>,
+    R::Column: KeyColumn<KeyOf<R::Parent>>,
+    CountQuery<R, C::Backend>: LoadQuery<'static, C, CountRow<R>>,
+{
+    fn load_counts(
+        keys: Vec<KeyOf<R::Parent>>,
+        conn: &mut C,
+        filter: &CountFilter<R, C::Backend>,
+    ) -> diesel::QueryResult<Vec<CountRow<R>>> {
+        run_all(R::count_statements(keys, filter), |q| q.load(conn))
+    }
+}
+
+/// The key of a count row: the foreign key it groups.
+pub(crate) fn row_key<R>(row: &CountRow<R>) -> Option<&KeyOf<R::Parent>>
+where
+    R: HasMany,
+    R::Column: KeyColumn<KeyOf<R::Parent>>,
+{
+    <R::Column as KeyColumn<KeyOf<R::Parent>>>::key(&row.0)
+}
+
+/// The count of each node: the sum of its rows' counts (one row, or one per
+/// spelling of its key the database groups apart).
+pub(crate) fn counted<N, K, V>(
+    grouped: Vec<With<N, K, Vec<i64>>>,
+    value: impl Fn(i64) -> V,
+) -> Vec<With<N, K, V>> {
+    grouped
+        .into_iter()
+        .map(|node| {
+            let (node, counts) = With::into_parts(node);
+            With::new(node, value(counts.iter().sum()))
+        })
+        .collect()
+}
+
+/// Count the children of has-many relation `R` of each of `nodes`, among
+/// those `filter` keeps: one statement per chunk of keys, none for no keys.
+fn count_nodes<R, N, C, K, V>(
+    nodes: Vec<N>,
+    conn: &mut C,
+    filter: CountFilter<R, C::Backend>,
+    value: impl Fn(i64) -> V,
+) -> Result<Vec<With<N, K, V>>>
+where
+    R: LoadCounts<C>,
+    N: Node<Model = R::Parent>,
+    C: Connection,
+    R::Column: KeyColumn<KeyOf<R::Parent>>,
+{
+    let grouped = group_rows(
+        nodes,
+        conn,
+        R::NAME,
+        |keys, conn| R::load_counts(keys, conn, &filter).map(Rows::all),
+        row_key::<R>,
+        find_owner_keys::<R::Parent, C>,
+        |rows, _| Ok(rows.into_iter().map(|(_, n)| n).collect()),
+    )?;
+    Ok(counted(grouped, value))
+}
+
+/// Load the number of children of has-many relation `R` of each node:
+/// [`AggregateExt::prefetch_count_with`].
+pub fn prefetch_count_with<R, S, C>(
+    nodes: S,
+    conn: &mut C,
+    filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend>,
+) -> Result<S::Wrapped<Count<R>, i64>>
+where
+    R: LoadCounts<C>,
+    S: Nodes,
+    S::Node: Node<Model = R::Parent>,
+    C: Connection,
+    R::Column: KeyColumn<KeyOf<R::Parent>>,
+{
+    let counts = count_nodes(nodes.into_nodes(), conn, filter(CountFilter::all()), |n| n)?;
+    Ok(S::from_wrapped(counts))
+}
+
+/// Load whether each node has a child in has-many relation `R`:
+/// [`AggregateExt::prefetch_exists_with`].
+pub fn prefetch_exists_with<R, S, C>(
+    nodes: S,
+    conn: &mut C,
+    filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend>,
+) -> Result<S::Wrapped<Exists<R>, bool>>
+where
+    R: LoadCounts<C>,
+    S: Nodes,
+    S::Node: Node<Model = R::Parent>,
+    C: Connection,
+    R::Column: KeyColumn<KeyOf<R::Parent>>,
+{
+    let exists = count_nodes(nodes.into_nodes(), conn, filter(CountFilter::all()), |n| {
+        n > 0
+    })?;
+    Ok(S::from_wrapped(exists))
+}
+
+/// `Self` is a has-many relation of model `M`: the check an aggregate makes of
+/// the relation it is given.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a has-many relation of `{M}`",
+    label = "not a relation of `{M}`",
+    note = "aggregates count a has-many (or one-to-one) relation of the parents they are called on: `authors.prefetch_count(AuthorBooks, conn)`; for a many-to-many relation, count its join model's relation (`AuthorFavorites` for `favorite_books`)"
+)]
+pub trait ChildrenOf<M> {}
+
+#[diagnostic::do_not_recommend]
+impl<R, M> ChildrenOf<M> for R where R: HasMany<Parent = M> {}
+
+/// Aggregates per parent, as methods of what the loaders are called on (a
+/// `Vec` of models, one model, an `Option`, with or without loaded
+/// relations). The relation is named by its key, as in
+/// [`select_related`](crate::select_related): a key of another model's
+/// relation does not compile.
+pub trait AggregateExt: Nodes {
+    /// Load how many children of has-many relation `relation` each parent
+    /// has, in one statement (`SELECT fk, COUNT(*) .. GROUP BY fk`, per chunk
+    /// of keys off PostgreSQL); read it with [`count`](Self::count). A parent
+    /// without children counts 0.
+    fn prefetch_count<R, C>(self, relation: R, conn: &mut C) -> Result<Self::Wrapped<Count<R>, i64>>
+    where
+        R: ChildrenOf<<Self::Node as Node>::Model>,
+        R: LoadCounts<C>,
+        Self::Node: Node<Model = R::Parent>,
+        C: Connection,
+        R::Column: KeyColumn<KeyOf<R::Parent>>,
+    {
+        let _ = relation;
+        prefetch_count_with(self, conn, |f| f)
+    }
+
+    /// [`prefetch_count`](Self::prefetch_count) of the children `filter`
+    /// keeps: `|f| f.filter(books::published.eq(true))`, on the child's
+    /// table's columns (another table's column does not compile).
+    fn prefetch_count_with<R, C>(
+        self,
+        relation: R,
+        conn: &mut C,
+        filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend>,
+    ) -> Result<Self::Wrapped<Count<R>, i64>>
+    where
+        R: ChildrenOf<<Self::Node as Node>::Model>,
+        R: LoadCounts<C>,
+        Self::Node: Node<Model = R::Parent>,
+        C: Connection,
+        R::Column: KeyColumn<KeyOf<R::Parent>>,
+    {
+        let _ = relation;
+        prefetch_count_with(self, conn, filter)
+    }
+
+    /// Load whether each parent has a child in has-many relation `relation`
+    /// (the count statement; true where it is not 0); read it with
+    /// [`exists`](Self::exists).
+    fn prefetch_exists<R, C>(
+        self,
+        relation: R,
+        conn: &mut C,
+    ) -> Result<Self::Wrapped<Exists<R>, bool>>
+    where
+        R: ChildrenOf<<Self::Node as Node>::Model>,
+        R: LoadCounts<C>,
+        Self::Node: Node<Model = R::Parent>,
+        C: Connection,
+        R::Column: KeyColumn<KeyOf<R::Parent>>,
+    {
+        let _ = relation;
+        prefetch_exists_with(self, conn, |f| f)
+    }
+
+    /// [`prefetch_exists`](Self::prefetch_exists) of the children `filter` keeps.
+    fn prefetch_exists_with<R, C>(
+        self,
+        relation: R,
+        conn: &mut C,
+        filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend>,
+    ) -> Result<Self::Wrapped<Exists<R>, bool>>
+    where
+        R: ChildrenOf<<Self::Node as Node>::Model>,
+        R: LoadCounts<C>,
+        Self::Node: Node<Model = R::Parent>,
+        C: Connection,
+        R::Column: KeyColumn<KeyOf<R::Parent>>,
+    {
+        let _ = relation;
+        prefetch_exists_with(self, conn, filter)
+    }
+}
+
+impl<S: Nodes> AggregateExt for S {}
+
+/// The count of relation `R` was loaded on `Self` (at layer `I`): what
+/// [`ReadAggregateExt::count`] reads.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "this count was not loaded on `{Self}`",
+    label = "no `prefetch_count` of this relation here",
+    note = "load it first: `let authors = authors.prefetch_count(AuthorBooks, conn)?;` (one statement); reading an aggregate that was not loaded is a compile error, never a lazy query"
+)]
+pub trait CountLoaded<R, I> {
+    /// The count.
+    fn loaded_count(&self) -> i64;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T, R, I> CountLoaded<R, I> for T
+where
+    T: Get<Count<R>, I, Value = i64>,
+{
+    #[inline]
+    fn loaded_count(&self) -> i64 {
+        *self.get()
+    }
+}
+
+/// Whether relation `R` has a child was loaded on `Self` (at layer `I`):
+/// what [`ReadAggregateExt::exists`] reads.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "this existence was not loaded on `{Self}`",
+    label = "no `prefetch_exists` of this relation here",
+    note = "load it first: `let authors = authors.prefetch_exists(AuthorBooks, conn)?;` (one statement); reading an aggregate that was not loaded is a compile error, never a lazy query"
+)]
+pub trait ExistsLoaded<R, I> {
+    /// Whether there is a child.
+    fn loaded_exists(&self) -> bool;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T, R, I> ExistsLoaded<R, I> for T
+where
+    T: Get<Exists<R>, I, Value = bool>,
+{
+    #[inline]
+    fn loaded_exists(&self) -> bool {
+        *self.get()
+    }
+}
+
+/// Reading the aggregates loaded by [`AggregateExt`], on a loaded model.
+pub trait ReadAggregateExt {
+    /// The number of children of `relation` loaded by `prefetch_count`. Not
+    /// loaded here: a compile error.
+    fn count<R, I>(&self, relation: R) -> i64
+    where
+        Self: CountLoaded<R, I>,
+    {
+        let _ = relation;
+        self.loaded_count()
+    }
+
+    /// Whether the parent has a child in `relation`, loaded by
+    /// `prefetch_exists`. Not loaded here: a compile error.
+    fn exists<R, I>(&self, relation: R) -> bool
+    where
+        Self: ExistsLoaded<R, I>,
+    {
+        let _ = relation;
+        self.loaded_exists()
+    }
+}
+
+impl<P, K, V> ReadAggregateExt for With<P, K, V> {}
+
+#[cfg(feature = "async")]
+pub use nonblocking::{AggregateAsyncExt, LoadCountsAsync};
+
+/// Aggregates on diesel-async: the same statements, awaited.
+#[cfg(feature = "async")]
+mod nonblocking {
+    use std::future::Future;
+
+    use diesel_async::methods::LoadQuery;
+    use diesel_async::AsyncConnection;
+
+    use super::{
+        counted, row_key, BuildCounts, Count, CountFilter, CountQuery, CountRow, Exists, KeyColumn,
+    };
+    use crate::asynchronous::{find_owner_keys, run_all, LoadByKeysAsync};
+    use crate::error::{Error, Result};
+    use crate::model::{Node, Nodes};
+    use crate::prefetch::{no_rows, owner_slots, Groups, Rows};
+    use crate::query::KeyOf;
+    use crate::with::With;
+
+    /// [`LoadCounts`](super::LoadCounts) over diesel-async connection `C`.
+    #[diagnostic::on_unimplemented(
+        message = "the children of relation `{Self}` cannot be counted over async connection `{C}`",
+        label = "its count statement does not type-check for this connection",
+        note = "counts are of has-many and one-to-one relations; check that the child's table is in the schema and that the matching feature of relations-runtime is enabled"
+    )]
+    pub trait LoadCountsAsync<C: AsyncConnection>:
+        BuildCounts<C::Backend> + crate::relation::HasMany<Parent: LoadByKeysAsync<C>>
+    {
+        /// Run the count statements, in order. The future is declared `Send`,
+        /// and checked here: a caller's future that holds it can be shown
+        /// `Send` without looking through the boxed statements' lifetime.
+        #[doc(hidden)]
+        fn load_counts_async(
+            statements: Vec<CountQuery<Self, C::Backend>>,
+            conn: &mut C,
+        ) -> impl Future<Output = diesel::QueryResult<Vec<CountRow<Self>>>> + Send
+        where
+            Self::Column: KeyColumn<KeyOf<Self::Parent>>;
+    }
+
+    #[diagnostic::do_not_recommend]
+    impl<R, C> LoadCountsAsync<C> for R
+    where
+        C: AsyncConnection,
+        R: BuildCounts<C::Backend>,
+        R::Parent: LoadByKeysAsync<C>,
+        R::Column: KeyColumn<KeyOf<R::Parent>>,
+        CountQuery<R, C::Backend>: LoadQuery<'static, C, CountRow<R>> + Send + 'static,
+        CountRow<R>: Send,
+    {
+        #[allow(clippy::manual_async_fn)]
+        fn load_counts_async(
+            statements: Vec<CountQuery<R, C::Backend>>,
+            conn: &mut C,
+        ) -> impl Future<Output = diesel::QueryResult<Vec<CountRow<R>>>> + Send {
+            async move { run_all(statements, conn).await }
+        }
+    }
+
+    /// `count_nodes` on a diesel-async connection. The statements are built
+    /// before the first `.await`.
+    async fn count_nodes<R, N, C, K, V>(
+        nodes: Vec<N>,
+        conn: &mut C,
+        filter: CountFilter<R, C::Backend>,
+        value: impl Fn(i64) -> V,
+    ) -> Result<Vec<With<N, K, V>>>
+    where
+        R: LoadCountsAsync<C>,
+        R::Column: KeyColumn<KeyOf<R::Parent>>,
+        N: Node<Model = R::Parent>,
+        C: AsyncConnection,
+    {
+        let slots = owner_slots(&nodes);
+        if slots.uses.is_empty() {
+            return Ok(counted(no_rows(nodes), value));
+        }
+        let statements = R::count_statements(slots.keys(), &filter);
+        drop(filter);
+        let rows: Vec<CountRow<R>> = R::load_counts_async(statements, conn)
+            .await
+            .map_err(|e| Error::database(R::NAME, e))?;
+        let (slot_of_row, strays) = slots.of_rows(&rows, row_key::<R>);
+        // No stray keys, no statement.
+        let found = find_owner_keys::<R::Parent, C>(strays, conn)
+            .await
+            .map_err(|e| Error::database(R::NAME, e))?;
+        let (rows, groups) = Groups::new(slots, Rows::all(rows), slot_of_row, row_key::<R>, &found);
+        let counts: Vec<i64> = rows.into_iter().map(|(_, n)| n).collect();
+        Ok(counted(groups.hand_out(nodes, R::NAME, counts)?, value))
+    }
+
+    /// [`AggregateExt`](super::AggregateExt) on a diesel-async connection:
+    /// the same statements, awaited.
+    pub trait AggregateAsyncExt: Nodes {
+        /// [`prefetch_count`](super::AggregateExt::prefetch_count), awaited.
+        fn prefetch_count_async<R, C>(
+            self,
+            relation: R,
+            conn: &mut C,
+        ) -> impl Future<Output = Result<Self::Wrapped<Count<R>, i64>>>
+        where
+            R: super::ChildrenOf<<Self::Node as Node>::Model>,
+            R: LoadCountsAsync<C>,
+            R::Column: KeyColumn<KeyOf<R::Parent>>,
+            Self::Node: Node<Model = R::Parent>,
+            C: AsyncConnection,
+        {
+            self.prefetch_count_with_async(relation, conn, |f| f)
+        }
+
+        /// [`prefetch_count_with`](super::AggregateExt::prefetch_count_with), awaited.
+        fn prefetch_count_with_async<R, C>(
+            self,
+            relation: R,
+            conn: &mut C,
+            filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend>,
+        ) -> impl Future<Output = Result<Self::Wrapped<Count<R>, i64>>>
+        where
+            R: super::ChildrenOf<<Self::Node as Node>::Model>,
+            R: LoadCountsAsync<C>,
+            R::Column: KeyColumn<KeyOf<R::Parent>>,
+            Self::Node: Node<Model = R::Parent>,
+            C: AsyncConnection,
+        {
+            let _ = relation;
+            // The closure runs here: the future holds what it built.
+            let filter = filter(CountFilter::all());
+            async move {
+                let counts = count_nodes(self.into_nodes(), conn, filter, |n| n).await?;
+                Ok(Self::from_wrapped(counts))
+            }
+        }
+
+        /// [`prefetch_exists`](super::AggregateExt::prefetch_exists), awaited.
+        fn prefetch_exists_async<R, C>(
+            self,
+            relation: R,
+            conn: &mut C,
+        ) -> impl Future<Output = Result<Self::Wrapped<Exists<R>, bool>>>
+        where
+            R: super::ChildrenOf<<Self::Node as Node>::Model>,
+            R: LoadCountsAsync<C>,
+            R::Column: KeyColumn<KeyOf<R::Parent>>,
+            Self::Node: Node<Model = R::Parent>,
+            C: AsyncConnection,
+        {
+            self.prefetch_exists_with_async(relation, conn, |f| f)
+        }
+
+        /// [`prefetch_exists_with`](super::AggregateExt::prefetch_exists_with), awaited.
+        fn prefetch_exists_with_async<R, C>(
+            self,
+            relation: R,
+            conn: &mut C,
+            filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend>,
+        ) -> impl Future<Output = Result<Self::Wrapped<Exists<R>, bool>>>
+        where
+            R: super::ChildrenOf<<Self::Node as Node>::Model>,
+            R: LoadCountsAsync<C>,
+            R::Column: KeyColumn<KeyOf<R::Parent>>,
+            Self::Node: Node<Model = R::Parent>,
+            C: AsyncConnection,
+        {
+            let _ = relation;
+            let filter = filter(CountFilter::all());
+            async move {
+                let exists = count_nodes(self.into_nodes(), conn, filter, |n| n > 0).await?;
+                Ok(Self::from_wrapped(exists))
+            }
+        }
+    }
+
+    impl<S: Nodes> AggregateAsyncExt for S {}
+}

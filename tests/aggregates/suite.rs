@@ -1,0 +1,167 @@
+// The aggregate suite, included once per backend (see tests/aggregates.rs).
+// The including module provides `Conn` and `connect()`.
+
+use diesel::prelude::*;
+use diesel_relations::assert_num_queries;
+use diesel_relations::prelude::*;
+use diesel_relations::{Count, Exists, With};
+
+use crate::common::models::schema::*;
+use crate::common::models::*;
+
+include!("../behaviour/seed.rs");
+
+fn all_authors(conn: &mut Conn) -> Vec<Author> {
+    authors::table.order(authors::id).select(Author::as_select()).load(conn).unwrap()
+}
+
+/// `SELECT COUNT(*)` per author, one statement each: what a count must equal.
+fn naive_counts(conn: &mut Conn, authors: &[Author], column: &str) -> Vec<i64> {
+    authors
+        .iter()
+        .map(|a| match column {
+            "author_id" => books::table.filter(books::author_id.eq(a.id)).count().get_result(conn).unwrap(),
+            _ => books::table.filter(books::editor_id.eq(a.id)).count().get_result(conn).unwrap(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_count_per_parent_is_one_statement_and_equals_a_count_per_parent() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let authors = all_authors(conn);
+    let counted = assert_num_queries(conn, 1, |conn| authors.clone().prefetch_count(AuthorBooks, conn).unwrap());
+    let got: Vec<i64> = counted.iter().map(|a| a.count(AuthorBooks)).collect();
+    assert_eq!(got, naive_counts(conn, &authors, "author_id"));
+    assert_eq!(got, [3, 1, 0, 1]); // Iain has no books: 0, not missing
+    // A nullable foreign key: NULLs count for nobody.
+    let edited = authors.clone().prefetch_count(AuthorEditedBooks, conn).unwrap();
+    let got: Vec<i64> = edited.iter().map(|a| a.count(AuthorEditedBooks)).collect();
+    assert_eq!(got, naive_counts(conn, &authors, "editor_id"));
+    // Nothing to count: no statement.
+    let none = assert_num_queries(conn, 0, |conn| Vec::<Author>::new().prefetch_count(AuthorBooks, conn).unwrap());
+    assert!(none.is_empty());
+    // One model, and an `Option`.
+    let one = authors[0].clone().prefetch_count(AuthorBooks, conn).unwrap();
+    assert_eq!(one.count(AuthorBooks), 3);
+    let maybe = Some(authors[2].clone()).prefetch_exists(AuthorBooks, conn).unwrap();
+    assert!(!maybe.unwrap().exists(AuthorBooks));
+}
+
+#[test]
+fn a_filtered_count_and_existence_count_only_the_matching_children() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let authors = all_authors(conn);
+    let counted = authors
+        .clone()
+        .prefetch_count_with(AuthorBooks, conn, |f| f.filter(books::title.like("The %")))
+        .unwrap();
+    let got: Vec<i64> = counted.iter().map(|a| a.count(AuthorBooks)).collect();
+    let naive: Vec<i64> = authors
+        .iter()
+        .map(|a| {
+            books::table
+                .filter(books::author_id.eq(a.id))
+                .filter(books::title.like("The %"))
+                .count()
+                .get_result(conn)
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(got, naive);
+    assert_eq!(got, [2, 0, 0, 0]);
+    // Two filters are joined with AND.
+    let counted = authors
+        .clone()
+        .prefetch_count_with(AuthorBooks, conn, |f| {
+            f.filter(books::title.like("The %")).filter(books::editor_id.is_not_null())
+        })
+        .unwrap();
+    assert_eq!(counted.iter().map(|a| a.count(AuthorBooks)).collect::<Vec<_>>(), [2, 0, 0, 0]);
+    let exists = authors
+        .prefetch_exists_with(AuthorBooks, conn, |f| f.filter(books::editor_id.is_null()))
+        .unwrap();
+    let got: Vec<bool> = exists.iter().map(|a| a.exists(AuthorBooks)).collect();
+    assert_eq!(got, [true, false, false, true]);
+}
+
+#[test]
+fn counts_compose_with_loaders_and_nest_under_then() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let authors = all_authors(conn);
+    // "The newest of 3": one book each, and how many there are.
+    let loaded = assert_num_queries(conn, 3, |conn| {
+        authors
+            .clone()
+            .prefetch_books_with(conn, |p| {
+                p.order(books::id.desc()).limit_per_parent(1).then(|books, conn| books.prefetch_count(BookReviewSet, conn))
+            })
+            .unwrap()
+            .prefetch_count(AuthorBooks, conn)
+            .unwrap()
+    });
+    // The result names the counts in its type.
+    type NewestAndCount = With<With<Author, AuthorBooks, Vec<With<Book, Count<BookReviewSet>>>>, Count<AuthorBooks>>;
+    let ursula: &NewestAndCount = &loaded[0];
+    assert_eq!(ursula.books().len(), 1);
+    assert_eq!(ursula.count(AuthorBooks), 3);
+    assert_eq!(ursula.books()[0].id, 5);
+    assert_eq!(ursula.books()[0].count(BookReviewSet), 0);
+    // Counts of two relations on the same parents, in either order.
+    let both = authors
+        .clone()
+        .prefetch_count(AuthorBooks, conn)
+        .unwrap()
+        .prefetch_exists(AuthorEditedBooks, conn)
+        .unwrap();
+    let got: Vec<(i64, bool)> = both.iter().map(|a| (a.count(AuthorBooks), a.exists(AuthorEditedBooks))).collect();
+    assert_eq!(got, [(3, true), (1, true), (0, false), (1, true)]);
+    let books: Vec<Book> = books::table.order(books::id).select(Book::as_select()).load(conn).unwrap();
+    let books = books.prefetch_count(BookReviewSet, conn).unwrap();
+    assert_eq!(books.iter().map(|b| b.count(BookReviewSet)).collect::<Vec<_>>(), [2, 0, 1, 0, 0]);
+    // `Debug` names a count after its relation.
+    assert!(format!("{:?}", books[0]).contains("review_set_count: 2"), "{:?}", books[0]);
+    let first: Book = With::inner(&books[0]).clone();
+    let first: With<Book, Exists<BookReviewSet>> = first.prefetch_exists(BookReviewSet, conn).unwrap();
+    assert!(first.exists(BookReviewSet));
+}
+
+#[test]
+fn counts_equal_when_keys_are_split_into_many_statements() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let authors = all_authors(conn);
+    let whole = authors.clone().prefetch_count(AuthorBooks, conn).unwrap();
+    let _one = diesel_relations::__private::override_max_keys_per_statement(1);
+    let split = assert_num_queries(conn, 4, |conn| {
+        authors
+            .clone()
+            .prefetch_count_with(AuthorBooks, conn, |f| f.filter(books::id.gt(0)))
+            .unwrap()
+    });
+    assert_eq!(
+        split.iter().map(|a| a.count(AuthorBooks)).collect::<Vec<_>>(),
+        whole.iter().map(|a| a.count(AuthorBooks)).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_database_error_in_a_count_is_an_error_naming_the_relation() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let books: Vec<Book> = books::table.order(books::id).select(Book::as_select()).load(conn).unwrap();
+    diesel::sql_query("DROP TABLE reviews").execute(conn).unwrap();
+    let err = books.prefetch_count(BookReviewSet, conn).unwrap_err();
+    assert_eq!(err.relation(), "review_set");
+    assert!(err.database_error().is_some(), "{err}");
+    // The connection still works.
+    assert_eq!(all_authors(conn).len(), 4);
+}
