@@ -130,6 +130,8 @@ fn derive_relations_inner(input: proc_macro2::TokenStream) -> proc_macro2::Token
 /// | `#[shape(key = path::AuthorBooks)]` | the relation's key, when it is not in scope as `<Model><Relation>` next to the model's path |
 /// | `#[shape(with = newest_three)]` | refine the relation with `fn newest_three<M: Mode<Backend = Pg>>(p: Prefetch<AuthorBooks, M>) -> Prefetch<AuthorBooks, M>` (`PrefetchThrough` for many-to-many); the same relation may fill several fields |
 /// | `#[shape(join)]` | a forward relation loaded in the models' own statement by `load_joined` (one per shape) |
+/// | `#[shape(count = "books")]` | an `i64` field: how many children the relation has, counted in one `GROUP BY` statement without loading them |
+/// | `#[shape(exists = "books")]` | a `bool` field: whether the relation has a child |
 ///
 /// On the struct, `#[shape(backend = diesel::pg::Pg)]` names the backend the
 /// refinement functions are written for (required with `with = ...`), and

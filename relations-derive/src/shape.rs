@@ -46,6 +46,18 @@ struct ShapeField {
     /// `#[shape(join)]`: a forward relation loaded in the models' own
     /// statement by `load_joined` (prefetched by `load` and `from_models`).
     join: Flag,
+    /// `#[shape(count = "books")]`: the number of the relation's children,
+    /// an `i64`, without loading them.
+    count: Option<SpannedValue<String>>,
+    /// `#[shape(exists = "books")]`: whether the relation has a child, a `bool`.
+    exists: Option<SpannedValue<String>>,
+}
+
+/// Which aggregate an aggregate field holds.
+#[derive(Clone, Copy)]
+enum Aggregate {
+    Count,
+    Exists,
 }
 
 /// One relation field, checked.
@@ -55,6 +67,8 @@ struct RelationField {
     key: Path,
     with: Option<Path>,
     join: bool,
+    /// A `count` or `exists` field: `key` is the counted relation's.
+    aggregate: Option<Aggregate>,
     span: Span,
 }
 
@@ -172,7 +186,40 @@ pub fn derive(input: &syn::DeriveInput) -> TokenStream {
             }
             continue;
         }
-        let key = match (&field.key, &field.relation) {
+        // An aggregate field names its relation in `count = ".."` / `exists = ".."`.
+        let aggregate = match (&field.count, &field.exists) {
+            (Some(_), Some(exists)) => {
+                errors.push(
+                    Error::custom(
+                        "a field holds one aggregate: remove `exists = ...` or `count = ...`",
+                    )
+                    .with_span(&exists.span()),
+                );
+                continue;
+            }
+            (Some(count), None) => Some((Aggregate::Count, count)),
+            (None, Some(exists)) => Some((Aggregate::Exists, exists)),
+            (None, None) => None,
+        };
+        if let (Some((_, named)), true) = (
+            aggregate,
+            field.relation.is_some()
+                || field.key.is_some()
+                || field.with.is_some()
+                || field.join.is_present(),
+        ) {
+            errors.push(
+                Error::custom(
+                    "an aggregate field names its relation in `count = \"..\"` or `exists = \"..\"` only: remove `relation`, `key`, `with` and `join`",
+                )
+                .with_span(&named.span()),
+            );
+            continue;
+        }
+        let relation = aggregate
+            .map(|(_, named)| named)
+            .or(field.relation.as_ref());
+        let key = match (&field.key, relation) {
             (Some(_), Some(relation)) => {
                 errors.push(
                     Error::custom(
@@ -231,6 +278,7 @@ pub fn derive(input: &syn::DeriveInput) -> TokenStream {
             key,
             with: field.with.clone(),
             join: field.join.is_present(),
+            aggregate: aggregate.map(|(kind, _)| kind),
             span,
         });
     }
@@ -301,6 +349,17 @@ fn key_path(model: &Path, relation: &str, span: Span) -> Path {
     path
 }
 
+/// The marker of an aggregate's kind, and the key of its `With` layer.
+fn aggregate_tokens(rt: &TokenStream, kind: Aggregate, key: &Path) -> (TokenStream, TokenStream) {
+    match kind {
+        Aggregate::Count => (quote!(#rt::__private::CountKind), quote!(#rt::Count<#key>)),
+        Aggregate::Exists => (
+            quote!(#rt::__private::ExistsKind),
+            quote!(#rt::Exists<#key>),
+        ),
+    }
+}
+
 /// `Shape` and `ShapeOf` for the struct: what other shapes check against.
 fn declare(rt: &TokenStream, ident: &Ident, model: &Path) -> TokenStream {
     quote! {
@@ -330,6 +389,12 @@ fn expand(
             join,
             ..
         } = r;
+        if let Some(kind) = r.aggregate {
+            let (kind, _) = aggregate_tokens(rt, kind, key);
+            return quote_spanned! {*span=>
+                #rt::__private::check_aggregate::<#key, #model, #ty, #kind>();
+            };
+        }
         let join = join.then(|| quote_spanned! {*span=> #rt::__private::check_join::<#key>(); });
         quote_spanned! {*span=>
             #rt::__private::check_field::<#key, #model, #ty>();
@@ -346,6 +411,10 @@ fn expand(
             with,
             ..
         } = r;
+        if let Some(kind) = r.aggregate {
+            let (kind, _) = aggregate_tokens(rt, kind, key);
+            return quote_spanned! {*span=> #ty: #rt::LoadAggregateField<#key, #kind, __C> };
+        }
         match with {
             Some(_) => quote_spanned! {*span=>
                 #ty: #rt::LoadFieldWith<#key, __C, Builder = #rt::BuilderOf<#key, __C>>
@@ -356,6 +425,13 @@ fn expand(
     let bounds = relations.iter().map(bound_of);
     let load_of = |r: &RelationField| {
         let RelationField { ty, key, with, .. } = r;
+        if let Some(kind) = r.aggregate {
+            let (kind, _) = aggregate_tokens(rt, kind, key);
+            return quote! {
+                let __nodes =
+                    <#ty as #rt::LoadAggregateField<#key, #kind, __C>>::load_aggregate(__nodes, conn)?;
+            };
+        }
         match with {
             Some(with) => quote! {
                 let __nodes =
@@ -410,9 +486,27 @@ fn expand(
             None => quote_spanned! {*span=> #ty: #rt::LoadFieldAsync<#key, __C> },
         }
     };
+    let async_bound_of = |r: &RelationField| {
+        if let Some(kind) = r.aggregate {
+            let RelationField { ty, key, span, .. } = r;
+            let (kind, _) = aggregate_tokens(rt, kind, key);
+            return quote_spanned! {*span=> #ty: #rt::LoadAggregateFieldAsync<#key, #kind, __C> };
+        }
+        async_bound_of(r)
+    };
     let async_bounds = relations.iter().map(async_bound_of);
     let async_load_of = |r: &RelationField| {
         let RelationField { ty, key, with, .. } = r;
+        if let Some(kind) = r.aggregate {
+            let (kind, _) = aggregate_tokens(rt, kind, key);
+            return quote! {
+                let __nodes =
+                    <#ty as #rt::LoadAggregateFieldAsync<#key, #kind, __C>>::load_aggregate_async(
+                        __nodes, conn,
+                    )
+                    .await?;
+            };
+        }
         match with {
             Some(with) => quote! {
                 let __nodes = <#ty as #rt::LoadFieldWithAsync<#key, __C>>::load_field_with_async(
@@ -512,7 +606,10 @@ fn expand(
         .iter()
         .zip(&values)
         .fold(quote!(#model), |inner, (r, v)| {
-            let key = &r.key;
+            let key = match r.aggregate {
+                Some(kind) => aggregate_tokens(rt, kind, &r.key).1,
+                None => r.key.to_token_stream(),
+            };
             quote!(#rt::With<#inner, #key, #v>)
         });
     let into_bounds = relations.iter().zip(&values).map(|(r, v)| {

@@ -530,7 +530,9 @@ pub trait ReadAggregateExt {
 impl<P, K, V> ReadAggregateExt for With<P, K, V> {}
 
 #[cfg(feature = "async")]
-pub use nonblocking::{AggregateAsyncExt, LoadCountsAsync};
+pub use nonblocking::{
+    load_aggregate_field_async, AggregateAsyncExt, LoadAggregateFieldAsync, LoadCountsAsync,
+};
 
 /// Aggregates on diesel-async: the same statements, awaited.
 #[cfg(feature = "async")]
@@ -705,4 +707,157 @@ mod nonblocking {
     }
 
     impl<S: Nodes> AggregateAsyncExt for S {}
+
+    /// [`LoadAggregateField`](super::LoadAggregateField) over diesel-async
+    /// connection `C`.
+    #[diagnostic::on_unimplemented(
+        message = "the field of type `{Self}` cannot be loaded with an aggregate of `{K}` over async connection `{C}`",
+        label = "the relation's children cannot be counted on this connection",
+        note = "counts are of has-many and one-to-one relations"
+    )]
+    pub trait LoadAggregateFieldAsync<K: crate::relation::HasMany, Kind, C>:
+        super::AggregateField<K, Kind>
+    {
+        /// Load the field onto `nodes`, one value per node, in order.
+        fn load_aggregate_async<N: Node<Model = K::Parent> + Send>(
+            nodes: Vec<N>,
+            conn: &mut C,
+        ) -> impl Future<Output = Result<Vec<With<N, Self::Key, Self>>>>;
+    }
+
+    #[diagnostic::do_not_recommend]
+    impl<F, K, Kind, C> LoadAggregateFieldAsync<K, Kind, C> for F
+    where
+        K: LoadCountsAsync<C>,
+        K::Column: KeyColumn<KeyOf<K::Parent>>,
+        F: super::AggregateField<K, Kind>,
+        C: AsyncConnection,
+    {
+        fn load_aggregate_async<N: Node<Model = K::Parent> + Send>(
+            nodes: Vec<N>,
+            conn: &mut C,
+        ) -> impl Future<Output = Result<Vec<With<N, F::Key, F>>>> {
+            load_aggregate_field_async::<K, Kind, F, N, C>(nodes, conn)
+        }
+    }
+
+    /// [`load_aggregate_field`](super::load_aggregate_field), awaited.
+    #[doc(hidden)]
+    pub async fn load_aggregate_field_async<K, Kind, F, N, C>(
+        nodes: Vec<N>,
+        conn: &mut C,
+    ) -> Result<Vec<With<N, F::Key, F>>>
+    where
+        K: LoadCountsAsync<C>,
+        K::Column: KeyColumn<KeyOf<K::Parent>>,
+        F: super::AggregateField<K, Kind>,
+        N: Node<Model = K::Parent>,
+        C: AsyncConnection,
+    {
+        count_nodes::<K, N, C, _, F>(nodes, conn, CountFilter::all(), F::from_count).await
+    }
+}
+
+/// What a `#[shape(count = "..")]` field counts: [`Count`].
+#[doc(hidden)]
+pub enum CountKind {}
+
+/// What a `#[shape(exists = "..")]` field holds: [`Exists`].
+#[doc(hidden)]
+pub enum ExistsKind {}
+
+/// A field of a declared shape filled with an aggregate of has-many relation
+/// `K`: an `i64` for `#[shape(count = "..")]`, a `bool` for
+/// `#[shape(exists = "..")]`. The bound `#[derive(Shape)]` puts on such a field.
+#[diagnostic::on_unimplemented(
+    message = "a field of type `{Self}` cannot hold this aggregate of `{K}`",
+    label = "a `count` field is an `i64`, an `exists` field a `bool`",
+    note = "`#[shape(count = \"books\")] pub book_count: i64`, `#[shape(exists = \"books\")] pub has_books: bool`"
+)]
+pub trait AggregateField<K, Kind>: Sized {
+    /// The key of the aggregate's `With` layer: `Count<K>` or `Exists<K>`.
+    type Key;
+    /// Turn a count into the field's value.
+    fn from_count(count: i64) -> Self;
+}
+
+impl<K> AggregateField<K, CountKind> for i64 {
+    type Key = Count<K>;
+    #[inline]
+    fn from_count(count: i64) -> i64 {
+        count
+    }
+}
+
+impl<K> AggregateField<K, ExistsKind> for bool {
+    type Key = Exists<K>;
+    #[inline]
+    fn from_count(count: i64) -> bool {
+        count > 0
+    }
+}
+
+/// The `With` key of an aggregate field of type `F` counting `K`.
+pub type AggregateKey<F, K, Kind> = <F as AggregateField<K, Kind>>::Key;
+
+/// Load an aggregate field onto `nodes`: what the code `#[derive(Shape)]`
+/// generates for a `count` or `exists` field calls.
+#[doc(hidden)]
+pub fn load_aggregate_field<K, Kind, F, N, C>(
+    nodes: Vec<N>,
+    conn: &mut C,
+) -> Result<Vec<With<N, F::Key, F>>>
+where
+    K: LoadCounts<C>,
+    K::Column: KeyColumn<KeyOf<K::Parent>>,
+    F: AggregateField<K, Kind>,
+    N: Node<Model = K::Parent>,
+    C: Connection,
+{
+    count_nodes::<K, N, C, _, F>(nodes, conn, CountFilter::all(), F::from_count)
+}
+
+/// Loading an aggregate field of type `Self` (`i64` or `bool`) counting
+/// has-many relation `K` over blocking connection `C`: the bound
+/// `#[derive(Shape)]` puts on a `count` or `exists` field.
+#[diagnostic::on_unimplemented(
+    message = "the field of type `{Self}` cannot be loaded with an aggregate of `{K}` over connection `{C}`",
+    label = "the relation's children cannot be counted on this connection",
+    note = "on a diesel-async connection, load the shape with its `_async` methods; counts are of has-many and one-to-one relations"
+)]
+pub trait LoadAggregateField<K: HasMany, Kind, C>: AggregateField<K, Kind> {
+    /// Load the field onto `nodes`, one value per node, in order.
+    fn load_aggregate<N: Node<Model = K::Parent>>(
+        nodes: Vec<N>,
+        conn: &mut C,
+    ) -> Result<Vec<With<N, Self::Key, Self>>>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<F, K, Kind, C> LoadAggregateField<K, Kind, C> for F
+where
+    K: LoadCounts<C>,
+    K::Column: KeyColumn<KeyOf<K::Parent>>,
+    F: AggregateField<K, Kind>,
+    C: Connection,
+{
+    #[inline]
+    fn load_aggregate<N: Node<Model = K::Parent>>(
+        nodes: Vec<N>,
+        conn: &mut C,
+    ) -> Result<Vec<With<N, F::Key, F>>> {
+        load_aggregate_field::<K, Kind, F, N, C>(nodes, conn)
+    }
+}
+
+/// The check `#[derive(Shape)]` makes at an aggregate field: `K` is a
+/// has-many relation of the shape's model `M`, and the field's type `F`
+/// holds the aggregate.
+#[doc(hidden)]
+#[inline]
+pub fn check_aggregate<K, M, F, Kind>()
+where
+    K: ChildrenOf<M>,
+    F: AggregateField<K, Kind>,
+{
 }

@@ -48,11 +48,12 @@ mod top_n;
 mod with;
 
 pub use aggregate::{
-    prefetch_count_with, prefetch_exists_with, AggregateExt, BuildCounts, Count, CountFilter,
-    CountQuery, CountRow, Exists, LoadCounts, ReadAggregateExt,
+    prefetch_count_with, prefetch_exists_with, AggregateExt, AggregateField, AggregateKey,
+    BuildCounts, Count, CountFilter, CountQuery, CountRow, Exists, LoadAggregateField, LoadCounts,
+    ReadAggregateExt,
 };
 #[cfg(feature = "async")]
-pub use aggregate::{AggregateAsyncExt, LoadCountsAsync};
+pub use aggregate::{AggregateAsyncExt, LoadAggregateFieldAsync, LoadCountsAsync};
 #[cfg(feature = "async")]
 pub use asynchronous::Async;
 pub use batch::{keys_per_statement, ChildOrder, KeyBatching};
@@ -105,6 +106,11 @@ pub mod prelude {
 /// Paths used by the code `#[derive(Relations)]` generates. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "async")]
+    pub use crate::aggregate::load_aggregate_field_async;
+    pub use crate::aggregate::{
+        check_aggregate, load_aggregate_field, CountKind, ExistsKind, KeyColumn,
+    };
     pub use crate::batch::override_max_keys_per_statement;
     pub use crate::model::{
         key_of_column, ByDatabase, ByPrimaryKey, KeyField, Nullability, NullabilityOf,

@@ -493,6 +493,12 @@ fn shapes_match_blocking() {
         |c| crate::cards::AuthorWithBooks::from_model(a, c).unwrap(),
         async move |c| crate::cards::AuthorWithBooks::from_model_async(b, c).await.unwrap(),
     );
+    // Aggregate fields, also nested: the same counts and statements (5).
+    let n = fx.same(
+        |c| crate::cards::AuthorSummary::load(authors::table.order(authors::id), c).unwrap(),
+        async |c| crate::cards::AuthorSummary::load_async(authors::table.order(authors::id), c).await.unwrap(),
+    );
+    assert_eq!(n, 5);
     // A joined field: the books with their authors in one statement.
     let n = fx.same(
         |c| crate::cards::JoinedBookCard::load_joined(c, |q| q.order(books::id)).unwrap(),

@@ -92,3 +92,23 @@ pub struct BookWithEditor {
     #[shape(join)]
     pub editor: Option<Author>,
 }
+
+/// Aggregates as fields: counts and existence, also on a nested shape.
+#[derive(Shape, Debug, Clone, PartialEq)]
+#[shape(model = Author)]
+pub struct AuthorSummary {
+    pub author: Author,
+    #[shape(count = "books")]
+    pub book_count: i64,
+    #[shape(exists = "edited_books")]
+    pub has_edited: bool,
+    pub books: Vec<BookWithReviewCount>,
+}
+
+#[derive(Shape, Debug, Clone, PartialEq)]
+#[shape(model = Book)]
+pub struct BookWithReviewCount {
+    pub book: Book,
+    #[shape(count = "review_set")]
+    pub reviews: i64,
+}

@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 use diesel_relations::assert_num_queries;
+use diesel_relations::prelude::AggregateExt;
 use diesel_relations::plumbing::Node;
 
 use crate::cards::*;
@@ -375,4 +376,39 @@ fn a_joined_nullable_field_is_a_left_join() {
     drop(_one);
     let whole = JoinedBookCard::load_joined(conn, |q| q.order(books::id)).unwrap();
     assert_eq!(chunked, whole);
+}
+
+#[test]
+fn aggregate_fields_hold_counts_without_the_children() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    // authors, the count, the existence, the books, the books' review counts.
+    let summaries = assert_num_queries(conn, 5, |conn| {
+        AuthorSummary::load(authors::table.order(authors::id), conn).unwrap()
+    });
+    let authors = all_authors(conn);
+    for (author, summary) in authors.iter().zip(&summaries) {
+        let naive: i64 = books::table.filter(books::author_id.eq(author.id)).count().get_result(conn).unwrap();
+        assert_eq!(summary.book_count, naive);
+        assert_eq!(summary.book_count as usize, summary.books.len());
+        let naive: i64 = books::table.filter(books::editor_id.eq(author.id)).count().get_result(conn).unwrap();
+        assert_eq!(summary.has_edited, naive > 0);
+        for book in &summary.books {
+            let naive: i64 =
+                reviews::table.filter(reviews::book_id.eq(book.book.id)).count().get_result(conn).unwrap();
+            assert_eq!(book.reviews, naive);
+        }
+    }
+    assert_eq!(summaries[2].book_count, 0);
+    // The chain it stands for converts into it.
+    let chain = authors
+        .prefetch_count(AuthorBooks, conn)
+        .unwrap()
+        .prefetch_exists(AuthorEditedBooks, conn)
+        .unwrap()
+        .prefetch_books_with(conn, |p| p.then(|books, conn| books.prefetch_count(BookReviewSet, conn)))
+        .unwrap();
+    let converted: Vec<AuthorSummary> = chain.into_iter().map(AuthorSummary::from).collect();
+    assert_eq!(converted, summaries);
 }
