@@ -52,6 +52,10 @@ BACKENDS (any combination; SQLite on a temporary file when none is given):
                            scenario timed as one block_on of a current-thread
                            tokio runtime
     --mysql URL            MySQL/MariaDB (feature `mysql`); recreates database relations_bench
+    --analyze              SQLite: run `ANALYZE` on the file before the scenarios, so the
+                           planner has statistics as a production database would.
+                           PostgreSQL (`VACUUM ANALYZE`) and MariaDB (`ANALYZE TABLE`)
+                           are always analyzed after generating. The header says which.
 
 DATASET (generated data only):
     --authors N            authors                 [10000]
@@ -101,6 +105,7 @@ struct Args {
     mysql: Option<String>,
     scenarios: Vec<String>,
     impls: Vec<String>,
+    analyze: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -114,6 +119,7 @@ fn parse_args() -> Result<Args, String> {
         mysql: None,
         scenarios: Vec::new(),
         impls: Vec::new(),
+        analyze: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -129,6 +135,7 @@ fn parse_args() -> Result<Args, String> {
                 std::process::exit(0);
             }
             "--sqlite" => args.sqlite = true,
+            "--analyze" => args.analyze = true,
             "--db" => args.db = Some(value()?.into()),
             "--postgres" => args.postgres = Some(value()?),
             "--mysql" => args.mysql = Some(value()?),
@@ -332,8 +339,22 @@ fn sqlite(args: &Args, path: Option<&std::path::Path>) -> Result<bool, String> {
             schema::TABLES
         ));
     };
+    if args.analyze {
+        conn.batch_execute("ANALYZE")
+            .map_err(|e| format!("ANALYZE on {url}: {e}"))?;
+    }
     let version = b::version(&mut conn).map_err(|e| e.to_string())?;
     let counts = b::counts(&mut conn).map_err(|e| e.to_string())?;
+    let statistics: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1')",
+    ))
+    .get_result(&mut conn)
+    .map_err(|e| e.to_string())?;
+    let place = if statistics > 0 {
+        format!("{place}, analyzed (sqlite_stat1)")
+    } else {
+        format!("{place}, no statistics (run with --analyze)")
+    };
     header("sqlite", &version, &place, counts, args);
     let ok = run_all(&mut conn, &mut (), b::scenarios(), args);
     drop(conn);
@@ -367,7 +388,7 @@ fn postgres(args: &Args, url: &str) -> Result<bool, String> {
     header(
         "postgres",
         &version,
-        &format!("{url} schema {n}"),
+        &format!("{url} schema {n}, analyzed (VACUUM ANALYZE)"),
         counts,
         args,
     );
@@ -406,7 +427,7 @@ fn mysql(args: &Args, url: &str) -> Result<bool, String> {
     header(
         "mysql",
         &version,
-        &format!("{url} database {n}"),
+        &format!("{url} database {n}, analyzed (ANALYZE TABLE)"),
         counts,
         args,
     );

@@ -466,11 +466,15 @@ macro_rules! backend {
                 conn,
                 |conn| {
                     let authors = all_authors(conn)?;
-                    let books: Vec<Book> = Book::belonging_to(&authors)
-                        .select(Book::as_select())
-                        .load(conn)?;
-                    // 100,000 books exceed SQLite's and MySQL's bind limits:
-                    // a Diesel user chunks by hand ("too many SQL variables").
+                    // Past 32,766 authors (SQLite) or 65,535 (MySQL) the keys
+                    // exceed the bind limit: a Diesel user chunks by hand
+                    // ("too many SQL variables"), at every level.
+                    let books: Vec<Book> = diesel_chunks(&authors, |chunk| {
+                        Book::belonging_to(chunk)
+                            .select(Book::as_select())
+                            .load::<Book>(conn)
+                    })?;
+                    // 100,000 books exceed SQLite's and MySQL's bind limits too.
                     let reviews: Vec<Review> = diesel_chunks(&books, |chunk| {
                         Review::belonging_to(chunk)
                             .select(Review::as_select())
