@@ -276,6 +276,9 @@
 //! derive where it is with `#[relations(crate = "path::to::it")]`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "async")]
+#[doc(inline)]
+pub use relations_runtime::AggregateAsyncExt;
 #[doc(inline)]
 pub use relations_runtime::{
     alias, assert_num_queries, prelude, select_related, Error, ErrorKind, LoadShape, Loaded,
@@ -284,6 +287,10 @@ pub use relations_runtime::{
 #[cfg(feature = "async")]
 #[doc(inline)]
 pub use relations_runtime::{assert_num_queries_async, asynchronous};
+#[doc(inline)]
+pub use relations_runtime::{
+    AggregateExt, Count, CountFilter, Exists, JoinRefinement, ReadAggregateExt,
+};
 
 /// The runtime's other public items, for the generated code, for writing
 /// code generic over relations, and for reading error messages: the types
@@ -316,6 +323,16 @@ pub mod plumbing {
         LoadByKeys, LoadHasMany, LoadManyToMany, ManyToMany, ManyToManyQuery, Model, ModelQuery,
         Node, Nodes, ParentOf, PrefetchBelongsTo, PrefetchHasMany, PrefetchManyToMany, PrimaryKey,
         Relation, RelationName, Rooted, SelectModel, Statements, There, ThroughSpec, TopNQuery,
+    };
+    #[doc(inline)]
+    pub use relations_runtime::{
+        prefetch_count_with, prefetch_exists_with, AggregateField, AggregateKey, BuildCounts,
+        CountQuery, CountRow, JoinField, JoinOf, LoadAggregateField, LoadCounts,
+    };
+    #[doc(inline)]
+    #[cfg(feature = "async")]
+    pub use relations_runtime::{
+        JoinFieldAsync, JoinOfAsync, LoadAggregateFieldAsync, LoadCountsAsync,
     };
 }
 
