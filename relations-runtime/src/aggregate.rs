@@ -9,6 +9,7 @@
 //! ```
 
 use std::borrow::Cow;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use diesel::backend::Backend;
@@ -139,18 +140,35 @@ type Refine<R, DB> = Arc<dyn Fn(CountQuery<R, DB>) -> CountQuery<R, DB> + Send +
 /// Which children a count or existence counts, as `prefetch_count_with`
 /// receives and returns it: every child, or those matching the filters.
 #[must_use = "return the filtered count from the closure"]
-pub struct CountFilter<R: BuildCounts<DB>, DB: Backend> {
+pub struct CountFilter<R: BuildCounts<DB>, DB: Backend, K = Count<R>> {
     refine: Option<Refine<R, DB>>,
+    key: PhantomData<fn() -> K>,
 }
 
-impl<R: BuildCounts<DB>, DB: Backend> CountFilter<R, DB> {
+impl<R: BuildCounts<DB>, DB: Backend, K> CountFilter<R, DB, K> {
     /// Every child.
     pub fn all() -> Self {
-        CountFilter { refine: None }
+        CountFilter {
+            refine: None,
+            key: PhantomData,
+        }
+    }
+
+    /// Load the aggregate under key `key` instead of `Count<R>` /
+    /// `Exists<R>`, so the same relation can be counted twice (all books,
+    /// and the unpublished ones). Declare the key with its value type,
+    /// `alias! { pub UnpublishedBooks: i64; }`, and read it with
+    /// `author.loaded(UnpublishedBooks)`.
+    pub fn named<K2>(self, key: K2) -> CountFilter<R, DB, K2> {
+        let _ = key;
+        CountFilter {
+            refine: self.refine,
+            key: PhantomData,
+        }
     }
 }
 
-impl<R: BuildCounts<DB>, DB: Backend + 'static> CountFilter<R, DB> {
+impl<R: BuildCounts<DB>, DB: Backend + 'static, K> CountFilter<R, DB, K> {
     /// Count only the children matching `predicate`, a Diesel expression on
     /// the child's table. Several filters are joined with `AND`. As for
     /// [`Prefetch::filter`](crate::Prefetch::filter), the predicate owns its
@@ -169,6 +187,7 @@ impl<R: BuildCounts<DB>, DB: Backend + 'static> CountFilter<R, DB> {
         });
         CountFilter {
             refine: Some(refine),
+            key: PhantomData,
         }
     }
 }
@@ -187,9 +206,9 @@ pub trait BuildCounts<DB: Backend>: HasMany + Sized {
     type Query;
     /// One statement per chunk of `keys` (one in all on PostgreSQL).
     #[doc(hidden)]
-    fn count_statements(
+    fn count_statements<K>(
         keys: Vec<KeyOf<Self::Parent>>,
-        filter: &CountFilter<Self, DB>,
+        filter: &CountFilter<Self, DB, K>,
     ) -> Vec<CountQuery<Self, DB>>;
 }
 
@@ -207,9 +226,9 @@ where
 {
     type Query = BoxedCount<R, DB>;
 
-    fn count_statements(
+    fn count_statements<K>(
         keys: Vec<KeyOf<R::Parent>>,
-        filter: &CountFilter<R, DB>,
+        filter: &CountFilter<R, DB, K>,
     ) -> Vec<BoxedCount<R, DB>> {
         // The key filter around the whole refinement, as for the loaders.
         let statement = |chunk: Vec<KeyOf<R::Parent>>| {
@@ -244,10 +263,10 @@ pub trait LoadCounts<C: Connection>:
 {
     /// The rows of the count statements of `keys`, in statement order.
     #[doc(hidden)]
-    fn load_counts(
+    fn load_counts<K>(
         keys: Vec<KeyOf<Self::Parent>>,
         conn: &mut C,
-        filter: &CountFilter<Self, C::Backend>,
+        filter: &CountFilter<Self, C::Backend, K>,
     ) -> diesel::QueryResult<Vec<CountRow<Self>>>
     where
         Self::Column: KeyColumn<KeyOf<Self::Parent>>;
@@ -264,10 +283,10 @@ where
     R::Column: KeyColumn<KeyOf<R::Parent>>,
     CountQuery<R, C::Backend>: LoadQuery<'static, C, CountRow<R>>,
 {
-    fn load_counts(
+    fn load_counts<K>(
         keys: Vec<KeyOf<R::Parent>>,
         conn: &mut C,
-        filter: &CountFilter<R, C::Backend>,
+        filter: &CountFilter<R, C::Backend, K>,
     ) -> diesel::QueryResult<Vec<CountRow<R>>> {
         run_all(R::count_statements(keys, filter), |q| q.load(conn))
     }
@@ -302,7 +321,7 @@ pub(crate) fn counted<N, K, V>(
 fn count_nodes<R, N, C, K, V>(
     nodes: Vec<N>,
     conn: &mut C,
-    filter: CountFilter<R, C::Backend>,
+    filter: CountFilter<R, C::Backend, K>,
     value: impl Fn(i64) -> V,
 ) -> Result<Vec<With<N, K, V>>>
 where
@@ -325,11 +344,11 @@ where
 
 /// Load the number of children of has-many relation `R` of each node:
 /// [`AggregateExt::prefetch_count_with`].
-pub fn prefetch_count_with<R, S, C>(
+pub fn prefetch_count_with<R, S, C, K>(
     nodes: S,
     conn: &mut C,
-    filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend>,
-) -> Result<S::Wrapped<Count<R>, i64>>
+    filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend, K>,
+) -> Result<S::Wrapped<K, i64>>
 where
     R: LoadCounts<C>,
     S: Nodes,
@@ -343,11 +362,11 @@ where
 
 /// Load whether each node has a child in has-many relation `R`:
 /// [`AggregateExt::prefetch_exists_with`].
-pub fn prefetch_exists_with<R, S, C>(
+pub fn prefetch_exists_with<R, S, C, K>(
     nodes: S,
     conn: &mut C,
-    filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend>,
-) -> Result<S::Wrapped<Exists<R>, bool>>
+    filter: impl FnOnce(CountFilter<R, C::Backend, Exists<R>>) -> CountFilter<R, C::Backend, K>,
+) -> Result<S::Wrapped<K, bool>>
 where
     R: LoadCounts<C>,
     S: Nodes,
@@ -399,12 +418,12 @@ pub trait AggregateExt: Nodes {
     /// [`prefetch_count`](Self::prefetch_count) of the children `filter`
     /// keeps: `|f| f.filter(books::published.eq(true))`, on the child's
     /// table's columns (another table's column does not compile).
-    fn prefetch_count_with<R, C>(
+    fn prefetch_count_with<R, C, K>(
         self,
         relation: R,
         conn: &mut C,
-        filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend>,
-    ) -> Result<Self::Wrapped<Count<R>, i64>>
+        filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend, K>,
+    ) -> Result<Self::Wrapped<K, i64>>
     where
         R: ChildrenOf<<Self::Node as Node>::Model>,
         R: LoadCounts<C>,
@@ -436,12 +455,12 @@ pub trait AggregateExt: Nodes {
     }
 
     /// [`prefetch_exists`](Self::prefetch_exists) of the children `filter` keeps.
-    fn prefetch_exists_with<R, C>(
+    fn prefetch_exists_with<R, C, K>(
         self,
         relation: R,
         conn: &mut C,
-        filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend>,
-    ) -> Result<Self::Wrapped<Exists<R>, bool>>
+        filter: impl FnOnce(CountFilter<R, C::Backend, Exists<R>>) -> CountFilter<R, C::Backend, K>,
+    ) -> Result<Self::Wrapped<K, bool>>
     where
         R: ChildrenOf<<Self::Node as Node>::Model>,
         R: LoadCounts<C>,
@@ -597,7 +616,7 @@ mod nonblocking {
     async fn count_nodes<R, N, C, K, V>(
         nodes: Vec<N>,
         conn: &mut C,
-        filter: CountFilter<R, C::Backend>,
+        filter: CountFilter<R, C::Backend, K>,
         value: impl Fn(i64) -> V,
     ) -> Result<Vec<With<N, K, V>>>
     where
@@ -645,12 +664,12 @@ mod nonblocking {
         }
 
         /// [`prefetch_count_with`](super::AggregateExt::prefetch_count_with), awaited.
-        fn prefetch_count_with_async<R, C>(
+        fn prefetch_count_with_async<R, C, K>(
             self,
             relation: R,
             conn: &mut C,
-            filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend>,
-        ) -> impl Future<Output = Result<Self::Wrapped<Count<R>, i64>>>
+            filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend, K>,
+        ) -> impl Future<Output = Result<Self::Wrapped<K, i64>>>
         where
             R: super::ChildrenOf<<Self::Node as Node>::Model>,
             R: LoadCountsAsync<C>,
@@ -684,12 +703,12 @@ mod nonblocking {
         }
 
         /// [`prefetch_exists_with`](super::AggregateExt::prefetch_exists_with), awaited.
-        fn prefetch_exists_with_async<R, C>(
+        fn prefetch_exists_with_async<R, C, K>(
             self,
             relation: R,
             conn: &mut C,
-            filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend>,
-        ) -> impl Future<Output = Result<Self::Wrapped<Exists<R>, bool>>>
+            filter: impl FnOnce(CountFilter<R, C::Backend, Exists<R>>) -> CountFilter<R, C::Backend, K>,
+        ) -> impl Future<Output = Result<Self::Wrapped<K, bool>>>
         where
             R: super::ChildrenOf<<Self::Node as Node>::Model>,
             R: LoadCountsAsync<C>,

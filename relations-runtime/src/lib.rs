@@ -94,7 +94,7 @@ pub use with::{Get, Here, Is, LoadedValue, There, With};
 pub mod prelude {
     #[cfg(feature = "async")]
     pub use crate::aggregate::AggregateAsyncExt;
-    pub use crate::aggregate::{AggregateExt, ReadAggregateExt};
+    pub use crate::aggregate::{AggregateExt, Count, Exists, ReadAggregateExt};
     pub use crate::join::select_related;
     pub use crate::spec::{LoadedExt, Prefetch};
     pub use crate::through::PrefetchThrough;

@@ -22,7 +22,7 @@ pub(crate) type LinkTables<R> = (
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "this filter does not apply to the rows loaded from `{Tables}`",
-    label = "a prefetch filter is a boolean expression on the columns of `{Tables}`",
+    label = "a filter of the loaded or counted rows is a boolean expression on the columns of `{Tables}`",
     note = "name the loaded table's columns (`books::title.eq(..)`, not `authors::name.eq(..)`); to choose the parents, filter the parents' query before the prefetch"
 )]
 pub trait RefineFilter<Q, Tables> {
@@ -47,7 +47,7 @@ where
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "this ordering does not apply to the rows loaded from `{Tables}`",
-    label = "a prefetch ordering names columns of `{Tables}`",
+    label = "an ordering of the loaded rows names columns of `{Tables}`",
     note = "order by the loaded table's columns (`books::title.desc()`, not `authors::name`)"
 )]
 pub trait RefineOrder<Q, Tables> {

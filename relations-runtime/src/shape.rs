@@ -348,7 +348,19 @@ where
 /// forward relation, the only kind a join loads.
 #[doc(hidden)]
 #[inline]
-pub fn check_join<K: JoinBelongsTo>() {}
+pub fn check_join<K: JoinableField>() {}
+
+/// `Self` is a forward relation, so a shape's field of it can be joined.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "the field of relation `{Self}` cannot be joined: only a forward (belongs-to) relation can",
+    label = "not a forward relation",
+    note = "remove `#[shape(join)]`: the field is then loaded by prefetch (one more statement); a join would repeat each parent once per child"
+)]
+pub trait JoinableField {}
+
+#[diagnostic::do_not_recommend]
+impl<K: JoinBelongsTo> JoinableField for K {}
 
 /// The builder a refinement function of relation `K` takes on mode `M`:
 /// [`Prefetch`] for has-many and one-to-one, [`PrefetchThrough`] for

@@ -132,6 +132,35 @@ fn counts_compose_with_loaders_and_nest_under_then() {
     assert!(first.exists(BookReviewSet));
 }
 
+diesel_relations::alias! {
+    pub TheBooks: i64;
+    pub EditedTheBooks: bool;
+}
+
+#[test]
+fn the_same_relation_counted_twice_under_a_second_name() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    // "3 books, 2 of them titled The ...": one statement each.
+    let authors = all_authors(conn);
+    let counted = assert_num_queries(conn, 2, |conn| {
+        authors
+            .prefetch_count(AuthorBooks, conn)
+            .unwrap()
+            .prefetch_count_with(AuthorBooks, conn, |f| f.filter(books::title.like("The %")).named(TheBooks))
+            .unwrap()
+    });
+    let got: Vec<(i64, i64)> = counted.iter().map(|a| (a.count(AuthorBooks), *a.loaded(TheBooks))).collect();
+    assert_eq!(got, [(3, 2), (1, 0), (0, 0), (1, 0)]);
+    let exists = all_authors(conn)
+        .prefetch_exists_with(AuthorBooks, conn, |f| f.filter(books::title.like("The %")).named(EditedTheBooks))
+        .unwrap();
+    assert_eq!(exists.iter().map(|a| *a.loaded(EditedTheBooks)).collect::<Vec<_>>(), [true, false, false, false]);
+    // The key names it in `Debug` too.
+    assert!(format!("{:?}", counted[0]).contains("TheBooks: 2"), "{:?}", counted[0]);
+}
+
 #[test]
 fn counts_equal_when_keys_are_split_into_many_statements() {
     let Some(mut conn) = connect() else { return };
