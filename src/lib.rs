@@ -315,6 +315,13 @@ pub mod plumbing {
     };
     #[doc(inline)]
     pub use relations_runtime::{
+        prefetch_aggregate_with, prefetch_count_with, prefetch_exists_with, AggregateField,
+        AggregateKey, AggregateRow, AggregateValue, BuildAggregate, BuildCounts, ColumnAggregate,
+        CountQuery, CountRow, JoinField, JoinOf, LoadAggregate, LoadAggregateField, LoadCounts,
+        ValueOf,
+    };
+    #[doc(inline)]
+    pub use relations_runtime::{
         prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
         prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with, BelongsTo,
         BuildByKeys, BuildChildren, BuildJoin, BuildManyToMany, BuildParents, ChildOrder,
@@ -325,14 +332,9 @@ pub mod plumbing {
         Relation, RelationName, Rooted, SelectModel, Statements, There, ThroughSpec, TopNQuery,
     };
     #[doc(inline)]
-    pub use relations_runtime::{
-        prefetch_count_with, prefetch_exists_with, AggregateField, AggregateKey, BuildCounts,
-        CountQuery, CountRow, JoinField, JoinOf, LoadAggregateField, LoadCounts,
-    };
-    #[doc(inline)]
     #[cfg(feature = "async")]
     pub use relations_runtime::{
-        JoinFieldAsync, JoinOfAsync, LoadAggregateFieldAsync, LoadCountsAsync,
+        JoinFieldAsync, JoinOfAsync, LoadAggregateAsync, LoadAggregateFieldAsync, LoadCountsAsync,
     };
 }
 

@@ -94,12 +94,14 @@ fn aggregates_serialize_as_fields_named_after_their_relation() {
         .prefetch_count(AuthorBooks, conn)
         .unwrap()
         .prefetch_exists(AuthorEditedBooks, conn)
+        .unwrap()
+        .prefetch_aggregate(AuthorBooks, diesel_relations::Max(books::title), conn)
         .unwrap();
     assert_eq!(
         serde_json::to_value(&authors).unwrap(),
         json!([
-            {"id": 1, "name": "Ursula", "books_count": 2, "has_edited_books": false},
-            {"id": 2, "name": "Octavia", "books_count": 0, "has_edited_books": true}
+            {"id": 1, "name": "Ursula", "books_count": 2, "has_edited_books": false, "books_max_title": "Earthsea"},
+            {"id": 2, "name": "Octavia", "books_count": 0, "has_edited_books": true, "books_max_title": null}
         ])
     );
 }

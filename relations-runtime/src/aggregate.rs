@@ -301,6 +301,31 @@ where
     <R::Column as KeyColumn<KeyOf<R::Parent>>>::key(&row.0)
 }
 
+/// The key of an aggregate row whose first element is the foreign key.
+pub(crate) fn row_key_of<R, V>(
+    row: &(<R::Column as KeyColumn<KeyOf<R::Parent>>>::Field, V),
+) -> Option<&KeyOf<R::Parent>>
+where
+    R: HasMany,
+    R::Column: KeyColumn<KeyOf<R::Parent>>,
+{
+    <R::Column as KeyColumn<KeyOf<R::Parent>>>::key(&row.0)
+}
+
+/// Each node's value from the values of its rows.
+pub(crate) fn counted_with<N, K, T, V>(
+    grouped: Vec<With<N, K, Vec<T>>>,
+    value: impl Fn(Vec<T>) -> V,
+) -> Vec<With<N, K, V>> {
+    grouped
+        .into_iter()
+        .map(|node| {
+            let (node, values) = With::into_parts(node);
+            With::new(node, value(values))
+        })
+        .collect()
+}
+
 /// The count of each node: the sum of its rows' counts (one row, or one per
 /// spelling of its key the database groups apart).
 pub(crate) fn counted<N, K, V>(

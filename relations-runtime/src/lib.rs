@@ -31,6 +31,7 @@ mod async_methods;
 #[cfg(feature = "async")]
 pub mod asynchronous;
 mod batch;
+mod column_aggregate;
 mod count;
 mod error;
 mod join;
@@ -57,6 +58,13 @@ pub use aggregate::{AggregateAsyncExt, LoadAggregateFieldAsync, LoadCountsAsync}
 #[cfg(feature = "async")]
 pub use asynchronous::Async;
 pub use batch::{keys_per_statement, ChildOrder, KeyBatching};
+pub use column_aggregate::{
+    prefetch_aggregate_with, Aggregate, AggregateFilter, AggregateRow, AggregateValue,
+    BuildAggregate, ColumnAggregate, ColumnAggregateExt, LoadAggregate, Max, Min,
+    ReadColumnAggregateExt, Sum, ValueOf,
+};
+#[cfg(feature = "async")]
+pub use column_aggregate::{ColumnAggregateAsyncExt, LoadAggregateAsync};
 #[cfg(feature = "async")]
 pub use count::assert_num_queries_async;
 pub use count::{assert_num_queries, QueryCount};
@@ -95,6 +103,9 @@ pub mod prelude {
     #[cfg(feature = "async")]
     pub use crate::aggregate::AggregateAsyncExt;
     pub use crate::aggregate::{AggregateExt, Count, Exists, ReadAggregateExt};
+    #[cfg(feature = "async")]
+    pub use crate::column_aggregate::ColumnAggregateAsyncExt;
+    pub use crate::column_aggregate::{ColumnAggregateExt, Max, Min, ReadColumnAggregateExt, Sum};
     pub use crate::join::select_related;
     pub use crate::spec::{LoadedExt, Prefetch};
     pub use crate::through::PrefetchThrough;

@@ -194,3 +194,54 @@ fn a_database_error_in_a_count_is_an_error_naming_the_relation() {
     // The connection still works.
     assert_eq!(all_authors(conn).len(), 4);
 }
+
+diesel_relations::alias! {
+    pub NewestTheBook: Option<i32>;
+}
+
+#[test]
+fn column_aggregates_equal_a_naive_aggregate_per_parent() {
+    use diesel_relations::{Max, Min, Sum};
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let authors = all_authors(conn);
+    let loaded = assert_num_queries(conn, 5, |conn| {
+        authors
+            .clone()
+            .prefetch_aggregate(AuthorBooks, Max(books::id), conn)
+            .unwrap()
+            .prefetch_aggregate(AuthorBooks, Sum(books::id), conn)
+            .unwrap()
+            .prefetch_aggregate(AuthorBooks, Min(books::title), conn)
+            .unwrap()
+            .prefetch_aggregate(AuthorBooks, Max(books::editor_id), conn)
+            .unwrap()
+            .prefetch_aggregate_with(AuthorBooks, Max(books::id), conn, |f| {
+                f.filter(books::title.like("The %")).named(NewestTheBook)
+            })
+            .unwrap()
+    });
+    for (author, got) in authors.iter().zip(&loaded) {
+        let mine = books::table.filter(books::author_id.eq(author.id));
+        let naive: Option<i32> = mine.select(diesel::dsl::max(books::id)).first(conn).unwrap();
+        assert_eq!(got.aggregate(AuthorBooks, Max(books::id)), &naive);
+        let naive: Option<i64> = mine.select(diesel::dsl::sum(books::id)).first(conn).unwrap();
+        assert_eq!(got.aggregate(AuthorBooks, Sum(books::id)), &naive);
+        let naive: Option<String> = mine.select(diesel::dsl::min(books::title)).first(conn).unwrap();
+        assert_eq!(got.aggregate(AuthorBooks, Min(books::title)), &naive);
+        let naive: Option<i32> = mine.select(diesel::dsl::max(books::editor_id)).first(conn).unwrap();
+        assert_eq!(got.aggregate(AuthorBooks, Max(books::editor_id)), &naive);
+        let naive: Option<i32> =
+            mine.filter(books::title.like("The %")).select(diesel::dsl::max(books::id)).first(conn).unwrap();
+        assert_eq!(got.loaded(NewestTheBook), &naive);
+    }
+    assert_eq!(loaded[0].aggregate(AuthorBooks, Max(books::id)), &Some(5));
+    assert_eq!(loaded[2].aggregate(AuthorBooks, Sum(books::id)), &None); // no books
+    assert!(format!("{:?}", loaded[0]).contains("books_max_id: Some(5)"), "{:?}", loaded[0]);
+    // Chunked: the same values.
+    let _one = diesel_relations::__private::override_max_keys_per_statement(1);
+    let chunked = authors.prefetch_aggregate(AuthorBooks, Max(books::id), conn).unwrap();
+    let got: Vec<Option<i32>> = chunked.iter().map(|a| *a.aggregate(AuthorBooks, Max(books::id))).collect();
+    assert_eq!(got, [Some(5), Some(3), None, Some(9)]);
+}

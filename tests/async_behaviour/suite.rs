@@ -576,6 +576,29 @@ fn counts_match_blocking() {
         },
     );
     assert_eq!(n, 1);
+    // Column aggregates, filtered too.
+    let (a, b) = (fx.authors(), fx.authors());
+    let n = fx.same(
+        |c| {
+            a.prefetch_aggregate(AuthorBooks, diesel_relations::Max(books::id), c)
+                .unwrap()
+                .prefetch_aggregate_with(AuthorBooks, diesel_relations::Min(books::title), c, |f| {
+                    f.filter(books::title.like("%e%"))
+                })
+                .unwrap()
+        },
+        async move |c| {
+            b.prefetch_aggregate_async(AuthorBooks, diesel_relations::Max(books::id), c)
+                .await
+                .unwrap()
+                .prefetch_aggregate_with_async(AuthorBooks, diesel_relations::Min(books::title), c, |f| {
+                    f.filter(books::title.like("%e%"))
+                })
+                .await
+                .unwrap()
+        },
+    );
+    assert_eq!(n, 2);
     // The future of a filtered count runs under `tokio::spawn`.
     let url = fx.db.url().to_string();
     let authors = fx.authors();
@@ -588,7 +611,12 @@ fn counts_match_blocking() {
                 .prefetch_count_with_async(AuthorBooks, &mut conn, |f| f.filter(books::title.like(name)))
                 .await
                 .unwrap();
-            counted.iter().map(|a| a.count(AuthorBooks)).collect::<Vec<i64>>()
+            let newest = counted
+                .prefetch_aggregate_async(AuthorBooks, diesel_relations::Max(books::id), &mut conn)
+                .await
+                .unwrap();
+            assert_eq!(newest.len(), 4);
+            newest.iter().map(|a| a.count(AuthorBooks)).collect::<Vec<i64>>()
         })
         .await
         .unwrap()

@@ -146,6 +146,27 @@ fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
             .unwrap();
         prop_assert_eq!(got.count(AuthorFavorites), naive);
     }
+    // Column aggregates: `MAX`, `SUM`, a filtered `MIN` of text.
+    let aggregated = input
+        .clone()
+        .prefetch_aggregate(AuthorBooks, diesel_relations::Max(books::id), conn)
+        .unwrap()
+        .prefetch_aggregate(AuthorBooks, diesel_relations::Sum(books::id), conn)
+        .unwrap()
+        .prefetch_aggregate_with(AuthorBooks, diesel_relations::Min(books::title), conn, |f| {
+            f.filter(books::title.like("%a%"))
+        })
+        .unwrap();
+    for (author, got) in input.iter().zip(&aggregated) {
+        let mine = books::table.filter(books::author_id.eq(author.id));
+        let naive: Option<i32> = mine.select(diesel::dsl::max(books::id)).first(conn).unwrap();
+        prop_assert_eq!(got.aggregate(AuthorBooks, diesel_relations::Max(books::id)), &naive);
+        let naive: Option<i64> = mine.select(diesel::dsl::sum(books::id)).first(conn).unwrap();
+        prop_assert_eq!(got.aggregate(AuthorBooks, diesel_relations::Sum(books::id)), &naive);
+        let naive: Option<String> =
+            mine.filter(books::title.like("%a%")).select(diesel::dsl::min(books::title)).first(conn).unwrap();
+        prop_assert_eq!(got.aggregate(AuthorBooks, diesel_relations::Min(books::title)), &naive);
+    }
 
     // A declared shape (every relation kind, nested) onto the same parents:
     // the same trees as the naive loop, however the keys are chunked.
