@@ -165,6 +165,19 @@ fn count_per_author(side: &mut AsyncPg) -> QueryResult<Timed> {
     )
 }
 
+fn max_per_author(side: &mut AsyncPg) -> QueryResult<Timed> {
+    measure_async(
+        side,
+        async |conn| {
+            let authors: Vec<Author> = b::all_authors_query().load(conn).await?;
+            Ok(authors
+                .prefetch_aggregate_async(AuthorBooks, diesel_relations::Max(books::year), conn)
+                .await?)
+        },
+        |out| b::tally_max_year(out),
+    )
+}
+
 type AsyncImpl = fn(&mut AsyncPg) -> QueryResult<Timed>;
 
 /// `relations_async` of each scenario, by name.
@@ -177,6 +190,7 @@ const RELATIONS_ASYNC: &[(&str, AsyncImpl)] = &[
     ("forward_prefetch", forward_prefetch),
     ("top3_per_author", top3),
     ("count_per_author", count_per_author),
+    ("max_per_author", max_per_author),
     ("prefetch_1000", |s| has_many(s, b::first_authors_query())),
     ("n_plus_one_1000", |s| has_many(s, b::first_authors_query())),
 ];

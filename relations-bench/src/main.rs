@@ -69,7 +69,8 @@ RUN:
     --reps N               timed rounds per scenario (median reported) [11]
     --scenarios a,b,...    only these scenarios    [all]
     --impls a,b,...        only these implementations (relations, relations_shape, relations_async,
-                           diesel, nplus1, floor, children_len), e.g. to profile one of them [all]
+                           diesel, nplus1, floor, children_len, children_max), e.g. to profile
+                           one of them [all]
     --help
 
 OUTPUT: per scenario, one line per implementation
@@ -93,6 +94,7 @@ const IMPLS: &[&str] = &[
     "nplus1",
     "floor",
     "children_len",
+    "children_max",
 ];
 
 struct Args {

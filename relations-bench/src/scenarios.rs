@@ -32,6 +32,7 @@ pub const SCENARIOS: &[&str] = &[
     "forward_prefetch",
     "top3_per_author",
     "count_per_author",
+    "max_per_author",
     "prefetch_1000",
     "n_plus_one_1000",
 ];
@@ -772,6 +773,93 @@ macro_rules! backend {
             )
         }
 
+        // ---- column aggregates: each author's newest year ----
+
+        pub(crate) fn tally_years(years: impl Iterator<Item = (i32, Option<i32>)>) -> Loaded {
+            let mut l = Loaded::new();
+            for (author, year) in years {
+                l.rows(1);
+                l.pair(author, year.unwrap_or(-1));
+            }
+            l
+        }
+
+        pub(crate) fn tally_max_year(
+            out: &[With<
+                Author,
+                diesel_relations::Aggregate<AuthorBooks, diesel_relations::Max<books::year>>,
+                Option<i32>,
+            >],
+        ) -> Loaded {
+            tally_years(out.iter().map(|a| {
+                (
+                    a.id,
+                    *a.aggregate(AuthorBooks, diesel_relations::Max(books::year)),
+                )
+            }))
+        }
+
+        fn max_relations(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    Ok(all_authors(conn)?.prefetch_aggregate(
+                        AuthorBooks,
+                        diesel_relations::Max(books::year),
+                        conn,
+                    )?)
+                },
+                |out| tally_max_year(out),
+            )
+        }
+
+        /// What a Diesel user writes: `MAX(year) .. GROUP BY author_id` over
+        /// the authors' keys, then a `HashMap` zip (`None` where no row).
+        fn max_diesel(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let authors = all_authors(conn)?;
+                    let rows: Vec<(i32, Option<i32>)> = diesel_chunks(&authors, |chunk| {
+                        let ids: Vec<i32> = chunk.iter().map(|a| a.id).collect();
+                        books::table
+                            .filter(books::author_id.eq_any(ids))
+                            .group_by(books::author_id)
+                            .select((books::author_id, diesel::dsl::max(books::year)))
+                            .load(conn)
+                    })?;
+                    let years: std::collections::HashMap<i32, Option<i32>> =
+                        rows.into_iter().collect();
+                    Ok(authors
+                        .into_iter()
+                        .map(|a| {
+                            let year = years.get(&a.id).copied().flatten();
+                            (a, year)
+                        })
+                        .collect::<Vec<(Author, Option<i32>)>>())
+                },
+                |out| tally_years(out.iter().map(|(a, y)| (a.id, *y))),
+            )
+        }
+
+        /// Load every book and take each author's newest year in memory.
+        fn max_children(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let authors = all_authors(conn)?.prefetch_books(conn)?;
+                    Ok(authors
+                        .into_iter()
+                        .map(|a| {
+                            let year = a.books().iter().map(|b| b.year).max();
+                            (With::into_parts(a).0, year)
+                        })
+                        .collect::<Vec<(Author, Option<i32>)>>())
+                },
+                |out| tally_years(out.iter().map(|(a, y)| (a.id, *y))),
+            )
+        }
+
         /// A join decodes a book and an author per row.
         pub(crate) fn join_rows(mut l: Loaded) -> Loaded {
             l.rows *= 2;
@@ -990,6 +1078,14 @@ macro_rules! backend {
                         imp("relations", count_relations),
                         imp("diesel", count_diesel),
                         imp("children_len", count_children_len),
+                    ],
+                },
+                Scenario {
+                    name: "max_per_author",
+                    impls: vec![
+                        imp("relations", max_relations),
+                        imp("diesel", max_diesel),
+                        imp("children_max", max_children),
                     ],
                 },
                 Scenario {
