@@ -332,13 +332,7 @@ pub(crate) fn counted<N, K, V>(
     grouped: Vec<With<N, K, Vec<i64>>>,
     value: impl Fn(i64) -> V,
 ) -> Vec<With<N, K, V>> {
-    grouped
-        .into_iter()
-        .map(|node| {
-            let (node, counts) = With::into_parts(node);
-            With::new(node, value(counts.iter().sum()))
-        })
-        .collect()
+    counted_with(grouped, |counts| value(counts.iter().sum()))
 }
 
 /// Count the children of has-many relation `R` of each of `nodes`, among

@@ -438,13 +438,21 @@ where
         find_owner_keys::<R::Parent, C>,
         |rows, _| Ok(rows.into_iter().map(|(_, value)| value).collect()),
     )?;
-    Ok(S::from_wrapped(counted_with(grouped, |values| {
-        let inner: Vec<Option<<SqlTypeOf<A> as AggregateValue>::Inner>> = values
-            .into_iter()
-            .map(<SqlTypeOf<A> as AggregateValue>::into_option)
-            .collect();
-        <SqlTypeOf<A> as AggregateValue>::from_option(A::combine(inner))
-    })))
+    Ok(S::from_wrapped(counted_with(grouped, combined::<A>)))
+}
+
+/// One parent's value from the values of its rows (one row, or one per
+/// spelling of its key the database groups apart).
+fn combined<A>(values: Vec<ValueOf<A>>) -> ValueOf<A>
+where
+    A: ColumnAggregate,
+    SqlTypeOf<A>: AggregateValue,
+{
+    let inner = values
+        .into_iter()
+        .map(<SqlTypeOf<A> as AggregateValue>::into_option)
+        .collect();
+    <SqlTypeOf<A> as AggregateValue>::from_option(A::combine(inner))
 }
 
 /// Column aggregates per parent, as methods of what the loaders are called on.
@@ -684,13 +692,10 @@ mod nonblocking {
                 );
                 let values: Vec<ValueOf<A>> = rows.into_iter().map(|(_, v)| v).collect();
                 let grouped = groups.hand_out(nodes, R::NAME, values)?;
-                Ok(Self::from_wrapped(counted_with(grouped, |values| {
-                    let inner = values
-                        .into_iter()
-                        .map(<SqlTypeOf<A> as AggregateValue>::into_option)
-                        .collect();
-                    <SqlTypeOf<A> as AggregateValue>::from_option(A::combine(inner))
-                })))
+                Ok(Self::from_wrapped(counted_with(
+                    grouped,
+                    super::combined::<A>,
+                )))
             }
         }
     }
