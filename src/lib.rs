@@ -115,6 +115,10 @@
 //! let authors: Vec<Author> = authors::table.order(authors::id).load(conn)?;
 //! let authors = authors.prefetch_count(AuthorBooks, conn)?;
 //! assert_eq!(authors[0].count(AuthorBooks), 3);
+//! // Column aggregates, several in one statement (`MIN(year), AVG(year)`).
+//! let years = (Min(books::year), Avg(books::year));
+//! let authors = authors.prefetch_aggregate(AuthorBooks, years, conn)?;
+//! assert_eq!(authors[0].aggregate(AuthorBooks, years), &(Some(1968), Some(5911.0 / 3.0)));
 //!
 //! // Belongs-to on books you already have: one statement for their authors.
 //! let books: Vec<Book> = books::table.order(books::id).load(conn)?;
@@ -279,6 +283,9 @@
 #[cfg(feature = "async")]
 #[doc(inline)]
 pub use relations_runtime::AggregateAsyncExt;
+#[cfg(feature = "async")]
+#[doc(inline)]
+pub use relations_runtime::ColumnAggregateAsyncExt;
 #[doc(inline)]
 pub use relations_runtime::{
     alias, assert_num_queries, prelude, select_related, Error, ErrorKind, LoadShape, Loaded,
@@ -289,7 +296,8 @@ pub use relations_runtime::{
 pub use relations_runtime::{assert_num_queries_async, asynchronous};
 #[doc(inline)]
 pub use relations_runtime::{
-    AggregateExt, Count, CountFilter, Exists, JoinRefinement, ReadAggregateExt,
+    Aggregate, AggregateExt, AggregateFilter, Avg, ColumnAggregateExt, Count, CountFilter, CountOf,
+    Exists, JoinRefinement, Max, Min, ReadAggregateExt, ReadColumnAggregateExt, Sum,
 };
 
 /// The runtime's other public items, for the generated code, for writing
@@ -318,7 +326,7 @@ pub mod plumbing {
         prefetch_aggregate_with, prefetch_count_with, prefetch_exists_with, AggregateField,
         AggregateKey, AggregateRow, AggregateValue, BuildAggregate, BuildCounts, ColumnAggregate,
         CountQuery, CountRow, JoinField, JoinOf, LoadAggregate, LoadAggregateField, LoadCounts,
-        ValueOf,
+        SumValue, ValueOf, WideInt,
     };
     #[doc(inline)]
     pub use relations_runtime::{

@@ -96,12 +96,23 @@ fn aggregates_serialize_as_fields_named_after_their_relation() {
         .prefetch_exists(AuthorEditedBooks, conn)
         .unwrap()
         .prefetch_aggregate(AuthorBooks, diesel_relations::Max(books::title), conn)
+        .unwrap()
+        .prefetch_aggregate(
+            AuthorBooks,
+            (
+                diesel_relations::CountOf(books::editor_id),
+                diesel_relations::Avg(books::id),
+            ),
+            conn,
+        )
         .unwrap();
     assert_eq!(
         serde_json::to_value(&authors).unwrap(),
         json!([
-            {"id": 1, "name": "Ursula", "books_count": 2, "has_edited_books": false, "books_max_title": "Earthsea"},
-            {"id": 2, "name": "Octavia", "books_count": 0, "has_edited_books": true, "books_max_title": null}
+            {"id": 1, "name": "Ursula", "books_count": 2, "has_edited_books": false, "books_max_title": "Earthsea",
+             "books_count_editor_id_avg_id": [1, 1.5]},
+            {"id": 2, "name": "Octavia", "books_count": 0, "has_edited_books": true, "books_max_title": null,
+             "books_count_editor_id_avg_id": [0, null]}
         ])
     );
 }

@@ -51,13 +51,20 @@ struct ShapeField {
     count: Option<SpannedValue<String>>,
     /// `#[shape(exists = "books")]`: whether the relation has a child, a `bool`.
     exists: Option<SpannedValue<String>>,
+    /// `#[shape(aggregate = "books", value = Max(books::year))]`: a column
+    /// aggregate (or a tuple of them) of the relation's children.
+    aggregate: Option<SpannedValue<String>>,
+    /// The aggregate of an `aggregate = ".."` field: `Max(books::year)`.
+    value: Option<syn::Expr>,
 }
 
 /// Which aggregate an aggregate field holds.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Aggregate {
     Count,
     Exists,
+    /// A column aggregate, as a type: `Max<books::year>`.
+    Column(Box<Type>),
 }
 
 /// One relation field, checked.
@@ -186,23 +193,50 @@ pub fn derive(input: &syn::DeriveInput) -> TokenStream {
             }
             continue;
         }
-        // An aggregate field names its relation in `count = ".."` / `exists = ".."`.
-        let aggregate = match (&field.count, &field.exists) {
-            (Some(_), Some(exists)) => {
+        // An aggregate field names its relation in `count = ".."`,
+        // `exists = ".."` or `aggregate = ".."` (with `value = ..`).
+        let named = [&field.count, &field.exists, &field.aggregate];
+        if let Some(extra) = named.iter().filter_map(|n| n.as_ref()).nth(1) {
+            errors.push(
+                Error::custom(
+                    "a field holds one aggregate: keep one of `count = ...`, `exists = ...` and `aggregate = ...`",
+                )
+                .with_span(&extra.span()),
+            );
+            continue;
+        }
+        let aggregate = match (&field.count, &field.exists, &field.aggregate, &field.value) {
+            (_, _, None, Some(value)) => {
                 errors.push(
                     Error::custom(
-                        "a field holds one aggregate: remove `exists = ...` or `count = ...`",
+                        "`value = ..` is the aggregate of an `aggregate = \"..\"` field: add `aggregate = \"books\"` naming the relation",
                     )
-                    .with_span(&exists.span()),
+                    .with_span(value),
                 );
                 continue;
             }
-            (Some(count), None) => Some((Aggregate::Count, count)),
-            (None, Some(exists)) => Some((Aggregate::Exists, exists)),
-            (None, None) => None,
+            (_, _, Some(named), None) => {
+                errors.push(
+                    Error::custom(
+                        "an aggregate field says which aggregate: add `value = Max(books::year)` (or `Min`, `Sum`, `Avg`, `CountOf`, a tuple of them)",
+                    )
+                    .with_span(&named.span()),
+                );
+                continue;
+            }
+            (_, _, Some(named), Some(value)) => match aggregate_type(value) {
+                Ok(ty) => Some((Aggregate::Column(Box::new(ty)), named)),
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            },
+            (Some(count), _, None, None) => Some((Aggregate::Count, count)),
+            (None, Some(exists), None, None) => Some((Aggregate::Exists, exists)),
+            (None, None, None, None) => None,
         };
         if let (Some((_, named)), true) = (
-            aggregate,
+            &aggregate,
             field.relation.is_some()
                 || field.key.is_some()
                 || field.with.is_some()
@@ -210,14 +244,15 @@ pub fn derive(input: &syn::DeriveInput) -> TokenStream {
         ) {
             errors.push(
                 Error::custom(
-                    "an aggregate field names its relation in `count = \"..\"` or `exists = \"..\"` only: remove `relation`, `key`, `with` and `join`",
+                    "an aggregate field names its relation in `count = \"..\"`, `exists = \"..\"` or `aggregate = \"..\"` only: remove `relation`, `key`, `with` and `join`",
                 )
                 .with_span(&named.span()),
             );
             continue;
         }
         let relation = aggregate
-            .map(|(_, named)| named)
+            .as_ref()
+            .map(|(_, named)| *named)
             .or(field.relation.as_ref());
         let key = match (&field.key, relation) {
             (Some(_), Some(relation)) => {
@@ -349,14 +384,81 @@ fn key_path(model: &Path, relation: &str, span: Span) -> Path {
     path
 }
 
-/// The marker of an aggregate's kind, and the key of its `With` layer.
-fn aggregate_tokens(rt: &TokenStream, kind: Aggregate, key: &Path) -> (TokenStream, TokenStream) {
+/// How the generated code loads an aggregate field: the check it makes, the
+/// blocking and async loading traits, the trait's aggregate parameter, and
+/// the key of the field's `With` layer.
+struct AggregateTokens {
+    check: TokenStream,
+    blocking: TokenStream,
+    asynchronous: TokenStream,
+    kind: TokenStream,
+    key: TokenStream,
+}
+
+fn aggregate_tokens(rt: &TokenStream, kind: &Aggregate, key: &Path) -> AggregateTokens {
+    let counted = |kind: TokenStream, layer: TokenStream| AggregateTokens {
+        check: quote!(#rt::__private::check_aggregate),
+        blocking: quote!(#rt::LoadAggregateField),
+        asynchronous: quote!(#rt::LoadAggregateFieldAsync),
+        kind,
+        key: layer,
+    };
     match kind {
-        Aggregate::Count => (quote!(#rt::__private::CountKind), quote!(#rt::Count<#key>)),
-        Aggregate::Exists => (
+        Aggregate::Count => counted(quote!(#rt::__private::CountKind), quote!(#rt::Count<#key>)),
+        Aggregate::Exists => counted(
             quote!(#rt::__private::ExistsKind),
             quote!(#rt::Exists<#key>),
         ),
+        Aggregate::Column(ty) => AggregateTokens {
+            check: quote!(#rt::__private::check_column_aggregate),
+            blocking: quote!(#rt::LoadColumnAggregateField),
+            asynchronous: quote!(#rt::LoadColumnAggregateFieldAsync),
+            kind: ty.to_token_stream(),
+            key: quote!(#rt::Aggregate<#key, #ty>),
+        },
+    }
+}
+
+/// The type of a column aggregate written as a value: `Max(books::year)` is
+/// `Max<books::year>`, a tuple of them a tuple type.
+fn aggregate_type(value: &syn::Expr) -> darling::Result<Type> {
+    let wrong = || {
+        Error::custom(
+            "write the aggregate as a call on a column, `Max(books::year)` (or `Min`, `Sum`, `Avg`, `CountOf`), or a tuple of them",
+        )
+        .with_span(value)
+    };
+    match value {
+        syn::Expr::Paren(inner) => aggregate_type(&inner.expr),
+        syn::Expr::Group(inner) => aggregate_type(&inner.expr),
+        syn::Expr::Tuple(tuple) => {
+            let elems = tuple
+                .elems
+                .iter()
+                .map(aggregate_type)
+                .collect::<darling::Result<Vec<Type>>>()?;
+            Ok(syn::parse_quote!((#(#elems,)*)))
+        }
+        syn::Expr::Call(call) => {
+            let (syn::Expr::Path(function), 1) = (&*call.func, call.args.len()) else {
+                return Err(wrong());
+            };
+            let syn::Expr::Path(column) = &call.args[0] else {
+                return Err(wrong());
+            };
+            if function.qself.is_some() || column.qself.is_some() {
+                return Err(wrong());
+            }
+            let mut path = function.path.clone();
+            let column = &column.path;
+            let last = path.segments.last_mut().expect("a path has a segment");
+            if !last.arguments.is_none() {
+                return Err(wrong());
+            }
+            last.arguments = syn::PathArguments::AngleBracketed(syn::parse_quote!(<#column>));
+            Ok(Type::Path(syn::TypePath { qself: None, path }))
+        }
+        _ => Err(wrong()),
     }
 }
 
@@ -389,10 +491,10 @@ fn expand(
             join,
             ..
         } = r;
-        if let Some(kind) = r.aggregate {
-            let (kind, _) = aggregate_tokens(rt, kind, key);
+        if let Some(kind) = &r.aggregate {
+            let AggregateTokens { check, kind, .. } = aggregate_tokens(rt, kind, key);
             return quote_spanned! {*span=>
-                #rt::__private::check_aggregate::<#key, #model, #ty, #kind>();
+                #check::<#key, #model, #ty, #kind>();
             };
         }
         let join = join.then(|| quote_spanned! {*span=> #rt::__private::check_join::<#key>(); });
@@ -411,9 +513,9 @@ fn expand(
             with,
             ..
         } = r;
-        if let Some(kind) = r.aggregate {
-            let (kind, _) = aggregate_tokens(rt, kind, key);
-            return quote_spanned! {*span=> #ty: #rt::LoadAggregateField<#key, #kind, __C> };
+        if let Some(kind) = &r.aggregate {
+            let AggregateTokens { blocking, kind, .. } = aggregate_tokens(rt, kind, key);
+            return quote_spanned! {*span=> #ty: #blocking<#key, #kind, __C> };
         }
         match with {
             Some(_) => quote_spanned! {*span=>
@@ -425,11 +527,10 @@ fn expand(
     let bounds = relations.iter().map(bound_of);
     let load_of = |r: &RelationField| {
         let RelationField { ty, key, with, .. } = r;
-        if let Some(kind) = r.aggregate {
-            let (kind, _) = aggregate_tokens(rt, kind, key);
+        if let Some(kind) = &r.aggregate {
+            let AggregateTokens { blocking, kind, .. } = aggregate_tokens(rt, kind, key);
             return quote! {
-                let __nodes =
-                    <#ty as #rt::LoadAggregateField<#key, #kind, __C>>::load_aggregate(__nodes, conn)?;
+                let __nodes = <#ty as #blocking<#key, #kind, __C>>::load_aggregate(__nodes, conn)?;
             };
         }
         match with {
@@ -487,24 +588,26 @@ fn expand(
         }
     };
     let async_bound_of = |r: &RelationField| {
-        if let Some(kind) = r.aggregate {
+        if let Some(kind) = &r.aggregate {
             let RelationField { ty, key, span, .. } = r;
-            let (kind, _) = aggregate_tokens(rt, kind, key);
-            return quote_spanned! {*span=> #ty: #rt::LoadAggregateFieldAsync<#key, #kind, __C> };
+            let AggregateTokens {
+                asynchronous, kind, ..
+            } = aggregate_tokens(rt, kind, key);
+            return quote_spanned! {*span=> #ty: #asynchronous<#key, #kind, __C> };
         }
         async_bound_of(r)
     };
     let async_bounds = relations.iter().map(async_bound_of);
     let async_load_of = |r: &RelationField| {
         let RelationField { ty, key, with, .. } = r;
-        if let Some(kind) = r.aggregate {
-            let (kind, _) = aggregate_tokens(rt, kind, key);
+        if let Some(kind) = &r.aggregate {
+            let AggregateTokens {
+                asynchronous, kind, ..
+            } = aggregate_tokens(rt, kind, key);
             return quote! {
                 let __nodes =
-                    <#ty as #rt::LoadAggregateFieldAsync<#key, #kind, __C>>::load_aggregate_async(
-                        __nodes, conn,
-                    )
-                    .await?;
+                    <#ty as #asynchronous<#key, #kind, __C>>::load_aggregate_async(__nodes, conn)
+                        .await?;
             };
         }
         match with {
@@ -598,25 +701,40 @@ fn expand(
     };
     let declared = declare(rt, ident, model);
     // `FromTree` / `From` the chain's `With` layers, one per relation field in
-    // declaration order, each value converted by `IntoField`.
-    let values: Vec<Ident> = (0..relations.len())
-        .map(|i| format_ident!("__V{}", i))
+    // declaration order, each loaded value converted by `IntoField`; an
+    // aggregate field's layer holds the field's value itself.
+    let values: Vec<Option<Ident>> = relations
+        .iter()
+        .enumerate()
+        .map(|(i, r)| r.aggregate.is_none().then(|| format_ident!("__V{}", i)))
         .collect();
     let tree = relations
         .iter()
         .zip(&values)
         .fold(quote!(#model), |inner, (r, v)| {
-            let key = match r.aggregate {
-                Some(kind) => aggregate_tokens(rt, kind, &r.key).1,
-                None => r.key.to_token_stream(),
+            let (key, value) = match &r.aggregate {
+                Some(kind) => (
+                    aggregate_tokens(rt, kind, &r.key).key,
+                    r.ty.to_token_stream(),
+                ),
+                None => (r.key.to_token_stream(), v.to_token_stream()),
             };
-            quote!(#rt::With<#inner, #key, #v>)
+            quote!(#rt::With<#inner, #key, #value>)
         });
-    let into_bounds = relations.iter().zip(&values).map(|(r, v)| {
+    let into_bounds = relations.iter().zip(&values).filter_map(|(r, v)| {
         let ty = &r.ty;
-        quote!(#v: #rt::IntoField<#ty>)
+        v.as_ref().map(|v| quote!(#v: #rt::IntoField<#ty>))
     });
     let into_bounds: Vec<TokenStream> = into_bounds.collect();
+    let into_fields: Vec<TokenStream> = vars
+        .iter()
+        .zip(&values)
+        .map(|(var, v)| match v {
+            Some(_) => quote!(#rt::IntoField::into_field(#var)),
+            None => quote!(#var),
+        })
+        .collect();
+    let values: Vec<&Ident> = values.iter().flatten().collect();
     quote! {
         #declared
 
@@ -630,7 +748,7 @@ fn expand(
                 #(#unwrap)*
                 Self {
                     #model_field: __node,
-                    #(#names: #rt::IntoField::into_field(#vars),)*
+                    #(#names: #into_fields,)*
                 }
             }
         }

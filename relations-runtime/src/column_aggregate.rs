@@ -1,7 +1,8 @@
-//! `MAX`, `MIN` and `SUM` of a child column per parent, without loading the
-//! children: `SELECT fk, MAX(col) .. WHERE fk IN (..) GROUP BY fk`, per chunk
-//! of keys off PostgreSQL, with the keys handled as the loaders and counts
-//! handle them.
+//! `MAX`, `MIN`, `SUM`, `AVG` and `COUNT` of a child column per parent,
+//! without loading the children: `SELECT fk, MAX(col) .. WHERE fk IN (..)
+//! GROUP BY fk`, per chunk of keys off PostgreSQL, with the keys handled as
+//! the loaders and counts handle them. Several aggregates asked together as a
+//! tuple (`(Max(books::year), Sum(books::pages))`) share one statement.
 //!
 //! The aggregate expressions are this module's own (`Max(books::year)`):
 //! Diesel's `max`/`sum` result types are projections that a generic impl
@@ -11,6 +12,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::dsl::{EqAny, GroupBy, Select, SqlTypeOf};
 use diesel::expression::is_aggregate::Yes;
 use diesel::expression::{AppearsOnTable, AsExpression, SelectableExpression, ValidGrouping};
@@ -19,8 +21,8 @@ use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::query_dsl::methods::{BoxedDsl, FilterDsl, GroupByDsl, SelectDsl};
 use diesel::query_dsl::LoadQuery;
 use diesel::sql_types::{
-    BigInt, Bool, Double, Float, Foldable, Integer, IntoNullable, Nullable, SingleValue, SmallInt,
-    Text,
+    BigInt, Bool, Double, Float, Foldable, Integer, IntoNullable, Nullable, Numeric, SingleValue,
+    SmallInt, Text,
 };
 use diesel::{Connection, Expression, ExpressionMethods, QueryResult, RunQueryDsl};
 
@@ -36,7 +38,7 @@ use crate::spec::RelationName;
 use crate::with::{Get, With};
 
 macro_rules! aggregate_expression {
-    ($(#[$doc:meta])* $name:ident, $sql:literal, $sql_type:ty, $combine:expr, $($bound:tt)*) => {
+    ($(#[$doc:meta])* $name:ident, $sql:literal, $sql_type:ty, $($bound:tt)*) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
         pub struct $name<Col>(pub Col);
@@ -74,18 +76,6 @@ macro_rules! aggregate_expression {
             Self: AppearsOnTable<QS>
         {
         }
-
-        impl<Col: diesel::Column> ColumnAggregate for $name<Col>
-        where
-            Self: Expression,
-        {
-            type Column = Col;
-            const FUNCTION: &'static str = $sql;
-            fn combine<T: PartialOrd + std::ops::Add<Output = T>>(values: Vec<Option<T>>) -> Option<T> {
-                let combine: fn(T, T) -> T = $combine;
-                values.into_iter().flatten().reduce(combine)
-            }
-        }
     };
 }
 
@@ -93,65 +83,88 @@ aggregate_expression!(
     /// `MAX(col)`: the largest value of a child column per parent (`None`
     /// where the parent has no child, or only NULLs).
     Max, "MAX", <SqlTypeOf<Col> as IntoNullable>::Nullable,
-    |a, b| if b > a { b } else { a },
     SqlTypeOf<Col>: IntoNullable,
 );
 aggregate_expression!(
     /// `MIN(col)`: the smallest value of a child column per parent.
     Min, "MIN", <SqlTypeOf<Col> as IntoNullable>::Nullable,
-    |a, b| if b < a { b } else { a },
     SqlTypeOf<Col>: IntoNullable,
 );
 aggregate_expression!(
-    /// `SUM(col)`: the sum of a child column per parent, of SQL's sum type
-    /// (`BIGINT` for an `INTEGER` column); `None` where there is no child.
+    /// `SUM(col)`: the sum of a child column per parent, exact: `i64` for a
+    /// `SMALLINT` or `INTEGER` column, `i128` for a `BIGINT` column (SQL's
+    /// `NUMERIC` sum), `f32`/`f64` for floats; `None` where there is no child.
     Sum, "SUM", <SqlTypeOf<Col> as Foldable>::Sum,
-    |a, b| a + b,
     SqlTypeOf<Col>: Foldable,
 );
+aggregate_expression!(
+    /// `COUNT(col)`: how many children have a non-NULL `col` (`0` for a
+    /// parent without children); `CountOf(books::id)` counts every child.
+    /// Useful in a tuple with other aggregates, which share one statement.
+    CountOf, "COUNT", BigInt,
+);
 
-/// An aggregate of one child column: [`Max`], [`Min`] or [`Sum`].
-pub trait ColumnAggregate: Expression {
-    /// The aggregated column.
-    type Column: diesel::Column;
-    /// `MAX`, `MIN`, `SUM`: part of the value's name in `Debug` and JSON.
-    const FUNCTION: &'static str;
-    /// One value from the values of several rows of one parent (a key the
-    /// database groups apart but matches to one parent).
+/// `AVG(col)`: the mean of a child column per parent, as `f64` (as Django's
+/// `Avg` of an integer field); `None` where the parent has no non-NULL
+/// value. Loaded as the exact `SUM(col)` and `COUNT(col)`, so no decimal
+/// type is needed and a parent whose key the database groups under two
+/// spellings still gets the mean of all its children.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Avg<Col>(pub Col);
+
+/// An aggregate of child columns: [`Max`], [`Min`], [`Sum`], [`Avg`],
+/// [`CountOf`], or a tuple of them (up to six), loaded in one statement.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an aggregate of a child column",
+    label = "expected `Max(col)`, `Min(col)`, `Sum(col)`, `Avg(col)`, `CountOf(col)` or a tuple of them",
+    note = "`Max(books::year)` aggregates column `year` of the children's table `books`"
+)]
+pub trait ColumnAggregate: Clone + Send + Sync + 'static {
+    /// `max_year`, `sum_pages`: the value's name in `Debug` and JSON is
+    /// `<relation>_<this>` (`books_max_year`).
+    fn describe() -> String;
+    /// The SQL selected per group.
     #[doc(hidden)]
-    fn combine<T: PartialOrd + std::ops::Add<Output = T>>(values: Vec<Option<T>>) -> Option<T>;
+    type Selection;
+    #[doc(hidden)]
+    fn selection(&self) -> Self::Selection;
+    /// What one grouped row holds.
+    #[doc(hidden)]
+    type Row: Clone + Send + 'static;
+    /// The value per parent: `Option<i32>` for `Max` of an `INTEGER`
+    /// column, `Option<i64>` for its `Sum`, `Option<f64>` for its `Avg`,
+    /// `i64` for `CountOf`, a tuple of values for a tuple.
+    type Value: Clone + Send + 'static;
+    /// One parent's value from its rows: none for a parent without children,
+    /// several where the database groups one key under several spellings.
+    #[doc(hidden)]
+    fn finish(rows: Vec<Self::Row>) -> Self::Value;
 }
 
-/// The Rust value of an aggregate of SQL type `Self`: `Option` of the
-/// column's Rust type (`Option<i32>` for `MAX` of an `INTEGER`, `Option<i64>`
-/// for its `SUM`).
+/// The Rust value of `MAX`/`MIN` of a column of SQL type `Self` (its
+/// nullable form).
 #[diagnostic::on_unimplemented(
-    message = "no Rust type is known for an aggregate of SQL type `{Self}`",
-    label = "aggregates give `SMALLINT`, `INTEGER`, `BIGINT`, `REAL`, `DOUBLE`, `TEXT` or `BOOLEAN` values here",
-    note = "`SUM` of a `BIGINT` column and `AVG` give `NUMERIC`, which needs a decimal type; not supported yet"
+    message = "no Rust type is known for `MAX`/`MIN` of SQL type `{Self}`",
+    label = "`MAX` and `MIN` take `SMALLINT`, `INTEGER`, `BIGINT`, `REAL`, `DOUBLE`, `TEXT` or `BOOLEAN` columns here",
+    note = "a `NUMERIC` column needs a decimal type: not supported yet"
 )]
 pub trait AggregateValue {
-    /// `Option<i32>`, `Option<i64>`, ...
-    type Rust: Clone + PartialOrd + Send + 'static;
-    /// The value's inner type.
+    /// As loaded: `Option<i32>`, ...
     #[doc(hidden)]
-    type Inner: PartialOrd + std::ops::Add<Output = Self::Inner>;
+    type Row: Clone + Send + 'static;
+    /// The value inside the `Option`.
+    type Inner: Clone + PartialOrd + Send + 'static;
     #[doc(hidden)]
-    fn into_option(self_: Self::Rust) -> Option<Self::Inner>;
-    #[doc(hidden)]
-    fn from_option(value: Option<Self::Inner>) -> Self::Rust;
+    fn inner(row: Self::Row) -> Option<Self::Inner>;
 }
 
 macro_rules! aggregate_values {
     ($($sql:ty => $rust:ty,)*) => {$(
         impl AggregateValue for Nullable<$sql> {
-            type Rust = Option<$rust>;
+            type Row = Option<$rust>;
             type Inner = $rust;
-            fn into_option(value: Option<$rust>) -> Option<$rust> {
-                value
-            }
-            fn from_option(value: Option<$rust>) -> Option<$rust> {
-                value
+            fn inner(row: Option<$rust>) -> Option<$rust> {
+                row
             }
         }
     )*};
@@ -163,58 +176,272 @@ aggregate_values! {
     BigInt => i64,
     Float => f32,
     Double => f64,
+    Text => String,
+    Bool => bool,
 }
 
-/// Text and booleans have a `MAX` and `MIN`, but no sum.
-impl AggregateValue for Nullable<Text> {
-    type Rust = Option<String>;
-    type Inner = Concat;
-    fn into_option(value: Option<String>) -> Option<Concat> {
-        value.map(Concat)
-    }
-    fn from_option(value: Option<Concat>) -> Option<String> {
-        value.map(|c| c.0)
-    }
+/// The exact sum of a column of SQL type `Self` (its nullable form): `i64`
+/// for `SMALLINT` and `INTEGER`, `i128` for `BIGINT`, `f32`/`f64` for floats.
+#[diagnostic::on_unimplemented(
+    message = "no exact Rust type is known for `SUM`/`AVG` of SQL type `{Self}`",
+    label = "`SUM` and `AVG` take `SMALLINT`, `INTEGER`, `BIGINT`, `REAL` or `DOUBLE` columns here",
+    note = "`Max(col)` and `Min(col)` also take text and booleans; a `NUMERIC` column needs a decimal type, not supported yet"
+)]
+pub trait SumValue {
+    /// As loaded.
+    #[doc(hidden)]
+    type Row: Clone + Send + 'static;
+    /// The sum.
+    type Inner: Clone + PartialOrd + std::ops::Add<Output = Self::Inner> + Send + 'static;
+    #[doc(hidden)]
+    fn inner(row: Self::Row) -> Option<Self::Inner>;
+    #[doc(hidden)]
+    fn to_f64(sum: Self::Inner) -> f64;
 }
 
-impl AggregateValue for Nullable<Bool> {
-    type Rust = Option<bool>;
-    type Inner = Or;
-    fn into_option(value: Option<bool>) -> Option<Or> {
-        value.map(Or)
-    }
-    fn from_option(value: Option<Or>) -> Option<bool> {
-        value.map(|o| o.0)
-    }
+macro_rules! sum_values {
+    ($($sql:ty => $row:ty, $rust:ty, |$v:ident| $inner:expr,)*) => {$(
+        impl SumValue for Nullable<$sql> {
+            type Row = Option<$row>;
+            type Inner = $rust;
+            fn inner(row: Option<$row>) -> Option<$rust> {
+                row.map(|$v| $inner)
+            }
+            #[allow(clippy::cast_precision_loss)]
+            fn to_f64(sum: $rust) -> f64 {
+                sum as f64
+            }
+        }
+    )*};
 }
 
-/// A text value that can be combined (only ever by `MAX`/`MIN`).
+sum_values! {
+    SmallInt => i64, i64, |v| v,
+    Integer => i64, i64, |v| v,
+    BigInt => WideInt, i128, |v| v.0,
+    Float => f32, f32, |v| v,
+    Double => f64, f64, |v| v,
+}
+
+/// The `NUMERIC` sum of a `BIGINT` column, read exactly as an `i128` (it
+/// always fits: 2^63 rows of 2^63 at most). A fractional value, which a sum
+/// of integers cannot give, is a deserialization error.
 #[doc(hidden)]
-#[derive(PartialEq, PartialOrd)]
-pub struct Concat(String);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromSqlRow)]
+pub struct WideInt(pub i128);
 
-impl std::ops::Add for Concat {
-    type Output = Concat;
-    fn add(mut self, other: Concat) -> Concat {
-        self.0.push_str(&other.0);
-        self
+impl WideInt {
+    /// From decimal text (MySQL's `DECIMAL` on the wire): `-123`, `123.000`.
+    #[allow(dead_code)]
+    fn parse(text: &str) -> deserialize::Result<WideInt> {
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        if !fraction.bytes().all(|b| b == b'0') {
+            return Err(format!("the sum `{text}` is not an integer").into());
+        }
+        whole
+            .parse::<i128>()
+            .map(WideInt)
+            .map_err(|e| format!("the sum `{text}` does not fit an i128: {e}").into())
     }
 }
 
-/// A boolean value that can be combined (only ever by `MAX`/`MIN`).
-#[doc(hidden)]
-#[derive(PartialEq, PartialOrd)]
-pub struct Or(bool);
-
-impl std::ops::Add for Or {
-    type Output = Or;
-    fn add(self, other: Or) -> Or {
-        Or(self.0 || other.0)
+#[cfg(feature = "postgres")]
+impl FromSql<Numeric, diesel::pg::Pg> for WideInt {
+    fn from_sql(value: diesel::pg::PgValue<'_>) -> deserialize::Result<Self> {
+        use diesel::pg::data_types::PgNumeric;
+        let numeric = <PgNumeric as FromSql<Numeric, diesel::pg::Pg>>::from_sql(value)?;
+        let (negative, weight, digits) = match numeric {
+            PgNumeric::Positive { weight, digits, .. } => (false, weight, digits),
+            PgNumeric::Negative { weight, digits, .. } => (true, weight, digits),
+            PgNumeric::NaN => return Err("the sum is NaN".into()),
+        };
+        // digits[i] counts 10000^(weight - i); none may be fractional.
+        let mut total: i128 = 0;
+        for (i, digit) in digits.iter().enumerate() {
+            let power = i32::from(weight) - i32::try_from(i)?;
+            if power < 0 {
+                if *digit != 0 {
+                    return Err("the sum is not an integer".into());
+                }
+                continue;
+            }
+            let mut term = i128::from(*digit);
+            for _ in 0..power {
+                term = term
+                    .checked_mul(10_000)
+                    .ok_or("the sum does not fit an i128")?;
+            }
+            total = total
+                .checked_add(term)
+                .ok_or("the sum does not fit an i128")?;
+        }
+        Ok(WideInt(if negative { -total } else { total }))
     }
+}
+
+#[cfg(feature = "mysql")]
+impl FromSql<Numeric, diesel::mysql::Mysql> for WideInt {
+    fn from_sql(value: diesel::mysql::MysqlValue<'_>) -> deserialize::Result<Self> {
+        WideInt::parse(std::str::from_utf8(value.as_bytes())?)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl FromSql<Numeric, diesel::sqlite::Sqlite> for WideInt {
+    fn from_sql(value: diesel::sqlite::SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        // SQLite sums integers as integers (and fails on overflow).
+        <i64 as FromSql<BigInt, diesel::sqlite::Sqlite>>::from_sql(value).map(|v| WideInt(v.into()))
+    }
+}
+
+type Nullable_<Col> = <SqlTypeOf<Col> as IntoNullable>::Nullable;
+
+impl<Col> ColumnAggregate for Max<Col>
+where
+    Col: diesel::Column + Clone + Send + Sync + 'static,
+    SqlTypeOf<Col>: IntoNullable,
+    Nullable_<Col>: AggregateValue,
+{
+    fn describe() -> String {
+        format!("max_{}", Col::NAME)
+    }
+    type Selection = Self;
+    fn selection(&self) -> Self {
+        self.clone()
+    }
+    type Row = <Nullable_<Col> as AggregateValue>::Row;
+    type Value = Option<<Nullable_<Col> as AggregateValue>::Inner>;
+    fn finish(rows: Vec<Self::Row>) -> Self::Value {
+        let values = rows
+            .into_iter()
+            .filter_map(<Nullable_<Col> as AggregateValue>::inner);
+        values.reduce(|a, b| if b > a { b } else { a })
+    }
+}
+
+impl<Col> ColumnAggregate for Min<Col>
+where
+    Col: diesel::Column + Clone + Send + Sync + 'static,
+    SqlTypeOf<Col>: IntoNullable,
+    Nullable_<Col>: AggregateValue,
+{
+    fn describe() -> String {
+        format!("min_{}", Col::NAME)
+    }
+    type Selection = Self;
+    fn selection(&self) -> Self {
+        self.clone()
+    }
+    type Row = <Nullable_<Col> as AggregateValue>::Row;
+    type Value = Option<<Nullable_<Col> as AggregateValue>::Inner>;
+    fn finish(rows: Vec<Self::Row>) -> Self::Value {
+        let values = rows
+            .into_iter()
+            .filter_map(<Nullable_<Col> as AggregateValue>::inner);
+        values.reduce(|a, b| if b < a { b } else { a })
+    }
+}
+
+/// The sum of the rows' sums.
+fn total<S: SumValue>(rows: impl IntoIterator<Item = S::Row>) -> Option<S::Inner> {
+    rows.into_iter().filter_map(S::inner).reduce(|a, b| a + b)
+}
+
+impl<Col> ColumnAggregate for Sum<Col>
+where
+    Col: diesel::Column + Clone + Send + Sync + 'static,
+    SqlTypeOf<Col>: IntoNullable,
+    Nullable_<Col>: SumValue,
+{
+    fn describe() -> String {
+        format!("sum_{}", Col::NAME)
+    }
+    type Selection = Self;
+    fn selection(&self) -> Self {
+        self.clone()
+    }
+    type Row = <Nullable_<Col> as SumValue>::Row;
+    type Value = Option<<Nullable_<Col> as SumValue>::Inner>;
+    fn finish(rows: Vec<Self::Row>) -> Self::Value {
+        total::<Nullable_<Col>>(rows)
+    }
+}
+
+impl<Col> ColumnAggregate for Avg<Col>
+where
+    Col: diesel::Column + Clone + Send + Sync + 'static,
+    SqlTypeOf<Col>: IntoNullable,
+    Nullable_<Col>: SumValue,
+{
+    fn describe() -> String {
+        format!("avg_{}", Col::NAME)
+    }
+    type Selection = (Sum<Col>, CountOf<Col>);
+    fn selection(&self) -> Self::Selection {
+        (Sum(self.0.clone()), CountOf(self.0.clone()))
+    }
+    type Row = (<Nullable_<Col> as SumValue>::Row, i64);
+    type Value = Option<f64>;
+    #[allow(clippy::cast_precision_loss)]
+    fn finish(rows: Vec<Self::Row>) -> Option<f64> {
+        let count: i64 = rows.iter().map(|(_, n)| n).sum();
+        let sum = total::<Nullable_<Col>>(rows.into_iter().map(|(sum, _)| sum))?;
+        (count > 0).then(|| <Nullable_<Col> as SumValue>::to_f64(sum) / count as f64)
+    }
+}
+
+impl<Col> ColumnAggregate for CountOf<Col>
+where
+    Col: diesel::Column + Clone + Send + Sync + 'static,
+{
+    fn describe() -> String {
+        format!("count_{}", Col::NAME)
+    }
+    type Selection = Self;
+    fn selection(&self) -> Self {
+        self.clone()
+    }
+    type Row = i64;
+    type Value = i64;
+    fn finish(rows: Vec<i64>) -> i64 {
+        rows.into_iter().sum()
+    }
+}
+
+macro_rules! aggregate_tuples {
+    ($(($($a:ident $i:tt),+))*) => {$(
+        impl<$($a: ColumnAggregate),+> ColumnAggregate for ($($a,)+) {
+            fn describe() -> String {
+                [$($a::describe()),+].join("_")
+            }
+            type Selection = ($($a::Selection,)+);
+            fn selection(&self) -> Self::Selection {
+                ($(self.$i.selection(),)+)
+            }
+            type Row = ($($a::Row,)+);
+            type Value = ($($a::Value,)+);
+            #[allow(non_snake_case)]
+            fn finish(rows: Vec<Self::Row>) -> Self::Value {
+                $(let mut $a = Vec::with_capacity(rows.len());)+
+                for row in rows {
+                    $($a.push(row.$i);)+
+                }
+                ($(<$a as ColumnAggregate>::finish($a),)+)
+            }
+        }
+    )*};
+}
+
+aggregate_tuples! {
+    (A 0, B 1)
+    (A 0, B 1, C 2)
+    (A 0, B 1, C 2, D 3)
+    (A 0, B 1, C 2, D 3, E 4)
+    (A 0, B 1, C 2, D 3, E 4, F 5)
 }
 
 /// The Rust value of aggregate `A`.
-pub type ValueOf<A> = <SqlTypeOf<A> as AggregateValue>::Rust;
+pub type ValueOf<A> = <A as ColumnAggregate>::Value;
 
 /// The key of aggregate `A` (`Max(books::year)`) of the children of
 /// has-many relation `R`: `authors.prefetch_aggregate(AuthorBooks,
@@ -227,20 +454,16 @@ pub struct Aggregate<R, A>(pub R, pub A);
 impl<R: Relation, A: ColumnAggregate> RelationName for Aggregate<R, A> {
     const NAME: &'static str = "aggregate";
     fn name() -> std::borrow::Cow<'static, str> {
-        std::borrow::Cow::Owned(format!(
-            "{}_{}_{}",
-            R::NAME,
-            A::FUNCTION.to_ascii_lowercase(),
-            <A::Column as diesel::Column>::NAME
-        ))
+        std::borrow::Cow::Owned(format!("{}_{}", R::NAME, A::describe()))
     }
 }
 
 type Grouped<R> = GroupBy<ChildTable<R>, <R as HasMany>::Column>;
-type Aggregated<R, A> = Select<Grouped<R>, (<R as HasMany>::Column, A)>;
+type Aggregated<R, A> = Select<Grouped<R>, (<R as HasMany>::Column, Selection<A>)>;
+type Selection<A> = <A as ColumnAggregate>::Selection;
 type BoxedAggregate<R, A, DB> = BoxedSelectStatement<
     'static,
-    (SqlTypeOf<<R as HasMany>::Column>, SqlTypeOf<A>),
+    (SqlTypeOf<<R as HasMany>::Column>, SqlTypeOf<Selection<A>>),
     FromClause<ChildTable<R>>,
     DB,
     <R as HasMany>::Column,
@@ -250,7 +473,7 @@ type Refine<Q> = Arc<dyn Fn(Q) -> Q + Send + Sync>;
 /// A row of an aggregate statement: the foreign key, and the aggregate.
 pub type AggregateRow<R, A> = (
     <<R as HasMany>::Column as KeyColumn<KeyOf<<R as HasMany>::Parent>>>::Field,
-    ValueOf<A>,
+    <A as ColumnAggregate>::Row,
 );
 
 /// The aggregate statements of has-many relation `Self` and aggregate `A`
@@ -275,10 +498,11 @@ pub trait BuildAggregate<DB: Backend, A>: HasMany + Sized {
 impl<R, A, DB> BuildAggregate<DB, A> for R
 where
     R: HasMany,
-    A: ColumnAggregate + Clone,
+    A: ColumnAggregate,
+    Selection<A>: Expression,
     DB: KeyBatching,
     ChildTable<R>: GroupByDsl<R::Column>,
-    Grouped<R>: SelectDsl<(R::Column, A)>,
+    Grouped<R>: SelectDsl<(R::Column, Selection<A>)>,
     Aggregated<R, A>: BoxedDsl<'static, DB, Output = BoxedAggregate<R, A, DB>>,
     SqlTypeOf<R::Column>: SingleValue,
     KeyOf<R::Parent>: AsExpression<SqlTypeOf<R::Column>>,
@@ -296,7 +520,7 @@ where
             let column = R::Column::default();
             let query = <R::Child as Model>::Table::default()
                 .group_by(column)
-                .select((column, aggregate.clone()))
+                .select((column, aggregate.selection()))
                 .internal_into_boxed();
             let query = match refine {
                 Some(refine) => refine(query),
@@ -384,8 +608,7 @@ pub trait LoadAggregate<C: Connection, A>:
     ) -> QueryResult<Vec<AggregateRow<Self, A>>>
     where
         Self::Column: KeyColumn<KeyOf<Self::Parent>>,
-        A: Expression,
-        SqlTypeOf<A>: AggregateValue;
+        A: ColumnAggregate;
 }
 
 #[diagnostic::do_not_recommend]
@@ -395,8 +618,7 @@ where
     R: BuildAggregate<C::Backend, A>,
     R::Parent: LoadByKeys<C>,
     R::Column: KeyColumn<KeyOf<R::Parent>>,
-    A: Expression,
-    SqlTypeOf<A>: AggregateValue,
+    A: ColumnAggregate,
     R::Query: LoadQuery<'static, C, AggregateRow<R, A>>,
 {
     fn load_aggregate_rows(
@@ -419,7 +641,6 @@ where
     R: LoadAggregate<C, A>,
     R::Column: KeyColumn<KeyOf<R::Parent>>,
     A: ColumnAggregate,
-    SqlTypeOf<A>: AggregateValue,
     S: Nodes,
     S::Node: Node<Model = R::Parent>,
     C: Connection,
@@ -434,25 +655,11 @@ where
             let statements = R::aggregate_statements(keys, aggregate, filter.refine.as_ref());
             R::load_aggregate_rows(statements, conn).map(Rows::all)
         },
-        row_key_of::<R, ValueOf<A>>,
+        row_key_of::<R, A::Row>,
         find_owner_keys::<R::Parent, C>,
         |rows, _| Ok(rows.into_iter().map(|(_, value)| value).collect()),
     )?;
-    Ok(S::from_wrapped(counted_with(grouped, combined::<A>)))
-}
-
-/// One parent's value from the values of its rows (one row, or one per
-/// spelling of its key the database groups apart).
-fn combined<A>(values: Vec<ValueOf<A>>) -> ValueOf<A>
-where
-    A: ColumnAggregate,
-    SqlTypeOf<A>: AggregateValue,
-{
-    let inner = values
-        .into_iter()
-        .map(<SqlTypeOf<A> as AggregateValue>::into_option)
-        .collect();
-    <SqlTypeOf<A> as AggregateValue>::from_option(A::combine(inner))
+    Ok(S::from_wrapped(counted_with(grouped, A::finish)))
 }
 
 /// Column aggregates per parent, as methods of what the loaders are called on.
@@ -474,7 +681,6 @@ pub trait ColumnAggregateExt: Nodes {
         R: LoadAggregate<C, A>,
         R::Column: KeyColumn<KeyOf<R::Parent>>,
         A: ColumnAggregate,
-        SqlTypeOf<A>: AggregateValue,
         Self::Node: Node<Model = R::Parent>,
         C: Connection,
     {
@@ -497,7 +703,6 @@ pub trait ColumnAggregateExt: Nodes {
         R: LoadAggregate<C, A>,
         R::Column: KeyColumn<KeyOf<R::Parent>>,
         A: ColumnAggregate,
-        SqlTypeOf<A>: AggregateValue,
         Self::Node: Node<Model = R::Parent>,
         C: Connection,
     {
@@ -552,22 +757,81 @@ pub trait ReadColumnAggregateExt {
 
 impl<P, K, V> ReadColumnAggregateExt for With<P, K, V> {}
 
+/// Nodes with aggregate `A` of relation `K` loaded as a field of type `F`.
+type WithAggregate<N, K, A, F> = Vec<With<N, Aggregate<K, A>, F>>;
+
+/// A field of a declared shape that can hold aggregate `A`: the field's type
+/// is `A`'s value. The check `#[derive(Shape)]` makes at a
+/// `#[shape(aggregate = "..", value = ..)]` field.
+#[diagnostic::on_unimplemented(
+    message = "a field of type `{Self}` cannot hold `{A}`",
+    label = "the field's type is the aggregate's value",
+    note = "`Option<i32>` for `Max` of an `INTEGER` column, `Option<i64>` for its `Sum`, `Option<f64>` for `Avg`, `i64` for `CountOf`, a tuple of values for a tuple"
+)]
+pub trait ColumnAggregateField<A> {}
+
+#[diagnostic::do_not_recommend]
+impl<F, A> ColumnAggregateField<A> for F where A: ColumnAggregate<Value = F> {}
+
+/// Loading a `#[shape(aggregate = "..", value = ..)]` field of type `Self`
+/// (aggregate `A` of has-many relation `K`) over blocking connection `C`.
+#[diagnostic::on_unimplemented(
+    message = "the field of type `{Self}` cannot be loaded with `{A}` of `{K}` over connection `{C}`",
+    label = "this aggregate cannot be loaded on this connection",
+    note = "on a diesel-async connection, load the shape with its `_async` methods; the aggregate names a column of the children's table"
+)]
+pub trait LoadColumnAggregateField<K: HasMany, A, C> {
+    /// Load the field onto `nodes`, one value per node, in order.
+    fn load_aggregate<N: Node<Model = K::Parent>>(
+        nodes: Vec<N>,
+        conn: &mut C,
+    ) -> Result<WithAggregate<N, K, A, Self>>
+    where
+        Self: Sized;
+}
+
+#[diagnostic::do_not_recommend]
+impl<F, K, A, C> LoadColumnAggregateField<K, A, C> for F
+where
+    K: LoadAggregate<C, A>,
+    K::Column: KeyColumn<KeyOf<K::Parent>>,
+    A: ColumnAggregate<Value = F> + Default,
+    C: Connection,
+{
+    fn load_aggregate<N: Node<Model = K::Parent>>(
+        nodes: Vec<N>,
+        conn: &mut C,
+    ) -> Result<WithAggregate<N, K, A, F>> {
+        prefetch_aggregate_with(nodes, A::default(), conn, |f| f)
+    }
+}
+
+/// The check `#[derive(Shape)]` makes at a column aggregate field: `K` is a
+/// has-many relation of the shape's model `M`, and the field's type `F`
+/// holds aggregate `A`.
+#[doc(hidden)]
+#[inline]
+pub fn check_column_aggregate<K, M, F, A>()
+where
+    K: crate::aggregate::ChildrenOf<M>,
+    F: ColumnAggregateField<A>,
+{
+}
+
 #[cfg(feature = "async")]
-pub use nonblocking::{ColumnAggregateAsyncExt, LoadAggregateAsync};
+pub use nonblocking::{ColumnAggregateAsyncExt, LoadAggregateAsync, LoadColumnAggregateFieldAsync};
 
 /// Column aggregates on diesel-async: the same statements, awaited.
 #[cfg(feature = "async")]
 mod nonblocking {
     use std::future::Future;
 
-    use diesel::dsl::SqlTypeOf;
     use diesel::QueryResult;
     use diesel_async::methods::LoadQuery;
     use diesel_async::AsyncConnection;
 
     use super::{
-        Aggregate, AggregateFilter, AggregateRow, AggregateValue, BuildAggregate, ColumnAggregate,
-        ValueOf,
+        Aggregate, AggregateFilter, AggregateRow, BuildAggregate, ColumnAggregate, ValueOf,
     };
     use crate::aggregate::{counted_with, row_key_of, ChildrenOf, KeyColumn};
     use crate::asynchronous::{find_owner_keys, run_all, LoadByKeysAsync};
@@ -594,8 +858,7 @@ mod nonblocking {
         ) -> impl Future<Output = QueryResult<Vec<AggregateRow<Self, A>>>> + Send
         where
             Self::Column: KeyColumn<KeyOf<Self::Parent>>,
-            A: diesel::Expression,
-            SqlTypeOf<A>: AggregateValue;
+            A: ColumnAggregate;
     }
 
     #[diagnostic::do_not_recommend]
@@ -605,8 +868,7 @@ mod nonblocking {
         R: BuildAggregate<C::Backend, A>,
         R::Parent: LoadByKeysAsync<C>,
         R::Column: KeyColumn<KeyOf<R::Parent>>,
-        A: diesel::Expression,
-        SqlTypeOf<A>: AggregateValue,
+        A: ColumnAggregate,
         R::Query: LoadQuery<'static, C, AggregateRow<R, A>> + Send + 'static,
         AggregateRow<R, A>: Send,
     {
@@ -634,7 +896,6 @@ mod nonblocking {
             R: LoadAggregateAsync<C, A>,
             R::Column: KeyColumn<KeyOf<R::Parent>>,
             A: ColumnAggregate,
-            SqlTypeOf<A>: AggregateValue,
             Self::Node: Node<Model = R::Parent>,
             C: AsyncConnection,
         {
@@ -656,49 +917,96 @@ mod nonblocking {
             R: LoadAggregateAsync<C, A>,
             R::Column: KeyColumn<KeyOf<R::Parent>>,
             A: ColumnAggregate,
-            SqlTypeOf<A>: AggregateValue,
             Self::Node: Node<Model = R::Parent>,
             C: AsyncConnection,
         {
             let _ = relation;
-            // The statements are built here, before the future: it holds them,
-            // not the closure.
-            let nodes = self.into_nodes();
-            let slots_keys = owner_slots(&nodes).keys();
-            let filter = filter(AggregateFilter::all());
-            let statements = R::aggregate_statements(slots_keys, aggregate, filter.refine.as_ref());
-            drop(filter);
-            async move {
-                let slots = owner_slots(&nodes);
-                if slots.uses.is_empty() {
-                    let empty: Vec<_> = no_rows::<_, K, ValueOf<A>>(nodes);
-                    return Ok(Self::from_wrapped(counted_with(empty, |_| {
-                        <SqlTypeOf<A> as AggregateValue>::from_option(None)
-                    })));
-                }
-                let rows = R::load_aggregate_rows_async(statements, conn)
-                    .await
-                    .map_err(|e| Error::database(R::NAME, e))?;
-                let (slot_of_row, strays) = slots.of_rows(&rows, row_key_of::<R, ValueOf<A>>);
-                let found = find_owner_keys::<R::Parent, C>(strays, conn)
-                    .await
-                    .map_err(|e| Error::database(R::NAME, e))?;
-                let (rows, groups) = Groups::new(
-                    slots,
-                    Rows::all(rows),
-                    slot_of_row,
-                    row_key_of::<R, ValueOf<A>>,
-                    &found,
-                );
-                let values: Vec<ValueOf<A>> = rows.into_iter().map(|(_, v)| v).collect();
-                let grouped = groups.hand_out(nodes, R::NAME, values)?;
-                Ok(Self::from_wrapped(counted_with(
-                    grouped,
-                    super::combined::<A>,
-                )))
+            prefetch_aggregate_with_async(self, aggregate, conn, filter)
+        }
+    }
+
+    /// [`ColumnAggregateAsyncExt::prefetch_aggregate_with_async`] with the
+    /// relation as a type parameter.
+    fn prefetch_aggregate_with_async<'c, R, A, S, C, K, F>(
+        nodes: S,
+        aggregate: A,
+        conn: &'c mut C,
+        filter: F,
+    ) -> impl Future<Output = Result<S::Wrapped<K, ValueOf<A>>>> + use<'c, R, A, S, C, K, F>
+    where
+        F: FnOnce(AggregateFilter<R, C::Backend, A>) -> AggregateFilter<R, C::Backend, A, K>,
+        R: LoadAggregateAsync<C, A>,
+        R::Column: KeyColumn<KeyOf<R::Parent>>,
+        A: ColumnAggregate,
+        S: Nodes,
+        S::Node: Node<Model = R::Parent>,
+        C: AsyncConnection,
+    {
+        // The statements are built here, before the future: it holds them,
+        // not the closure.
+        let nodes = nodes.into_nodes();
+        let slots_keys = owner_slots(&nodes).keys();
+        let filter = filter(AggregateFilter::all());
+        let statements = R::aggregate_statements(slots_keys, aggregate, filter.refine.as_ref());
+        drop(filter);
+        async move {
+            let slots = owner_slots(&nodes);
+            if slots.uses.is_empty() {
+                let empty: Vec<_> = no_rows::<_, K, A::Row>(nodes);
+                return Ok(S::from_wrapped(counted_with(empty, A::finish)));
             }
+            let rows = R::load_aggregate_rows_async(statements, conn)
+                .await
+                .map_err(|e| Error::database(R::NAME, e))?;
+            let (slot_of_row, strays) = slots.of_rows(&rows, row_key_of::<R, A::Row>);
+            let found = find_owner_keys::<R::Parent, C>(strays, conn)
+                .await
+                .map_err(|e| Error::database(R::NAME, e))?;
+            let (rows, groups) = Groups::new(
+                slots,
+                Rows::all(rows),
+                slot_of_row,
+                row_key_of::<R, A::Row>,
+                &found,
+            );
+            let values: Vec<A::Row> = rows.into_iter().map(|(_, v)| v).collect();
+            let grouped = groups.hand_out(nodes, R::NAME, values)?;
+            Ok(S::from_wrapped(counted_with(grouped, A::finish)))
         }
     }
 
     impl<S: Nodes> ColumnAggregateAsyncExt for S {}
+
+    /// [`LoadColumnAggregateField`](super::LoadColumnAggregateField) over
+    /// diesel-async connection `C`.
+    #[diagnostic::on_unimplemented(
+        message = "the field of type `{Self}` cannot be loaded with `{A}` of `{K}` over async connection `{C}`",
+        label = "this aggregate cannot be loaded on this connection",
+        note = "the aggregate names a column of the children's table"
+    )]
+    pub trait LoadColumnAggregateFieldAsync<K: HasMany, A, C> {
+        /// Load the field onto `nodes`, one value per node, in order.
+        fn load_aggregate_async<N: Node<Model = K::Parent> + Send>(
+            nodes: Vec<N>,
+            conn: &mut C,
+        ) -> impl Future<Output = Result<super::WithAggregate<N, K, A, Self>>>
+        where
+            Self: Sized;
+    }
+
+    #[diagnostic::do_not_recommend]
+    impl<F, K, A, C> LoadColumnAggregateFieldAsync<K, A, C> for F
+    where
+        K: LoadAggregateAsync<C, A>,
+        K::Column: KeyColumn<KeyOf<K::Parent>>,
+        A: ColumnAggregate<Value = F> + Default,
+        C: AsyncConnection,
+    {
+        fn load_aggregate_async<N: Node<Model = K::Parent> + Send>(
+            nodes: Vec<N>,
+            conn: &mut C,
+        ) -> impl Future<Output = Result<super::WithAggregate<N, K, A, F>>> {
+            prefetch_aggregate_with_async(nodes, A::default(), conn, |f| f)
+        }
+    }
 }

@@ -59,12 +59,15 @@ pub use aggregate::{AggregateAsyncExt, LoadAggregateFieldAsync, LoadCountsAsync}
 pub use asynchronous::Async;
 pub use batch::{keys_per_statement, ChildOrder, KeyBatching};
 pub use column_aggregate::{
-    prefetch_aggregate_with, Aggregate, AggregateFilter, AggregateRow, AggregateValue,
-    BuildAggregate, ColumnAggregate, ColumnAggregateExt, LoadAggregate, Max, Min,
-    ReadColumnAggregateExt, Sum, ValueOf,
+    prefetch_aggregate_with, Aggregate, AggregateFilter, AggregateRow, AggregateValue, Avg,
+    BuildAggregate, ColumnAggregate, ColumnAggregateExt, ColumnAggregateField, CountOf,
+    LoadAggregate, LoadColumnAggregateField, Max, Min, ReadColumnAggregateExt, Sum, SumValue,
+    ValueOf, WideInt,
 };
 #[cfg(feature = "async")]
-pub use column_aggregate::{ColumnAggregateAsyncExt, LoadAggregateAsync};
+pub use column_aggregate::{
+    ColumnAggregateAsyncExt, LoadAggregateAsync, LoadColumnAggregateFieldAsync,
+};
 #[cfg(feature = "async")]
 pub use count::assert_num_queries_async;
 pub use count::{assert_num_queries, QueryCount};
@@ -105,7 +108,9 @@ pub mod prelude {
     pub use crate::aggregate::{AggregateExt, Count, Exists, ReadAggregateExt};
     #[cfg(feature = "async")]
     pub use crate::column_aggregate::ColumnAggregateAsyncExt;
-    pub use crate::column_aggregate::{ColumnAggregateExt, Max, Min, ReadColumnAggregateExt, Sum};
+    pub use crate::column_aggregate::{
+        Avg, ColumnAggregateExt, CountOf, Max, Min, ReadColumnAggregateExt, Sum,
+    };
     pub use crate::join::select_related;
     pub use crate::spec::{LoadedExt, Prefetch};
     pub use crate::through::PrefetchThrough;
@@ -123,6 +128,7 @@ pub mod __private {
         check_aggregate, load_aggregate_field, CountKind, ExistsKind, KeyColumn,
     };
     pub use crate::batch::override_max_keys_per_statement;
+    pub use crate::column_aggregate::check_column_aggregate;
     pub use crate::model::{
         key_of_column, ByDatabase, ByPrimaryKey, KeyField, Nullability, NullabilityOf,
     };

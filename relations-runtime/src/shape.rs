@@ -135,20 +135,6 @@ impl<X, T: FromTree<X>> IntoField<Option<T>> for Option<X> {
     }
 }
 
-/// An aggregate field (`#[shape(count = "..")]`) holds the count itself.
-impl IntoField<i64> for i64 {
-    fn into_field(self) -> i64 {
-        self
-    }
-}
-
-/// An aggregate field (`#[shape(exists = "..")]`) holds the flag itself.
-impl IntoField<bool> for bool {
-    fn into_field(self) -> bool {
-        self
-    }
-}
-
 impl<X: Node, T: FromTree<X>> IntoField<T> for X {
     fn into_field(self) -> T {
         T::from_tree(self)

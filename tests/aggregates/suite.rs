@@ -245,3 +245,96 @@ fn column_aggregates_equal_a_naive_aggregate_per_parent() {
     let got: Vec<Option<i32>> = chunked.iter().map(|a| *a.aggregate(AuthorBooks, Max(books::id))).collect();
     assert_eq!(got, [Some(5), Some(3), None, Some(9)]);
 }
+
+/// Each author's books' ids and editor ids, loaded per author: what `AVG`,
+/// `COUNT(col)` and several aggregates at once must equal.
+fn naive_books(conn: &mut Conn, author: &Author) -> Vec<(i32, Option<i32>)> {
+    books::table
+        .filter(books::author_id.eq(author.id))
+        .select((books::id, books::editor_id))
+        .load(conn)
+        .unwrap()
+}
+
+fn mean(values: &[i32]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().map(|v| f64::from(*v)).sum::<f64>() / values.len() as f64)
+}
+
+#[test]
+fn aggregates_asked_together_are_one_statement_and_each_equals_a_naive_one() {
+    use diesel_relations::{Avg, CountOf, Max, Min};
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let authors = all_authors(conn);
+    let together = (CountOf(books::id), CountOf(books::editor_id), Max(books::id), Avg(books::id), Avg(books::editor_id), Min(books::title));
+    let loaded = assert_num_queries(conn, 1, |conn| {
+        authors.clone().prefetch_aggregate(AuthorBooks, together, conn).unwrap()
+    });
+    for (author, got) in authors.iter().zip(&loaded) {
+        let books = naive_books(conn, author);
+        let ids: Vec<i32> = books.iter().map(|b| b.0).collect();
+        let editors: Vec<i32> = books.iter().filter_map(|b| b.1).collect();
+        let (count, editor_count, max, avg, editor_avg, min_title) = got.aggregate(AuthorBooks, together);
+        assert_eq!(*count, ids.len() as i64);
+        assert_eq!(*editor_count, editors.len() as i64); // COUNT(col) skips NULLs
+        assert_eq!(*max, ids.iter().copied().max());
+        assert_eq!(*avg, mean(&ids));
+        assert_eq!(*editor_avg, mean(&editors)); // AVG skips NULLs; None without a value
+        let naive: Option<String> =
+            books::table.filter(books::author_id.eq(author.id)).select(diesel::dsl::min(books::title)).first(conn).unwrap();
+        assert_eq!(*min_title, naive);
+    }
+    // A parent without books: zero counts, no values.
+    assert_eq!(loaded[2].aggregate(AuthorBooks, together), &(0, 0, None, None, None, None));
+    // One name per aggregate in Debug.
+    let debug = format!("{:?}", loaded[0]);
+    assert!(debug.contains("books_count_id_count_editor_id_max_id_avg_id_avg_editor_id_min_title"), "{debug}");
+    // The same values when every key is its own statement, filtered too.
+    let _one = diesel_relations::__private::override_max_keys_per_statement(1);
+    let chunked = authors
+        .clone()
+        .prefetch_aggregate_with(AuthorBooks, together, conn, |f| f.filter(books::id.ne(-1)))
+        .unwrap();
+    for (a, b) in loaded.iter().zip(&chunked) {
+        assert_eq!(a.aggregate(AuthorBooks, together), b.aggregate(AuthorBooks, together));
+    }
+}
+
+#[test]
+fn bigint_sums_are_exact_past_i64_and_averages_follow_them() {
+    use diesel_relations::{Avg, Sum};
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    let galaxy = |id: i64| Galaxy { id, name: format!("g{id}") };
+    let star = |id: i64, galaxy_id: i64| Star { id, galaxy_id, name: format!("s{id}") };
+    diesel::insert_into(galaxies::table).values(&vec![galaxy(1), galaxy(2), galaxy(3)]).execute(conn).unwrap();
+    diesel::insert_into(stars::table)
+        .values(&vec![star(i64::MIN, 1), star(i64::MIN + 1, 1), star(-5, 2), star(7, 2), star(i64::MAX, 2)])
+        .execute(conn)
+        .unwrap();
+    let galaxies: Vec<Galaxy> = galaxies::table.order(galaxies::id).load(conn).unwrap();
+    let sqlite = std::any::type_name::<Conn>().contains("Sqlite");
+    let result = galaxies.clone().prefetch_aggregate(GalaxyStars, (Sum(stars::id), Avg(stars::id)), conn);
+    if sqlite {
+        // SQLite sums integers in 64 bits and fails past them: an error
+        // naming the relation, never a wrong sum, and the connection works.
+        let err = result.unwrap_err();
+        assert_eq!(err.relation(), "stars");
+        assert!(err.to_string().contains("overflow"), "{err}");
+        let small = galaxies
+            .prefetch_aggregate_with(GalaxyStars, Sum(stars::id), conn, |f| f.filter(stars::id.between(-10, 10)))
+            .unwrap();
+        let sums: Vec<_> = small.iter().map(|g| *g.aggregate(GalaxyStars, Sum(stars::id))).collect();
+        assert_eq!(sums, [None, Some(2), None]);
+        return;
+    }
+    let loaded = result.unwrap();
+    let exact_1 = i128::from(i64::MIN) * 2 + 1;
+    let exact_2 = i128::from(i64::MAX) + 2;
+    assert_eq!(loaded[0].aggregate(GalaxyStars, (Sum(stars::id), Avg(stars::id))).0, Some(exact_1));
+    assert_eq!(loaded[1].aggregate(GalaxyStars, (Sum(stars::id), Avg(stars::id))).0, Some(exact_2));
+    assert_eq!(loaded[2].aggregate(GalaxyStars, (Sum(stars::id), Avg(stars::id))), &(None, None));
+    let avg = loaded[0].aggregate(GalaxyStars, (Sum(stars::id), Avg(stars::id))).1.unwrap();
+    assert_eq!(avg, exact_1 as f64 / 2.0);
+}

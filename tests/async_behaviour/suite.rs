@@ -493,12 +493,12 @@ fn shapes_match_blocking() {
         |c| crate::cards::AuthorWithBooks::from_model(a, c).unwrap(),
         async move |c| crate::cards::AuthorWithBooks::from_model_async(b, c).await.unwrap(),
     );
-    // Aggregate fields, also nested: the same counts and statements (5).
+    // Aggregate fields, also nested: the same values and statements (7).
     let n = fx.same(
         |c| crate::cards::AuthorSummary::load(authors::table.order(authors::id), c).unwrap(),
         async |c| crate::cards::AuthorSummary::load_async(authors::table.order(authors::id), c).await.unwrap(),
     );
-    assert_eq!(n, 5);
+    assert_eq!(n, 7);
     // A joined field: the books with their authors in one statement.
     let n = fx.same(
         |c| crate::cards::JoinedBookCard::load_joined(c, |q| q.order(books::id)).unwrap(),
@@ -580,7 +580,7 @@ fn counts_match_blocking() {
     let (a, b) = (fx.authors(), fx.authors());
     let n = fx.same(
         |c| {
-            a.prefetch_aggregate(AuthorBooks, diesel_relations::Max(books::id), c)
+            a.prefetch_aggregate(AuthorBooks, (diesel_relations::Max(books::id), diesel_relations::Avg(books::id)), c)
                 .unwrap()
                 .prefetch_aggregate_with(AuthorBooks, diesel_relations::Min(books::title), c, |f| {
                     f.filter(books::title.like("%e%"))
@@ -588,7 +588,7 @@ fn counts_match_blocking() {
                 .unwrap()
         },
         async move |c| {
-            b.prefetch_aggregate_async(AuthorBooks, diesel_relations::Max(books::id), c)
+            b.prefetch_aggregate_async(AuthorBooks, (diesel_relations::Max(books::id), diesel_relations::Avg(books::id)), c)
                 .await
                 .unwrap()
                 .prefetch_aggregate_with_async(AuthorBooks, diesel_relations::Min(books::title), c, |f| {
@@ -612,7 +612,7 @@ fn counts_match_blocking() {
                 .await
                 .unwrap();
             let newest = counted
-                .prefetch_aggregate_async(AuthorBooks, diesel_relations::Max(books::id), &mut conn)
+                .prefetch_aggregate_async(AuthorBooks, (diesel_relations::Max(books::id), diesel_relations::CountOf(books::id)), &mut conn)
                 .await
                 .unwrap();
             assert_eq!(newest.len(), 4);

@@ -167,6 +167,32 @@ fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
             mine.filter(books::title.like("%a%")).select(diesel::dsl::min(books::title)).first(conn).unwrap();
         prop_assert_eq!(got.aggregate(AuthorBooks, diesel_relations::Min(books::title)), &naive);
     }
+    // Several aggregates in one statement, filtered: `COUNT`, `AVG` and
+    // `SUM` of a nullable column (NULLs skipped) against the loaded values.
+    use diesel_relations::{Avg, CountOf, Sum};
+    let together = (CountOf(books::editor_id), Avg(books::editor_id), Sum(books::editor_id), Avg(books::id));
+    let aggregated = input
+        .clone()
+        .prefetch_aggregate_with(AuthorBooks, together, conn, |f| f.filter(books::title.like("%e%")))
+        .unwrap();
+    for (author, got) in input.iter().zip(&aggregated) {
+        let rows: Vec<(i32, Option<i32>)> = books::table
+            .filter(books::author_id.eq(author.id))
+            .filter(books::title.like("%e%"))
+            .select((books::id, books::editor_id))
+            .load(conn)
+            .unwrap();
+        let editors: Vec<i64> = rows.iter().filter_map(|r| r.1.map(i64::from)).collect();
+        let mean = |v: &[i64]| (!v.is_empty()).then(|| v.iter().sum::<i64>() as f64 / v.len() as f64);
+        let ids: Vec<i64> = rows.iter().map(|r| i64::from(r.0)).collect();
+        let naive = (
+            editors.len() as i64,
+            mean(&editors),
+            (!editors.is_empty()).then(|| editors.iter().sum::<i64>()),
+            mean(&ids),
+        );
+        prop_assert_eq!(got.aggregate(AuthorBooks, together), &naive);
+    }
 
     // A declared shape (every relation kind, nested) onto the same parents:
     // the same trees as the naive loop, however the keys are chunked.

@@ -1,10 +1,11 @@
 //! The shapes the shape suites load, declared once in their own module as an
 //! application would (`crate::...` paths, models imported from another module).
 
-use diesel_relations::Shape;
+use diesel_relations::{Avg, Max, Shape};
 
 // The relation keys (`AuthorBooks`, ...) come into scope with the models, as
 // `use crate::models::*` brings them in an application.
+use crate::common::models::schema::{books, reviews};
 use crate::common::models::*;
 
 /// Every kind of relation, nested: has-many (shaped again), one-to-one,
@@ -93,7 +94,8 @@ pub struct BookWithEditor {
     pub editor: Option<Author>,
 }
 
-/// Aggregates as fields: counts and existence, also on a nested shape.
+/// Aggregates as fields: counts, existence and column aggregates (two in one
+/// statement), also on a nested shape.
 #[derive(Shape, Debug, Clone, PartialEq)]
 #[shape(model = Author)]
 pub struct AuthorSummary {
@@ -102,6 +104,8 @@ pub struct AuthorSummary {
     pub book_count: i64,
     #[shape(exists = "edited_books")]
     pub has_edited: bool,
+    #[shape(aggregate = "books", value = (Max(books::id), Avg(books::editor_id)))]
+    pub newest_and_mean_editor: (Option<i32>, Option<f64>),
     pub books: Vec<BookWithReviewCount>,
 }
 
@@ -111,4 +115,6 @@ pub struct BookWithReviewCount {
     pub book: Book,
     #[shape(count = "review_set")]
     pub reviews: i64,
+    #[shape(aggregate = "review_set", value = Avg(reviews::stars))]
+    pub mean_stars: Option<f64>,
 }

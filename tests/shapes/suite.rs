@@ -3,7 +3,8 @@
 
 use diesel::prelude::*;
 use diesel_relations::assert_num_queries;
-use diesel_relations::prelude::AggregateExt;
+use diesel_relations::prelude::{AggregateExt, ColumnAggregateExt};
+use diesel_relations::{Avg, Max};
 use diesel_relations::plumbing::Node;
 
 use crate::cards::*;
@@ -383,8 +384,9 @@ fn aggregate_fields_hold_counts_without_the_children() {
     let Some(mut conn) = connect() else { return };
     let conn = &mut *conn;
     seed(conn);
-    // authors, the count, the existence, the books, the books' review counts.
-    let summaries = assert_num_queries(conn, 5, |conn| {
+    // authors, the count, the existence, the two column aggregates, the
+    // books, the books' review counts and mean stars.
+    let summaries = assert_num_queries(conn, 7, |conn| {
         AuthorSummary::load(authors::table.order(authors::id), conn).unwrap()
     });
     let authors = all_authors(conn);
@@ -394,20 +396,37 @@ fn aggregate_fields_hold_counts_without_the_children() {
         assert_eq!(summary.book_count as usize, summary.books.len());
         let naive: i64 = books::table.filter(books::editor_id.eq(author.id)).count().get_result(conn).unwrap();
         assert_eq!(summary.has_edited, naive > 0);
+        let naive: Vec<(i32, Option<i32>)> =
+            books::table.filter(books::author_id.eq(author.id)).select((books::id, books::editor_id)).load(conn).unwrap();
+        let editors: Vec<f64> = naive.iter().filter_map(|b| b.1.map(f64::from)).collect();
+        let mean = (!editors.is_empty()).then(|| editors.iter().sum::<f64>() / editors.len() as f64);
+        assert_eq!(summary.newest_and_mean_editor, (naive.iter().map(|b| b.0).max(), mean));
         for book in &summary.books {
             let naive: i64 =
                 reviews::table.filter(reviews::book_id.eq(book.book.id)).count().get_result(conn).unwrap();
             assert_eq!(book.reviews, naive);
+            let stars: Vec<i32> =
+                reviews::table.filter(reviews::book_id.eq(book.book.id)).select(reviews::stars).load(conn).unwrap();
+            let mean = (!stars.is_empty()).then(|| stars.iter().map(|s| f64::from(*s)).sum::<f64>() / stars.len() as f64);
+            assert_eq!(book.mean_stars, mean);
         }
     }
     assert_eq!(summaries[2].book_count, 0);
+    assert_eq!(summaries[2].newest_and_mean_editor, (None, None));
+    assert!(summaries[0].books.iter().any(|b| b.mean_stars == Some(4.5)), "{:?}", summaries[0]);
     // The chain it stands for converts into it.
     let chain = authors
         .prefetch_count(AuthorBooks, conn)
         .unwrap()
         .prefetch_exists(AuthorEditedBooks, conn)
         .unwrap()
-        .prefetch_books_with(conn, |p| p.then(|books, conn| books.prefetch_count(BookReviewSet, conn)))
+        .prefetch_aggregate(AuthorBooks, (Max(books::id), Avg(books::editor_id)), conn)
+        .unwrap()
+        .prefetch_books_with(conn, |p| {
+            p.then(|books, conn| {
+                books.prefetch_count(BookReviewSet, conn)?.prefetch_aggregate(BookReviewSet, Avg(reviews::stars), conn)
+            })
+        })
         .unwrap();
     let converted: Vec<AuthorSummary> = chain.into_iter().map(AuthorSummary::from).collect();
     assert_eq!(converted, summaries);

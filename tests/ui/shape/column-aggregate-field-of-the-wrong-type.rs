@@ -1,0 +1,34 @@
+use diesel::prelude::*;
+use diesel_relations::{Relations, Shape};
+use diesel_relations::Max;
+
+diesel::table! { authors (id) { id -> Integer, } }
+diesel::table! { books (id) { id -> Integer, author_id -> Integer, editor_id -> Integer, } }
+diesel::allow_tables_to_appear_in_same_query!(authors, books);
+
+#[derive(Queryable, Selectable, Relations, Clone)]
+#[diesel(table_name = authors)]
+pub struct Author {
+    pub id: i32,
+}
+
+#[derive(Queryable, Selectable, Relations, Clone)]
+#[diesel(table_name = books)]
+pub struct Book {
+    pub id: i32,
+    #[foreign_key(references = Author, related_name = "books")]
+    pub author_id: i32,
+    #[foreign_key(references = Author, related_name = "edited_books")]
+    pub editor_id: i32,
+}
+
+// `MAX` of an `INTEGER` column is an `Option<i32>`: `None` without books.
+#[derive(Shape)]
+#[shape(model = Author)]
+pub struct AuthorCard {
+    pub author: Author,
+    #[shape(aggregate = "books", value = Max(books::id))]
+    pub newest: i32,
+}
+
+fn main() {}
