@@ -178,6 +178,24 @@ fn max_per_author(side: &mut AsyncPg) -> QueryResult<Timed> {
     )
 }
 
+fn stats_per_author(side: &mut AsyncPg) -> QueryResult<Timed> {
+    measure_async(
+        side,
+        async |conn| {
+            let authors: Vec<Author> = b::all_authors_query().load(conn).await?;
+            Ok(authors
+                .prefetch_aggregate_async(AuthorBooks, b::STATS, conn)
+                .await?)
+        },
+        |out| {
+            b::tally_stats(
+                out.iter()
+                    .map(|a| (a.id, *a.aggregate(AuthorBooks, b::STATS))),
+            )
+        },
+    )
+}
+
 type AsyncImpl = fn(&mut AsyncPg) -> QueryResult<Timed>;
 
 /// `relations_async` of each scenario, by name.
@@ -191,6 +209,7 @@ const RELATIONS_ASYNC: &[(&str, AsyncImpl)] = &[
     ("top3_per_author", top3),
     ("count_per_author", count_per_author),
     ("max_per_author", max_per_author),
+    ("stats_per_author", stats_per_author),
     ("prefetch_1000", |s| has_many(s, b::first_authors_query())),
     ("n_plus_one_1000", |s| has_many(s, b::first_authors_query())),
 ];

@@ -33,6 +33,7 @@ pub const SCENARIOS: &[&str] = &[
     "top3_per_author",
     "count_per_author",
     "max_per_author",
+    "stats_per_author",
     "prefetch_1000",
     "n_plus_one_1000",
 ];
@@ -860,6 +861,133 @@ macro_rules! backend {
             )
         }
 
+        /// Each author's books' count, first and last year and mean year.
+        pub(crate) type Stats = (i64, Option<i32>, Option<i32>, Option<f64>);
+
+        /// The stats of `stats_per_author`, asked as one tuple.
+        pub(crate) const STATS: (
+            diesel_relations::CountOf<books::id>,
+            diesel_relations::Min<books::year>,
+            diesel_relations::Max<books::year>,
+            diesel_relations::Avg<books::year>,
+        ) = (
+            diesel_relations::CountOf(books::id),
+            diesel_relations::Min(books::year),
+            diesel_relations::Max(books::year),
+            diesel_relations::Avg(books::year),
+        );
+
+        pub(crate) fn tally_stats(stats: impl Iterator<Item = (i32, Stats)>) -> Loaded {
+            let mut l = Loaded::new();
+            for (author, (count, first, last, mean)) in stats {
+                l.rows(1);
+                l.pair(author, count as i32);
+                l.pair(author, first.unwrap_or(-1));
+                l.pair(author, last.unwrap_or(-1));
+                l.pair(author, mean.map_or(-1, |m| (m * 1000.0) as i32));
+            }
+            l
+        }
+
+        /// The four aggregates in one statement.
+        fn stats_relations(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| Ok(all_authors(conn)?.prefetch_aggregate(AuthorBooks, STATS, conn)?),
+                |out| tally_stats(out.iter().map(|a| (a.id, *a.aggregate(AuthorBooks, STATS)))),
+            )
+        }
+
+        /// The same four aggregates, one statement each.
+        fn stats_relations_separate(conn: &mut Conn) -> QueryResult<Timed> {
+            use diesel_relations::{Avg, CountOf, Max, Min};
+            measure(
+                conn,
+                |conn| {
+                    Ok(all_authors(conn)?
+                        .prefetch_aggregate(AuthorBooks, CountOf(books::id), conn)?
+                        .prefetch_aggregate(AuthorBooks, Min(books::year), conn)?
+                        .prefetch_aggregate(AuthorBooks, Max(books::year), conn)?
+                        .prefetch_aggregate(AuthorBooks, Avg(books::year), conn)?)
+                },
+                |out| {
+                    tally_stats(out.iter().map(|a| {
+                        let stats = (
+                            *a.aggregate(AuthorBooks, CountOf(books::id)),
+                            *a.aggregate(AuthorBooks, Min(books::year)),
+                            *a.aggregate(AuthorBooks, Max(books::year)),
+                            *a.aggregate(AuthorBooks, Avg(books::year)),
+                        );
+                        (a.id, stats)
+                    }))
+                },
+            )
+        }
+
+        /// What a Diesel user writes: one `GROUP BY author_id` with
+        /// `COUNT`, `MIN`, `MAX` and `SUM` (Diesel's `avg` is a `NUMERIC`),
+        /// the mean from the sum, and a `HashMap` zip.
+        fn stats_diesel(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let authors = all_authors(conn)?;
+                    type Row = (i32, i64, Option<i32>, Option<i32>, Option<i64>);
+                    let rows: Vec<Row> = diesel_chunks(&authors, |chunk| {
+                        let ids: Vec<i32> = chunk.iter().map(|a| a.id).collect();
+                        books::table
+                            .filter(books::author_id.eq_any(ids))
+                            .group_by(books::author_id)
+                            .select((
+                                books::author_id,
+                                diesel::dsl::count(books::id),
+                                diesel::dsl::min(books::year),
+                                diesel::dsl::max(books::year),
+                                diesel::dsl::sum(books::year),
+                            ))
+                            .load(conn)
+                    })?;
+                    let stats: std::collections::HashMap<i32, Stats> = rows
+                        .into_iter()
+                        .map(|(id, n, first, last, sum)| {
+                            let mean = sum.map(|s| s as f64 / n as f64);
+                            (id, (n, first, last, mean))
+                        })
+                        .collect();
+                    Ok(authors
+                        .into_iter()
+                        .map(|a| {
+                            let s = stats.get(&a.id).copied().unwrap_or((0, None, None, None));
+                            (a, s)
+                        })
+                        .collect::<Vec<(Author, Stats)>>())
+                },
+                |out| tally_stats(out.iter().map(|(a, s)| (a.id, *s))),
+            )
+        }
+
+        /// Load every book and compute the four in memory.
+        fn stats_children(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let authors = all_authors(conn)?.prefetch_books(conn)?;
+                    Ok(authors
+                        .into_iter()
+                        .map(|a| {
+                            let years = a.books().iter().map(|b| b.year);
+                            let n = a.books().len() as i64;
+                            let sum: i64 = years.clone().map(i64::from).sum();
+                            let mean = (n > 0).then(|| sum as f64 / n as f64);
+                            let stats = (n, years.clone().min(), years.max(), mean);
+                            (With::into_parts(a).0, stats)
+                        })
+                        .collect::<Vec<(Author, Stats)>>())
+                },
+                |out| tally_stats(out.iter().map(|(a, s)| (a.id, *s))),
+            )
+        }
+
         /// A join decodes a book and an author per row.
         pub(crate) fn join_rows(mut l: Loaded) -> Loaded {
             l.rows *= 2;
@@ -1086,6 +1214,15 @@ macro_rules! backend {
                         imp("relations", max_relations),
                         imp("diesel", max_diesel),
                         imp("children_max", max_children),
+                    ],
+                },
+                Scenario {
+                    name: "stats_per_author",
+                    impls: vec![
+                        imp("relations", stats_relations),
+                        imp("relations_separate", stats_relations_separate),
+                        imp("diesel", stats_diesel),
+                        imp("children", stats_children),
                     ],
                 },
                 Scenario {

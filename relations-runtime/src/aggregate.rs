@@ -1,5 +1,5 @@
 //! Aggregates per parent without loading the children: how many children of
-//! a has-many relation each parent has, and whether it has any, in one
+//! a relation each parent has, and whether it has any, in one
 //! statement (`SELECT fk, COUNT(*) .. WHERE fk IN (..) GROUP BY fk`, per chunk
 //! of keys off PostgreSQL), with the same key handling as the loaders.
 //!
@@ -13,29 +13,28 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use diesel::backend::Backend;
-use diesel::dsl::{count_star, CountStar, EqAny, GroupBy, Select, SqlTypeOf};
+use diesel::dsl::{count_star, CountStar, EqAny, GroupBy, IntoBoxed, Select, SqlTypeOf};
 use diesel::expression::AsExpression;
-use diesel::internal::table_macro::{BoxedSelectStatement, FromClause};
 use diesel::query_builder::QueryFragment;
 use diesel::query_dsl::methods::{BoxedDsl, FilterDsl, GroupByDsl, SelectDsl};
 use diesel::query_dsl::LoadQuery;
 use diesel::sql_types::is_nullable::{IsNullable, NotNull};
-use diesel::sql_types::BigInt;
 use diesel::sql_types::SingleValue;
 use diesel::sql_types::SqlType;
 use diesel::{Connection, Expression, ExpressionMethods, RunQueryDsl};
 
 use crate::batch::{chunks_for, KeyBatching};
+use crate::children::Children;
 use crate::error::Result;
-use crate::model::{KeyField, Model, Node, Nodes, NullabilityOf};
+use crate::model::{KeyField, Node, Nodes, NullabilityOf};
 use crate::prefetch::{find_owner_keys, group_rows, Rows};
 use crate::query::{run_all, KeyOf, LoadByKeys};
-use crate::refine::{ChildTable, RefineFilter};
-use crate::relation::{HasMany, Relation};
+use crate::refine::RefineFilter;
+use crate::relation::Relation;
 use crate::spec::{KeyValue, RelationName};
 use crate::with::{Get, With};
 
-/// The key of the number of children of has-many relation `R` each parent
+/// The key of the number of children of relation `R` (has-many, one-to-one or many-to-many) each parent
 /// has: `authors.prefetch_count(AuthorBooks, conn)?` loads it,
 /// `author.count(AuthorBooks)` reads it (an `i64`, 0 for a parent without
 /// children). Its name in `Debug` and JSON is `<relation>_count`
@@ -43,18 +42,18 @@ use crate::with::{Get, With};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Count<R>(pub R);
 
-/// The key of whether each parent has a child in has-many relation `R`:
+/// The key of whether each parent has a child in relation `R` (has-many, one-to-one or many-to-many):
 /// `authors.prefetch_exists(AuthorBooks, conn)?` loads it,
 /// `author.exists(AuthorBooks)` reads it. Its name in `Debug` and JSON is
 /// `has_<relation>` (`has_books`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Exists<R>(pub R);
 
-impl<R: HasMany> KeyValue for Count<R> {
+impl<R: Children> KeyValue for Count<R> {
     type Value = i64;
 }
 
-impl<R: HasMany> KeyValue for Exists<R> {
+impl<R: Children> KeyValue for Exists<R> {
     type Value = bool;
 }
 
@@ -114,26 +113,20 @@ where
 /// A row of a count statement: the foreign key as its column holds it, and
 /// the number of children with that key.
 pub type CountRow<R> = (
-    <<R as HasMany>::Column as KeyColumn<KeyOf<<R as HasMany>::Parent>>>::Field,
+    <<R as Children>::Column as KeyColumn<KeyOf<<R as Relation>::Owner>>>::Field,
     i64,
 );
 
-type Grouped<R> = GroupBy<ChildTable<R>, <R as HasMany>::Column>;
-type Counted<R> = Select<Grouped<R>, (<R as HasMany>::Column, CountStar)>;
+type Grouped<R> = GroupBy<<R as Children>::From, <R as Children>::Column>;
+type Counted<R> = Select<Grouped<R>, (<R as Children>::Column, CountStar)>;
 
-/// The statement that counts the children of has-many relation `R` per
+/// The statement that counts the children of relation `R` (has-many, one-to-one or many-to-many) per
 /// foreign key over backend `DB`, boxed: `SELECT fk, COUNT(*) FROM child ..
 /// GROUP BY fk`.
 pub type CountQuery<R, DB> = <R as BuildCounts<DB>>::Query;
 
 /// [`CountQuery`] spelled out.
-type BoxedCount<R, DB> = BoxedSelectStatement<
-    'static,
-    (SqlTypeOf<<R as HasMany>::Column>, BigInt),
-    FromClause<ChildTable<R>>,
-    DB,
-    <R as HasMany>::Column,
->;
+type BoxedCount<R, DB> = IntoBoxed<'static, Counted<R>, DB>;
 
 type Refine<R, DB> = Arc<dyn Fn(CountQuery<R, DB>) -> CountQuery<R, DB> + Send + Sync>;
 
@@ -175,7 +168,7 @@ impl<R: BuildCounts<DB>, DB: Backend + 'static, K> CountFilter<R, DB, K> {
     /// values (`books::title.eq(name.clone())`).
     pub fn filter<P>(self, predicate: P) -> Self
     where
-        P: RefineFilter<CountQuery<R, DB>, ChildTable<R>> + Clone + Send + Sync + 'static,
+        P: RefineFilter<CountQuery<R, DB>, R::Tables> + Clone + Send + Sync + 'static,
     {
         let before = self.refine;
         let refine: Refine<R, DB> = Arc::new(move |q| {
@@ -192,48 +185,48 @@ impl<R: BuildCounts<DB>, DB: Backend + 'static, K> CountFilter<R, DB, K> {
     }
 }
 
-/// The count statements of has-many relation `Self` over backend `DB`.
-/// Blanket-implemented for every has-many relation whose tables Diesel can
+/// The count statements of relation `Self` (has-many, one-to-one or many-to-many) over backend `DB`.
+/// Blanket-implemented for every relation with children whose tables Diesel can
 /// query on `DB`.
 #[diagnostic::on_unimplemented(
     message = "the children of relation `{Self}` cannot be counted on backend `{DB}`",
     label = "its count statement does not type-check for this backend",
-    note = "counts are of has-many and one-to-one relations; check that the child's table is in the schema and that the matching feature of relations-runtime is enabled"
+    note = "counts are of has-many, one-to-one and many-to-many relations; check that the child's table is in the schema and that the matching feature of relations-runtime is enabled"
 )]
-pub trait BuildCounts<DB: Backend>: HasMany + Sized {
+pub trait BuildCounts<DB: Backend>: Children + Sized {
     /// The boxed count statement. An associated type, so that futures holding
     /// it are shown `Send` without the `'static` of the boxed statement.
     type Query;
     /// One statement per chunk of `keys` (one in all on PostgreSQL).
     #[doc(hidden)]
     fn count_statements<K>(
-        keys: Vec<KeyOf<Self::Parent>>,
+        keys: Vec<KeyOf<Self::Owner>>,
         filter: &CountFilter<Self, DB, K>,
     ) -> Vec<CountQuery<Self, DB>>;
 }
 
 impl<R, DB> BuildCounts<DB> for R
 where
-    R: HasMany,
+    R: Children,
     DB: KeyBatching,
-    ChildTable<R>: GroupByDsl<R::Column>,
+    R::From: GroupByDsl<R::Column>,
     Grouped<R>: SelectDsl<(R::Column, CountStar)>,
-    Counted<R>: BoxedDsl<'static, DB, Output = BoxedCount<R, DB>>,
+    Counted<R>: BoxedDsl<'static, DB>,
     SqlTypeOf<R::Column>: SingleValue,
-    KeyOf<R::Parent>: AsExpression<SqlTypeOf<R::Column>>,
-    BoxedCount<R, DB>: FilterDsl<EqAny<R::Column, Vec<KeyOf<R::Parent>>>, Output = BoxedCount<R, DB>>
+    KeyOf<R::Owner>: AsExpression<SqlTypeOf<R::Column>>,
+    BoxedCount<R, DB>: FilterDsl<EqAny<R::Column, Vec<KeyOf<R::Owner>>>, Output = BoxedCount<R, DB>>
         + QueryFragment<DB>,
 {
     type Query = BoxedCount<R, DB>;
 
     fn count_statements<K>(
-        keys: Vec<KeyOf<R::Parent>>,
+        keys: Vec<KeyOf<R::Owner>>,
         filter: &CountFilter<R, DB, K>,
     ) -> Vec<BoxedCount<R, DB>> {
         // The key filter around the whole refinement, as for the loaders.
-        let statement = |chunk: Vec<KeyOf<R::Parent>>| {
+        let statement = |chunk: Vec<KeyOf<R::Owner>>| {
             let column = R::Column::default();
-            let query = <R::Child as Model>::Table::default()
+            let query = R::from()
                 .group_by(column)
                 .select((column, count_star()))
                 .internal_into_boxed();
@@ -250,26 +243,26 @@ where
     }
 }
 
-/// Counting the children of has-many relation `Self` over blocking
+/// Counting the children of relation `Self` (has-many, one-to-one or many-to-many) over blocking
 /// connection `C`. Blanket-implemented.
 #[diagnostic::on_unimplemented(
     message = "the children of relation `{Self}` cannot be counted over connection `{C}`",
     label = "its count statement does not type-check for this connection",
     note = "on a diesel-async connection, call the `_async` twin and await it: `.prefetch_count(..)` becomes `.prefetch_count_async(..).await` (feature `async`)",
-    note = "counts are of has-many and one-to-one relations; check that the child's table is in the schema and that the matching feature of relations-runtime is enabled"
+    note = "counts are of has-many, one-to-one and many-to-many relations; check that the child's table is in the schema and that the matching feature of relations-runtime is enabled"
 )]
 pub trait LoadCounts<C: Connection>:
-    BuildCounts<C::Backend> + HasMany<Parent: LoadByKeys<C>>
+    BuildCounts<C::Backend> + Children<Owner: LoadByKeys<C>>
 {
     /// The rows of the count statements of `keys`, in statement order.
     #[doc(hidden)]
     fn load_counts<K>(
-        keys: Vec<KeyOf<Self::Parent>>,
+        keys: Vec<KeyOf<Self::Owner>>,
         conn: &mut C,
         filter: &CountFilter<Self, C::Backend, K>,
     ) -> diesel::QueryResult<Vec<CountRow<Self>>>
     where
-        Self::Column: KeyColumn<KeyOf<Self::Parent>>;
+        Self::Column: KeyColumn<KeyOf<Self::Owner>>;
 }
 
 // Reported as `LoadCounts`, with its message, rather than as the Diesel
@@ -279,12 +272,12 @@ impl<R, C> LoadCounts<C> for R
 where
     C: Connection,
     R: BuildCounts<C::Backend>,
-    R::Parent: LoadByKeys<C>,
-    R::Column: KeyColumn<KeyOf<R::Parent>>,
+    R::Owner: LoadByKeys<C>,
+    R::Column: KeyColumn<KeyOf<R::Owner>>,
     CountQuery<R, C::Backend>: LoadQuery<'static, C, CountRow<R>>,
 {
     fn load_counts<K>(
-        keys: Vec<KeyOf<R::Parent>>,
+        keys: Vec<KeyOf<R::Owner>>,
         conn: &mut C,
         filter: &CountFilter<R, C::Backend, K>,
     ) -> diesel::QueryResult<Vec<CountRow<R>>> {
@@ -293,23 +286,12 @@ where
 }
 
 /// The key of a count row: the foreign key it groups.
-pub(crate) fn row_key<R>(row: &CountRow<R>) -> Option<&KeyOf<R::Parent>>
+pub(crate) fn row_key<R>(row: &CountRow<R>) -> Option<&KeyOf<R::Owner>>
 where
-    R: HasMany,
-    R::Column: KeyColumn<KeyOf<R::Parent>>,
+    R: Children,
+    R::Column: KeyColumn<KeyOf<R::Owner>>,
 {
-    <R::Column as KeyColumn<KeyOf<R::Parent>>>::key(&row.0)
-}
-
-/// The key of an aggregate row whose first element is the foreign key.
-pub(crate) fn row_key_of<R, V>(
-    row: &(<R::Column as KeyColumn<KeyOf<R::Parent>>>::Field, V),
-) -> Option<&KeyOf<R::Parent>>
-where
-    R: HasMany,
-    R::Column: KeyColumn<KeyOf<R::Parent>>,
-{
-    <R::Column as KeyColumn<KeyOf<R::Parent>>>::key(&row.0)
+    <R::Column as KeyColumn<KeyOf<R::Owner>>>::key(&row.0)
 }
 
 /// Each node's value from the values of its rows.
@@ -335,7 +317,7 @@ pub(crate) fn counted<N, K, V>(
     counted_with(grouped, |counts| value(counts.iter().sum()))
 }
 
-/// Count the children of has-many relation `R` of each of `nodes`, among
+/// Count the children of relation `R` (has-many, one-to-one or many-to-many) of each of `nodes`, among
 /// those `filter` keeps: one statement per chunk of keys, none for no keys.
 fn count_nodes<R, N, C, K, V>(
     nodes: Vec<N>,
@@ -345,9 +327,9 @@ fn count_nodes<R, N, C, K, V>(
 ) -> Result<Vec<With<N, K, V>>>
 where
     R: LoadCounts<C>,
-    N: Node<Model = R::Parent>,
+    N: Node<Model = R::Owner>,
     C: Connection,
-    R::Column: KeyColumn<KeyOf<R::Parent>>,
+    R::Column: KeyColumn<KeyOf<R::Owner>>,
 {
     let grouped = group_rows(
         nodes,
@@ -355,13 +337,13 @@ where
         R::NAME,
         |keys, conn| R::load_counts(keys, conn, &filter).map(Rows::all),
         row_key::<R>,
-        find_owner_keys::<R::Parent, C>,
+        find_owner_keys::<R::Owner, C>,
         |rows, _| Ok(rows.into_iter().map(|(_, n)| n).collect()),
     )?;
     Ok(counted(grouped, value))
 }
 
-/// Load the number of children of has-many relation `R` of each node:
+/// Load the number of children of relation `R` (has-many, one-to-one or many-to-many) of each node:
 /// [`AggregateExt::prefetch_count_with`].
 pub fn prefetch_count_with<R, S, C, K>(
     nodes: S,
@@ -371,15 +353,15 @@ pub fn prefetch_count_with<R, S, C, K>(
 where
     R: LoadCounts<C>,
     S: Nodes,
-    S::Node: Node<Model = R::Parent>,
+    S::Node: Node<Model = R::Owner>,
     C: Connection,
-    R::Column: KeyColumn<KeyOf<R::Parent>>,
+    R::Column: KeyColumn<KeyOf<R::Owner>>,
 {
     let counts = count_nodes(nodes.into_nodes(), conn, filter(CountFilter::all()), |n| n)?;
     Ok(S::from_wrapped(counts))
 }
 
-/// Load whether each node has a child in has-many relation `R`:
+/// Load whether each node has a child in relation `R` (has-many, one-to-one or many-to-many):
 /// [`AggregateExt::prefetch_exists_with`].
 pub fn prefetch_exists_with<R, S, C, K>(
     nodes: S,
@@ -389,9 +371,9 @@ pub fn prefetch_exists_with<R, S, C, K>(
 where
     R: LoadCounts<C>,
     S: Nodes,
-    S::Node: Node<Model = R::Parent>,
+    S::Node: Node<Model = R::Owner>,
     C: Connection,
-    R::Column: KeyColumn<KeyOf<R::Parent>>,
+    R::Column: KeyColumn<KeyOf<R::Owner>>,
 {
     let exists = count_nodes(nodes.into_nodes(), conn, filter(CountFilter::all()), |n| {
         n > 0
@@ -399,18 +381,18 @@ where
     Ok(S::from_wrapped(exists))
 }
 
-/// `Self` is a has-many relation of model `M`: the check an aggregate makes of
+/// `Self` is a relation of model `M` with children: the check an aggregate makes of
 /// the relation it is given.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a has-many relation of `{M}`",
-    label = "not a relation of `{M}`",
-    note = "aggregates count a has-many (or one-to-one) relation of the parents they are called on: `authors.prefetch_count(AuthorBooks, conn)`; for a many-to-many relation, count its join model's relation (`AuthorFavorites` for `favorite_books`)"
+    message = "`{Self}` is not a has-many or many-to-many relation of `{M}`",
+    label = "not a relation of `{M}` with children to aggregate",
+    note = "aggregates are of the has-many, one-to-one and many-to-many relations of the parents they are called on: `authors.prefetch_count(AuthorBooks, conn)`"
 )]
 pub trait ChildrenOf<M> {}
 
 #[diagnostic::do_not_recommend]
-impl<R, M> ChildrenOf<M> for R where R: HasMany<Parent = M> {}
+impl<R, M> ChildrenOf<M> for R where R: Children<Owner = M> {}
 
 /// Aggregates per parent, as methods of what the loaders are called on (a
 /// `Vec` of models, one model, an `Option`, with or without loaded
@@ -418,7 +400,7 @@ impl<R, M> ChildrenOf<M> for R where R: HasMany<Parent = M> {}
 /// [`select_related`](crate::select_related): a key of another model's
 /// relation does not compile.
 pub trait AggregateExt: Nodes {
-    /// Load how many children of has-many relation `relation` each parent
+    /// Load how many children of relation `relation` (has-many, one-to-one or many-to-many) each parent
     /// has, in one statement (`SELECT fk, COUNT(*) .. GROUP BY fk`, per chunk
     /// of keys off PostgreSQL); read it with [`count`](Self::count). A parent
     /// without children counts 0.
@@ -426,9 +408,9 @@ pub trait AggregateExt: Nodes {
     where
         R: ChildrenOf<<Self::Node as Node>::Model>,
         R: LoadCounts<C>,
-        Self::Node: Node<Model = R::Parent>,
+        Self::Node: Node<Model = R::Owner>,
         C: Connection,
-        R::Column: KeyColumn<KeyOf<R::Parent>>,
+        R::Column: KeyColumn<KeyOf<R::Owner>>,
     {
         let _ = relation;
         prefetch_count_with(self, conn, |f| f)
@@ -446,15 +428,15 @@ pub trait AggregateExt: Nodes {
     where
         R: ChildrenOf<<Self::Node as Node>::Model>,
         R: LoadCounts<C>,
-        Self::Node: Node<Model = R::Parent>,
+        Self::Node: Node<Model = R::Owner>,
         C: Connection,
-        R::Column: KeyColumn<KeyOf<R::Parent>>,
+        R::Column: KeyColumn<KeyOf<R::Owner>>,
     {
         let _ = relation;
         prefetch_count_with(self, conn, filter)
     }
 
-    /// Load whether each parent has a child in has-many relation `relation`
+    /// Load whether each parent has a child in relation `relation` (has-many, one-to-one or many-to-many)
     /// (the count statement; true where it is not 0); read it with
     /// [`exists`](Self::exists).
     fn prefetch_exists<R, C>(
@@ -465,9 +447,9 @@ pub trait AggregateExt: Nodes {
     where
         R: ChildrenOf<<Self::Node as Node>::Model>,
         R: LoadCounts<C>,
-        Self::Node: Node<Model = R::Parent>,
+        Self::Node: Node<Model = R::Owner>,
         C: Connection,
-        R::Column: KeyColumn<KeyOf<R::Parent>>,
+        R::Column: KeyColumn<KeyOf<R::Owner>>,
     {
         let _ = relation;
         prefetch_exists_with(self, conn, |f| f)
@@ -483,9 +465,9 @@ pub trait AggregateExt: Nodes {
     where
         R: ChildrenOf<<Self::Node as Node>::Model>,
         R: LoadCounts<C>,
-        Self::Node: Node<Model = R::Parent>,
+        Self::Node: Node<Model = R::Owner>,
         C: Connection,
-        R::Column: KeyColumn<KeyOf<R::Parent>>,
+        R::Column: KeyColumn<KeyOf<R::Owner>>,
     {
         let _ = relation;
         prefetch_exists_with(self, conn, filter)
@@ -584,6 +566,7 @@ mod nonblocking {
         counted, row_key, BuildCounts, Count, CountFilter, CountQuery, CountRow, Exists, KeyColumn,
     };
     use crate::asynchronous::{find_owner_keys, run_all, LoadByKeysAsync};
+    use crate::children::Children;
     use crate::error::{Error, Result};
     use crate::model::{Node, Nodes};
     use crate::prefetch::{no_rows, owner_slots, Groups, Rows};
@@ -594,10 +577,10 @@ mod nonblocking {
     #[diagnostic::on_unimplemented(
         message = "the children of relation `{Self}` cannot be counted over async connection `{C}`",
         label = "its count statement does not type-check for this connection",
-        note = "counts are of has-many and one-to-one relations; check that the child's table is in the schema and that the matching feature of relations-runtime is enabled"
+        note = "counts are of has-many, one-to-one and many-to-many relations; check that the child's table is in the schema and that the matching feature of relations-runtime is enabled"
     )]
     pub trait LoadCountsAsync<C: AsyncConnection>:
-        BuildCounts<C::Backend> + crate::relation::HasMany<Parent: LoadByKeysAsync<C>>
+        BuildCounts<C::Backend> + Children<Owner: LoadByKeysAsync<C>>
     {
         /// Run the count statements, in order. The future is declared `Send`,
         /// and checked here: a caller's future that holds it can be shown
@@ -608,7 +591,7 @@ mod nonblocking {
             conn: &mut C,
         ) -> impl Future<Output = diesel::QueryResult<Vec<CountRow<Self>>>> + Send
         where
-            Self::Column: KeyColumn<KeyOf<Self::Parent>>;
+            Self::Column: KeyColumn<KeyOf<Self::Owner>>;
     }
 
     #[diagnostic::do_not_recommend]
@@ -616,8 +599,8 @@ mod nonblocking {
     where
         C: AsyncConnection,
         R: BuildCounts<C::Backend>,
-        R::Parent: LoadByKeysAsync<C>,
-        R::Column: KeyColumn<KeyOf<R::Parent>>,
+        R::Owner: LoadByKeysAsync<C>,
+        R::Column: KeyColumn<KeyOf<R::Owner>>,
         CountQuery<R, C::Backend>: LoadQuery<'static, C, CountRow<R>> + Send + 'static,
         CountRow<R>: Send,
     {
@@ -640,8 +623,8 @@ mod nonblocking {
     ) -> Result<Vec<With<N, K, V>>>
     where
         R: LoadCountsAsync<C>,
-        R::Column: KeyColumn<KeyOf<R::Parent>>,
-        N: Node<Model = R::Parent>,
+        R::Column: KeyColumn<KeyOf<R::Owner>>,
+        N: Node<Model = R::Owner>,
         C: AsyncConnection,
     {
         let slots = owner_slots(&nodes);
@@ -655,7 +638,7 @@ mod nonblocking {
             .map_err(|e| Error::database(R::NAME, e))?;
         let (slot_of_row, strays) = slots.of_rows(&rows, row_key::<R>);
         // No stray keys, no statement.
-        let found = find_owner_keys::<R::Parent, C>(strays, conn)
+        let found = find_owner_keys::<R::Owner, C>(strays, conn)
             .await
             .map_err(|e| Error::database(R::NAME, e))?;
         let (rows, groups) = Groups::new(slots, Rows::all(rows), slot_of_row, row_key::<R>, &found);
@@ -675,8 +658,8 @@ mod nonblocking {
         where
             R: super::ChildrenOf<<Self::Node as Node>::Model>,
             R: LoadCountsAsync<C>,
-            R::Column: KeyColumn<KeyOf<R::Parent>>,
-            Self::Node: Node<Model = R::Parent>,
+            R::Column: KeyColumn<KeyOf<R::Owner>>,
+            Self::Node: Node<Model = R::Owner>,
             C: AsyncConnection,
         {
             self.prefetch_count_with_async(relation, conn, |f| f)
@@ -692,8 +675,8 @@ mod nonblocking {
         where
             R: super::ChildrenOf<<Self::Node as Node>::Model>,
             R: LoadCountsAsync<C>,
-            R::Column: KeyColumn<KeyOf<R::Parent>>,
-            Self::Node: Node<Model = R::Parent>,
+            R::Column: KeyColumn<KeyOf<R::Owner>>,
+            Self::Node: Node<Model = R::Owner>,
             C: AsyncConnection,
         {
             let _ = relation;
@@ -714,8 +697,8 @@ mod nonblocking {
         where
             R: super::ChildrenOf<<Self::Node as Node>::Model>,
             R: LoadCountsAsync<C>,
-            R::Column: KeyColumn<KeyOf<R::Parent>>,
-            Self::Node: Node<Model = R::Parent>,
+            R::Column: KeyColumn<KeyOf<R::Owner>>,
+            Self::Node: Node<Model = R::Owner>,
             C: AsyncConnection,
         {
             self.prefetch_exists_with_async(relation, conn, |f| f)
@@ -731,8 +714,8 @@ mod nonblocking {
         where
             R: super::ChildrenOf<<Self::Node as Node>::Model>,
             R: LoadCountsAsync<C>,
-            R::Column: KeyColumn<KeyOf<R::Parent>>,
-            Self::Node: Node<Model = R::Parent>,
+            R::Column: KeyColumn<KeyOf<R::Owner>>,
+            Self::Node: Node<Model = R::Owner>,
             C: AsyncConnection,
         {
             let _ = relation;
@@ -751,13 +734,13 @@ mod nonblocking {
     #[diagnostic::on_unimplemented(
         message = "the field of type `{Self}` cannot be loaded with an aggregate of `{K}` over async connection `{C}`",
         label = "the relation's children cannot be counted on this connection",
-        note = "counts are of has-many and one-to-one relations"
+        note = "counts are of has-many, one-to-one and many-to-many relations"
     )]
-    pub trait LoadAggregateFieldAsync<K: crate::relation::HasMany, Kind, C>:
+    pub trait LoadAggregateFieldAsync<K: Children, Kind, C>:
         super::AggregateField<K, Kind>
     {
         /// Load the field onto `nodes`, one value per node, in order.
-        fn load_aggregate_async<N: Node<Model = K::Parent> + Send>(
+        fn load_aggregate_async<N: Node<Model = K::Owner> + Send>(
             nodes: Vec<N>,
             conn: &mut C,
         ) -> impl Future<Output = Result<Vec<With<N, Self::Key, Self>>>>;
@@ -767,11 +750,11 @@ mod nonblocking {
     impl<F, K, Kind, C> LoadAggregateFieldAsync<K, Kind, C> for F
     where
         K: LoadCountsAsync<C>,
-        K::Column: KeyColumn<KeyOf<K::Parent>>,
+        K::Column: KeyColumn<KeyOf<K::Owner>>,
         F: super::AggregateField<K, Kind>,
         C: AsyncConnection,
     {
-        fn load_aggregate_async<N: Node<Model = K::Parent> + Send>(
+        fn load_aggregate_async<N: Node<Model = K::Owner> + Send>(
             nodes: Vec<N>,
             conn: &mut C,
         ) -> impl Future<Output = Result<Vec<With<N, F::Key, F>>>> {
@@ -787,9 +770,9 @@ mod nonblocking {
     ) -> Result<Vec<With<N, F::Key, F>>>
     where
         K: LoadCountsAsync<C>,
-        K::Column: KeyColumn<KeyOf<K::Parent>>,
+        K::Column: KeyColumn<KeyOf<K::Owner>>,
         F: super::AggregateField<K, Kind>,
-        N: Node<Model = K::Parent>,
+        N: Node<Model = K::Owner>,
         C: AsyncConnection,
     {
         count_nodes::<K, N, C, _, F>(nodes, conn, CountFilter::all(), F::from_count).await
@@ -804,7 +787,7 @@ pub enum CountKind {}
 #[doc(hidden)]
 pub enum ExistsKind {}
 
-/// A field of a declared shape filled with an aggregate of has-many relation
+/// A field of a declared shape filled with an aggregate of relation
 /// `K`: an `i64` for `#[shape(count = "..")]`, a `bool` for
 /// `#[shape(exists = "..")]`. The bound `#[derive(Shape)]` puts on such a field.
 #[diagnostic::on_unimplemented(
@@ -847,25 +830,25 @@ pub fn load_aggregate_field<K, Kind, F, N, C>(
 ) -> Result<Vec<With<N, F::Key, F>>>
 where
     K: LoadCounts<C>,
-    K::Column: KeyColumn<KeyOf<K::Parent>>,
+    K::Column: KeyColumn<KeyOf<K::Owner>>,
     F: AggregateField<K, Kind>,
-    N: Node<Model = K::Parent>,
+    N: Node<Model = K::Owner>,
     C: Connection,
 {
     count_nodes::<K, N, C, _, F>(nodes, conn, CountFilter::all(), F::from_count)
 }
 
 /// Loading an aggregate field of type `Self` (`i64` or `bool`) counting
-/// has-many relation `K` over blocking connection `C`: the bound
+/// relation `K` (has-many, one-to-one or many-to-many) over blocking connection `C`: the bound
 /// `#[derive(Shape)]` puts on a `count` or `exists` field.
 #[diagnostic::on_unimplemented(
     message = "the field of type `{Self}` cannot be loaded with an aggregate of `{K}` over connection `{C}`",
     label = "the relation's children cannot be counted on this connection",
-    note = "on a diesel-async connection, load the shape with its `_async` methods; counts are of has-many and one-to-one relations"
+    note = "on a diesel-async connection, load the shape with its `_async` methods; counts are of has-many, one-to-one and many-to-many relations"
 )]
-pub trait LoadAggregateField<K: HasMany, Kind, C>: AggregateField<K, Kind> {
+pub trait LoadAggregateField<K: Children, Kind, C>: AggregateField<K, Kind> {
     /// Load the field onto `nodes`, one value per node, in order.
-    fn load_aggregate<N: Node<Model = K::Parent>>(
+    fn load_aggregate<N: Node<Model = K::Owner>>(
         nodes: Vec<N>,
         conn: &mut C,
     ) -> Result<Vec<With<N, Self::Key, Self>>>;
@@ -875,12 +858,12 @@ pub trait LoadAggregateField<K: HasMany, Kind, C>: AggregateField<K, Kind> {
 impl<F, K, Kind, C> LoadAggregateField<K, Kind, C> for F
 where
     K: LoadCounts<C>,
-    K::Column: KeyColumn<KeyOf<K::Parent>>,
+    K::Column: KeyColumn<KeyOf<K::Owner>>,
     F: AggregateField<K, Kind>,
     C: Connection,
 {
     #[inline]
-    fn load_aggregate<N: Node<Model = K::Parent>>(
+    fn load_aggregate<N: Node<Model = K::Owner>>(
         nodes: Vec<N>,
         conn: &mut C,
     ) -> Result<Vec<With<N, F::Key, F>>> {
@@ -889,7 +872,7 @@ where
 }
 
 /// The check `#[derive(Shape)]` makes at an aggregate field: `K` is a
-/// has-many relation of the shape's model `M`, and the field's type `F`
+/// relation with children of the shape's model `M`, and the field's type `F`
 /// holds the aggregate.
 #[doc(hidden)]
 #[inline]

@@ -13,10 +13,9 @@ use std::sync::Arc;
 
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, FromSqlRow};
-use diesel::dsl::{EqAny, GroupBy, Select, SqlTypeOf};
+use diesel::dsl::{EqAny, GroupBy, IntoBoxed, Select, SqlTypeOf};
 use diesel::expression::is_aggregate::Yes;
 use diesel::expression::{AppearsOnTable, AsExpression, SelectableExpression, ValidGrouping};
-use diesel::internal::table_macro::{BoxedSelectStatement, FromClause};
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::query_dsl::methods::{BoxedDsl, FilterDsl, GroupByDsl, SelectDsl};
 use diesel::query_dsl::LoadQuery;
@@ -26,14 +25,16 @@ use diesel::sql_types::{
 };
 use diesel::{Connection, Expression, ExpressionMethods, QueryResult, RunQueryDsl};
 
-use crate::aggregate::{counted_with, row_key_of, KeyColumn};
+use crate::aggregate::ChildrenOf;
+use crate::aggregate::{counted_with, KeyColumn};
 use crate::batch::{chunks_for, KeyBatching};
+use crate::children::Children;
 use crate::error::Result;
-use crate::model::{Model, Node, Nodes};
+use crate::model::{Node, Nodes};
 use crate::prefetch::{find_owner_keys, group_rows, Rows};
 use crate::query::{run_all, KeyOf, LoadByKeys};
-use crate::refine::{ChildTable, RefineFilter};
-use crate::relation::{HasMany, Relation};
+use crate::refine::RefineFilter;
+use crate::relation::Relation;
 use crate::spec::RelationName;
 use crate::with::{Get, With};
 
@@ -444,7 +445,7 @@ aggregate_tuples! {
 pub type ValueOf<A> = <A as ColumnAggregate>::Value;
 
 /// The key of aggregate `A` (`Max(books::year)`) of the children of
-/// has-many relation `R`: `authors.prefetch_aggregate(AuthorBooks,
+/// relation `R` (has-many, one-to-one or many-to-many): `authors.prefetch_aggregate(AuthorBooks,
 /// Max(books::year), conn)?` loads it, `author.aggregate(AuthorBooks,
 /// Max(books::year))` reads it. Its name in `Debug` and JSON is
 /// `<relation>_<function>_<column>` (`books_max_year`).
@@ -458,38 +459,45 @@ impl<R: Relation, A: ColumnAggregate> RelationName for Aggregate<R, A> {
     }
 }
 
-type Grouped<R> = GroupBy<ChildTable<R>, <R as HasMany>::Column>;
-type Aggregated<R, A> = Select<Grouped<R>, (<R as HasMany>::Column, Selection<A>)>;
+type Grouped<R> = GroupBy<<R as Children>::From, <R as Children>::Column>;
+type Aggregated<R, A> = Select<Grouped<R>, (<R as Children>::Column, Selection<A>)>;
 type Selection<A> = <A as ColumnAggregate>::Selection;
-type BoxedAggregate<R, A, DB> = BoxedSelectStatement<
-    'static,
-    (SqlTypeOf<<R as HasMany>::Column>, SqlTypeOf<Selection<A>>),
-    FromClause<ChildTable<R>>,
-    DB,
-    <R as HasMany>::Column,
->;
+type BoxedAggregate<R, A, DB> = IntoBoxed<'static, Aggregated<R, A>, DB>;
 type Refine<Q> = Arc<dyn Fn(Q) -> Q + Send + Sync>;
+/// The parent model of relation `R`.
+type Parent<R> = <R as Relation>::Owner;
 
-/// A row of an aggregate statement: the foreign key, and the aggregate.
+/// A row of an aggregate statement: the parent's key, and the aggregate.
 pub type AggregateRow<R, A> = (
-    <<R as HasMany>::Column as KeyColumn<KeyOf<<R as HasMany>::Parent>>>::Field,
+    <<R as Children>::Column as KeyColumn<KeyOf<Parent<R>>>>::Field,
     <A as ColumnAggregate>::Row,
 );
 
-/// The aggregate statements of has-many relation `Self` and aggregate `A`
+/// The parent key of an aggregate row.
+fn row_key_of<R, T>(
+    row: &(<R::Column as KeyColumn<KeyOf<Parent<R>>>>::Field, T),
+) -> Option<&KeyOf<Parent<R>>>
+where
+    R: Children,
+    R::Column: KeyColumn<KeyOf<Parent<R>>>,
+{
+    <R::Column as KeyColumn<KeyOf<Parent<R>>>>::key(&row.0)
+}
+
+/// The aggregate statements of relation `Self` (has-many, one-to-one or many-to-many) and aggregate `A`
 /// over backend `DB`. Blanket-implemented.
 #[diagnostic::on_unimplemented(
     message = "`{A}` cannot be aggregated over the children of `{Self}` on backend `{DB}`",
     label = "its statement does not type-check for this backend",
     note = "aggregate a column of the child's table (`Max(books::year)` for `AuthorBooks`)"
 )]
-pub trait BuildAggregate<DB: Backend, A>: HasMany + Sized {
+pub trait BuildAggregate<DB: Backend, A>: Children + Sized {
     /// The boxed statement (an associated type, for `Send` futures).
     type Query;
     /// One statement per chunk of `keys`.
     #[doc(hidden)]
     fn aggregate_statements(
-        keys: Vec<KeyOf<Self::Parent>>,
+        keys: Vec<KeyOf<Self::Owner>>,
         aggregate: A,
         refine: Option<&Refine<Self::Query>>,
     ) -> Vec<Self::Query>;
@@ -497,28 +505,28 @@ pub trait BuildAggregate<DB: Backend, A>: HasMany + Sized {
 
 impl<R, A, DB> BuildAggregate<DB, A> for R
 where
-    R: HasMany,
+    R: Children,
     A: ColumnAggregate,
     Selection<A>: Expression,
     DB: KeyBatching,
-    ChildTable<R>: GroupByDsl<R::Column>,
+    R::From: GroupByDsl<R::Column>,
     Grouped<R>: SelectDsl<(R::Column, Selection<A>)>,
-    Aggregated<R, A>: BoxedDsl<'static, DB, Output = BoxedAggregate<R, A, DB>>,
+    Aggregated<R, A>: BoxedDsl<'static, DB>,
     SqlTypeOf<R::Column>: SingleValue,
-    KeyOf<R::Parent>: AsExpression<SqlTypeOf<R::Column>>,
-    BoxedAggregate<R, A, DB>: FilterDsl<EqAny<R::Column, Vec<KeyOf<R::Parent>>>, Output = BoxedAggregate<R, A, DB>>
+    KeyOf<Parent<R>>: AsExpression<SqlTypeOf<R::Column>>,
+    BoxedAggregate<R, A, DB>: FilterDsl<EqAny<R::Column, Vec<KeyOf<Parent<R>>>>, Output = BoxedAggregate<R, A, DB>>
         + QueryFragment<DB>,
 {
     type Query = BoxedAggregate<R, A, DB>;
 
     fn aggregate_statements(
-        keys: Vec<KeyOf<R::Parent>>,
+        keys: Vec<KeyOf<Parent<R>>>,
         aggregate: A,
         refine: Option<&Refine<Self::Query>>,
     ) -> Vec<Self::Query> {
-        let statement = |chunk: Vec<KeyOf<R::Parent>>| {
+        let statement = |chunk: Vec<KeyOf<Parent<R>>>| {
             let column = R::Column::default();
-            let query = <R::Child as Model>::Table::default()
+            let query = R::from()
                 .group_by(column)
                 .select((column, aggregate.selection()))
                 .internal_into_boxed();
@@ -573,7 +581,7 @@ where
     /// on the child's table. Several filters are joined with `AND`.
     pub fn filter<P>(self, predicate: P) -> Self
     where
-        P: RefineFilter<R::Query, ChildTable<R>> + Clone + Send + Sync + 'static,
+        P: RefineFilter<R::Query, R::Tables> + Clone + Send + Sync + 'static,
     {
         let before = self.refine;
         let refine: Refine<R::Query> = Arc::new(move |q| {
@@ -590,7 +598,7 @@ where
     }
 }
 
-/// Aggregating a column of the children of has-many relation `Self` over
+/// Aggregating a column of the children of relation `Self` (has-many, one-to-one or many-to-many) over
 /// blocking connection `C`. Blanket-implemented.
 #[diagnostic::on_unimplemented(
     message = "`{A}` cannot be aggregated over the children of `{Self}` on connection `{C}`",
@@ -598,7 +606,7 @@ where
     note = "aggregate a column of the child's table (`Max(books::year)` for `AuthorBooks`) of a type with a known Rust value"
 )]
 pub trait LoadAggregate<C: Connection, A>:
-    BuildAggregate<C::Backend, A> + HasMany<Parent: LoadByKeys<C>>
+    BuildAggregate<C::Backend, A> + Children<Owner: LoadByKeys<C>>
 {
     /// The rows of the aggregate statements, in statement order.
     #[doc(hidden)]
@@ -607,7 +615,7 @@ pub trait LoadAggregate<C: Connection, A>:
         conn: &mut C,
     ) -> QueryResult<Vec<AggregateRow<Self, A>>>
     where
-        Self::Column: KeyColumn<KeyOf<Self::Parent>>,
+        Self::Column: KeyColumn<KeyOf<Self::Owner>>,
         A: ColumnAggregate;
 }
 
@@ -616,8 +624,8 @@ impl<R, A, C> LoadAggregate<C, A> for R
 where
     C: Connection,
     R: BuildAggregate<C::Backend, A>,
-    R::Parent: LoadByKeys<C>,
-    R::Column: KeyColumn<KeyOf<R::Parent>>,
+    R::Owner: LoadByKeys<C>,
+    R::Column: KeyColumn<KeyOf<R::Owner>>,
     A: ColumnAggregate,
     R::Query: LoadQuery<'static, C, AggregateRow<R, A>>,
 {
@@ -629,7 +637,7 @@ where
     }
 }
 
-/// Load aggregate `aggregate` of the children of has-many relation `R` of
+/// Load aggregate `aggregate` of the children of relation `R` (has-many, one-to-one or many-to-many) of
 /// each node: [`ColumnAggregateExt::prefetch_aggregate_with`].
 pub fn prefetch_aggregate_with<R, A, S, C, K>(
     nodes: S,
@@ -639,10 +647,10 @@ pub fn prefetch_aggregate_with<R, A, S, C, K>(
 ) -> Result<S::Wrapped<K, ValueOf<A>>>
 where
     R: LoadAggregate<C, A>,
-    R::Column: KeyColumn<KeyOf<R::Parent>>,
+    R::Column: KeyColumn<KeyOf<R::Owner>>,
     A: ColumnAggregate,
     S: Nodes,
-    S::Node: Node<Model = R::Parent>,
+    S::Node: Node<Model = R::Owner>,
     C: Connection,
 {
     let filter = filter(AggregateFilter::all());
@@ -656,7 +664,7 @@ where
             R::load_aggregate_rows(statements, conn).map(Rows::all)
         },
         row_key_of::<R, A::Row>,
-        find_owner_keys::<R::Parent, C>,
+        find_owner_keys::<R::Owner, C>,
         |rows, _| Ok(rows.into_iter().map(|(_, value)| value).collect()),
     )?;
     Ok(S::from_wrapped(counted_with(grouped, A::finish)))
@@ -665,7 +673,7 @@ where
 /// Column aggregates per parent, as methods of what the loaders are called on.
 pub trait ColumnAggregateExt: Nodes {
     /// Load `aggregate` (`Max(books::year)`, `Min(..)`, `Sum(books::pages)`)
-    /// of the children of has-many relation `relation` of each parent, in
+    /// of the children of relation `relation` (has-many, one-to-one or many-to-many) of each parent, in
     /// one statement (`SELECT fk, MAX(year) .. GROUP BY fk`, per chunk of
     /// keys off PostgreSQL); read it with
     /// [`aggregate`](ReadColumnAggregateExt::aggregate). `None` for a parent
@@ -677,11 +685,11 @@ pub trait ColumnAggregateExt: Nodes {
         conn: &mut C,
     ) -> Result<Self::Wrapped<Aggregate<R, A>, ValueOf<A>>>
     where
-        R: crate::aggregate::ChildrenOf<<Self::Node as Node>::Model>,
+        R: ChildrenOf<<Self::Node as Node>::Model>,
         R: LoadAggregate<C, A>,
-        R::Column: KeyColumn<KeyOf<R::Parent>>,
+        R::Column: KeyColumn<KeyOf<R::Owner>>,
         A: ColumnAggregate,
-        Self::Node: Node<Model = R::Parent>,
+        Self::Node: Node<Model = R::Owner>,
         C: Connection,
     {
         let _ = relation;
@@ -699,11 +707,11 @@ pub trait ColumnAggregateExt: Nodes {
         filter: impl FnOnce(AggregateFilter<R, C::Backend, A>) -> AggregateFilter<R, C::Backend, A, K>,
     ) -> Result<Self::Wrapped<K, ValueOf<A>>>
     where
-        R: crate::aggregate::ChildrenOf<<Self::Node as Node>::Model>,
+        R: ChildrenOf<<Self::Node as Node>::Model>,
         R: LoadAggregate<C, A>,
-        R::Column: KeyColumn<KeyOf<R::Parent>>,
+        R::Column: KeyColumn<KeyOf<R::Owner>>,
         A: ColumnAggregate,
-        Self::Node: Node<Model = R::Parent>,
+        Self::Node: Node<Model = R::Owner>,
         C: Connection,
     {
         let _ = relation;
@@ -774,15 +782,15 @@ pub trait ColumnAggregateField<A> {}
 impl<F, A> ColumnAggregateField<A> for F where A: ColumnAggregate<Value = F> {}
 
 /// Loading a `#[shape(aggregate = "..", value = ..)]` field of type `Self`
-/// (aggregate `A` of has-many relation `K`) over blocking connection `C`.
+/// (aggregate `A` of relation `K` (has-many, one-to-one or many-to-many)) over blocking connection `C`.
 #[diagnostic::on_unimplemented(
     message = "the field of type `{Self}` cannot be loaded with `{A}` of `{K}` over connection `{C}`",
     label = "this aggregate cannot be loaded on this connection",
     note = "on a diesel-async connection, load the shape with its `_async` methods; the aggregate names a column of the children's table"
 )]
-pub trait LoadColumnAggregateField<K: HasMany, A, C> {
+pub trait LoadColumnAggregateField<K: Children, A, C> {
     /// Load the field onto `nodes`, one value per node, in order.
-    fn load_aggregate<N: Node<Model = K::Parent>>(
+    fn load_aggregate<N: Node<Model = K::Owner>>(
         nodes: Vec<N>,
         conn: &mut C,
     ) -> Result<WithAggregate<N, K, A, Self>>
@@ -794,11 +802,11 @@ pub trait LoadColumnAggregateField<K: HasMany, A, C> {
 impl<F, K, A, C> LoadColumnAggregateField<K, A, C> for F
 where
     K: LoadAggregate<C, A>,
-    K::Column: KeyColumn<KeyOf<K::Parent>>,
+    K::Column: KeyColumn<KeyOf<K::Owner>>,
     A: ColumnAggregate<Value = F> + Default,
     C: Connection,
 {
-    fn load_aggregate<N: Node<Model = K::Parent>>(
+    fn load_aggregate<N: Node<Model = K::Owner>>(
         nodes: Vec<N>,
         conn: &mut C,
     ) -> Result<WithAggregate<N, K, A, F>> {
@@ -807,13 +815,13 @@ where
 }
 
 /// The check `#[derive(Shape)]` makes at a column aggregate field: `K` is a
-/// has-many relation of the shape's model `M`, and the field's type `F`
+/// relation with children of the shape's model `M`, and the field's type `F`
 /// holds aggregate `A`.
 #[doc(hidden)]
 #[inline]
 pub fn check_column_aggregate<K, M, F, A>()
 where
-    K: crate::aggregate::ChildrenOf<M>,
+    K: ChildrenOf<M>,
     F: ColumnAggregateField<A>,
 {
 }
@@ -830,16 +838,18 @@ mod nonblocking {
     use diesel_async::methods::LoadQuery;
     use diesel_async::AsyncConnection;
 
+    use super::row_key_of;
     use super::{
         Aggregate, AggregateFilter, AggregateRow, BuildAggregate, ColumnAggregate, ValueOf,
     };
-    use crate::aggregate::{counted_with, row_key_of, ChildrenOf, KeyColumn};
+    use crate::aggregate::ChildrenOf;
+    use crate::aggregate::{counted_with, KeyColumn};
     use crate::asynchronous::{find_owner_keys, run_all, LoadByKeysAsync};
+    use crate::children::Children;
     use crate::error::{Error, Result};
     use crate::model::{Node, Nodes};
     use crate::prefetch::{no_rows, owner_slots, Groups, Rows};
     use crate::query::KeyOf;
-    use crate::relation::HasMany;
 
     /// [`LoadAggregate`](super::LoadAggregate) over diesel-async connection `C`.
     #[diagnostic::on_unimplemented(
@@ -848,7 +858,7 @@ mod nonblocking {
         note = "aggregate a column of the child's table (`Max(books::year)` for `AuthorBooks`) of a type with a known Rust value"
     )]
     pub trait LoadAggregateAsync<C: AsyncConnection, A>:
-        BuildAggregate<C::Backend, A> + HasMany<Parent: LoadByKeysAsync<C>>
+        BuildAggregate<C::Backend, A> + Children<Owner: LoadByKeysAsync<C>>
     {
         /// Run the statements, in order; the future is declared `Send`.
         #[doc(hidden)]
@@ -857,7 +867,7 @@ mod nonblocking {
             conn: &mut C,
         ) -> impl Future<Output = QueryResult<Vec<AggregateRow<Self, A>>>> + Send
         where
-            Self::Column: KeyColumn<KeyOf<Self::Parent>>,
+            Self::Column: KeyColumn<KeyOf<Self::Owner>>,
             A: ColumnAggregate;
     }
 
@@ -866,8 +876,8 @@ mod nonblocking {
     where
         C: AsyncConnection,
         R: BuildAggregate<C::Backend, A>,
-        R::Parent: LoadByKeysAsync<C>,
-        R::Column: KeyColumn<KeyOf<R::Parent>>,
+        R::Owner: LoadByKeysAsync<C>,
+        R::Column: KeyColumn<KeyOf<R::Owner>>,
         A: ColumnAggregate,
         R::Query: LoadQuery<'static, C, AggregateRow<R, A>> + Send + 'static,
         AggregateRow<R, A>: Send,
@@ -894,9 +904,9 @@ mod nonblocking {
         where
             R: ChildrenOf<<Self::Node as Node>::Model>,
             R: LoadAggregateAsync<C, A>,
-            R::Column: KeyColumn<KeyOf<R::Parent>>,
+            R::Column: KeyColumn<KeyOf<R::Owner>>,
             A: ColumnAggregate,
-            Self::Node: Node<Model = R::Parent>,
+            Self::Node: Node<Model = R::Owner>,
             C: AsyncConnection,
         {
             self.prefetch_aggregate_with_async(relation, aggregate, conn, |f| f)
@@ -915,9 +925,9 @@ mod nonblocking {
         where
             R: ChildrenOf<<Self::Node as Node>::Model>,
             R: LoadAggregateAsync<C, A>,
-            R::Column: KeyColumn<KeyOf<R::Parent>>,
+            R::Column: KeyColumn<KeyOf<R::Owner>>,
             A: ColumnAggregate,
-            Self::Node: Node<Model = R::Parent>,
+            Self::Node: Node<Model = R::Owner>,
             C: AsyncConnection,
         {
             let _ = relation;
@@ -936,10 +946,10 @@ mod nonblocking {
     where
         F: FnOnce(AggregateFilter<R, C::Backend, A>) -> AggregateFilter<R, C::Backend, A, K>,
         R: LoadAggregateAsync<C, A>,
-        R::Column: KeyColumn<KeyOf<R::Parent>>,
+        R::Column: KeyColumn<KeyOf<R::Owner>>,
         A: ColumnAggregate,
         S: Nodes,
-        S::Node: Node<Model = R::Parent>,
+        S::Node: Node<Model = R::Owner>,
         C: AsyncConnection,
     {
         // The statements are built here, before the future: it holds them,
@@ -959,7 +969,7 @@ mod nonblocking {
                 .await
                 .map_err(|e| Error::database(R::NAME, e))?;
             let (slot_of_row, strays) = slots.of_rows(&rows, row_key_of::<R, A::Row>);
-            let found = find_owner_keys::<R::Parent, C>(strays, conn)
+            let found = find_owner_keys::<R::Owner, C>(strays, conn)
                 .await
                 .map_err(|e| Error::database(R::NAME, e))?;
             let (rows, groups) = Groups::new(
@@ -984,9 +994,9 @@ mod nonblocking {
         label = "this aggregate cannot be loaded on this connection",
         note = "the aggregate names a column of the children's table"
     )]
-    pub trait LoadColumnAggregateFieldAsync<K: HasMany, A, C> {
+    pub trait LoadColumnAggregateFieldAsync<K: Children, A, C> {
         /// Load the field onto `nodes`, one value per node, in order.
-        fn load_aggregate_async<N: Node<Model = K::Parent> + Send>(
+        fn load_aggregate_async<N: Node<Model = K::Owner> + Send>(
             nodes: Vec<N>,
             conn: &mut C,
         ) -> impl Future<Output = Result<super::WithAggregate<N, K, A, Self>>>
@@ -998,11 +1008,11 @@ mod nonblocking {
     impl<F, K, A, C> LoadColumnAggregateFieldAsync<K, A, C> for F
     where
         K: LoadAggregateAsync<C, A>,
-        K::Column: KeyColumn<KeyOf<K::Parent>>,
+        K::Column: KeyColumn<KeyOf<K::Owner>>,
         A: ColumnAggregate<Value = F> + Default,
         C: AsyncConnection,
     {
-        fn load_aggregate_async<N: Node<Model = K::Parent> + Send>(
+        fn load_aggregate_async<N: Node<Model = K::Owner> + Send>(
             nodes: Vec<N>,
             conn: &mut C,
         ) -> impl Future<Output = Result<super::WithAggregate<N, K, A, F>>> {

@@ -31,6 +31,7 @@ mod async_methods;
 #[cfg(feature = "async")]
 pub mod asynchronous;
 mod batch;
+mod children;
 mod column_aggregate;
 mod count;
 mod error;

@@ -530,18 +530,18 @@ pub trait JoinManyToMany: crate::relation::ManyToMany {
     type LinkKey;
 }
 
-type ThroughTable<R> = <<R as crate::relation::ManyToMany>::Through as Model>::Table;
-type TargetTable<R> = <<R as crate::relation::ManyToMany>::Target as Model>::Table;
+pub(crate) type ThroughTable<R> = <<R as crate::relation::ManyToMany>::Through as Model>::Table;
+pub(crate) type TargetTable<R> = <<R as crate::relation::ManyToMany>::Target as Model>::Table;
 type ManyToManySelection<R, DB> = (
     <R as JoinManyToMany>::Source,
     PrimaryKeyColumns<<R as crate::relation::ManyToMany>::Through>,
     AsSelect<<R as crate::relation::ManyToMany>::Target, DB>,
 );
-type ManyToManyOn<R> = <Inner as JoinOnKey<
+pub(crate) type ManyToManyOn<R> = <Inner as JoinOnKey<
     <R as JoinManyToMany>::TargetColumn,
     PrimaryKeyColumns<<R as crate::relation::ManyToMany>::Target>,
 >>::On;
-type ManyToManyJoin<R> = Joined<ThroughTable<R>, TargetTable<R>, Inner, ManyToManyOn<R>>;
+pub(crate) type ManyToManyJoin<R> = Joined<ThroughTable<R>, TargetTable<R>, Inner, ManyToManyOn<R>>;
 
 /// The boxed statement of many-to-many relation `R` in mode `M` (a blocking
 /// connection, or `Async<C>`).

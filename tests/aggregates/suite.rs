@@ -338,3 +338,97 @@ fn bigint_sums_are_exact_past_i64_and_averages_follow_them() {
     let avg = loaded[0].aggregate(GalaxyStars, (Sum(stars::id), Avg(stars::id))).1.unwrap();
     assert_eq!(avg, exact_1 as f64 / 2.0);
 }
+
+#[test]
+fn many_to_many_aggregates_read_the_targets_and_filter_on_either_table() {
+    use diesel_relations::{Avg, CountOf, Max, Min};
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    seed_tags(conn);
+    let authors = all_authors(conn);
+    let favorites = (CountOf(books::id), Max(books::title), Avg(books::id));
+    let loaded = assert_num_queries(conn, 3, |conn| {
+        authors
+            .clone()
+            .prefetch_aggregate(AuthorFavoriteBooks, favorites, conn)
+            .unwrap()
+            // A filter on the target's table...
+            .prefetch_aggregate_with(AuthorFavoriteBooks, Min(books::title), conn, |f| {
+                f.filter(books::title.like("%e%"))
+            })
+            .unwrap()
+            // ...and on the join table's.
+            .prefetch_aggregate_with(AuthorFavoriteBooks, CountOf(books::id), conn, |f| {
+                f.filter(favorites::book_id.gt(1)).named(LaterFavorites)
+            })
+            .unwrap()
+    });
+    for (author, got) in authors.iter().zip(&loaded) {
+        // The naive way: the author's favorite books, joined, per author.
+        let mine: Vec<(i32, String)> = favorites::table
+            .inner_join(books::table.on(books::id.eq(favorites::book_id)))
+            .filter(favorites::author_id.eq(author.id))
+            .select((books::id, books::title))
+            .load(conn)
+            .unwrap();
+        let ids: Vec<i32> = mine.iter().map(|b| b.0).collect();
+        let naive = (ids.len() as i64, mine.iter().map(|b| b.1.clone()).max(), mean(&ids));
+        assert_eq!(got.aggregate(AuthorFavoriteBooks, favorites), &naive);
+        let naive = mine.iter().map(|b| b.1.clone()).filter(|t| t.contains('e')).min();
+        assert_eq!(got.aggregate(AuthorFavoriteBooks, Min(books::title)), &naive);
+        assert_eq!(*got.loaded(LaterFavorites), ids.iter().filter(|id| **id > 1).count() as i64);
+    }
+    // A favorite whose book does not exist (author 1, book 9) is not counted:
+    // the targets are read through the join, as `favorite_books()` loads them.
+    let loaded_books = authors.clone().prefetch_favorite_books(conn).unwrap();
+    for (with_books, got) in loaded_books.iter().zip(&loaded) {
+        assert_eq!(got.aggregate(AuthorFavoriteBooks, favorites).0, with_books.favorite_books().len() as i64);
+    }
+    // Chunked: the same values.
+    let _one = diesel_relations::__private::override_max_keys_per_statement(1);
+    let chunked = authors.prefetch_aggregate(AuthorFavoriteBooks, favorites, conn).unwrap();
+    for (a, b) in loaded.iter().zip(&chunked) {
+        assert_eq!(a.aggregate(AuthorFavoriteBooks, favorites), b.aggregate(AuthorFavoriteBooks, favorites));
+    }
+}
+
+diesel_relations::alias! {
+    pub LaterFavorites: i64;
+}
+
+#[test]
+fn many_to_many_counts_and_existence_equal_the_loaded_targets() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    seed_tags(conn);
+    let books: Vec<Book> = books::table.order(books::id).select(Book::as_select()).load(conn).unwrap();
+    let counted = assert_num_queries(conn, 3, |conn| {
+        books
+            .clone()
+            .prefetch_count(BookTags, conn)
+            .unwrap()
+            .prefetch_exists_with(BookTags, conn, |f| f.filter(tags::name.eq("sf")))
+            .unwrap()
+            .prefetch_count_with(BookTags, conn, |f| f.filter(book_tags::weight.ge(8)).named(HeavyTags))
+            .unwrap()
+    });
+    let loaded = books.prefetch_tags(conn).unwrap();
+    for (book, got) in loaded.iter().zip(&counted) {
+        assert_eq!(got.count(BookTags), book.tags().len() as i64);
+        assert_eq!(got.exists(BookTags), book.tags().iter().any(|t| t.name == "sf"));
+        let naive: i64 = book_tags::table
+            .filter(book_tags::book_id.eq(book.id))
+            .filter(book_tags::weight.ge(8))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        assert_eq!(*got.loaded(HeavyTags), naive);
+    }
+    assert_eq!(counted.iter().map(|b| b.count(BookTags)).sum::<i64>(), 5);
+}
+
+diesel_relations::alias! {
+    pub HeavyTags: i64;
+}

@@ -493,12 +493,12 @@ fn shapes_match_blocking() {
         |c| crate::cards::AuthorWithBooks::from_model(a, c).unwrap(),
         async move |c| crate::cards::AuthorWithBooks::from_model_async(b, c).await.unwrap(),
     );
-    // Aggregate fields, also nested: the same values and statements (7).
+    // Aggregate fields, also nested: the same values and statements (8).
     let n = fx.same(
         |c| crate::cards::AuthorSummary::load(authors::table.order(authors::id), c).unwrap(),
         async |c| crate::cards::AuthorSummary::load_async(authors::table.order(authors::id), c).await.unwrap(),
     );
-    assert_eq!(n, 7);
+    assert_eq!(n, 8);
     // A joined field: the books with their authors in one statement.
     let n = fx.same(
         |c| crate::cards::JoinedBookCard::load_joined(c, |q| q.order(books::id)).unwrap(),
@@ -592,6 +592,29 @@ fn counts_match_blocking() {
                 .await
                 .unwrap()
                 .prefetch_aggregate_with_async(AuthorBooks, diesel_relations::Min(books::title), c, |f| {
+                    f.filter(books::title.like("%e%"))
+                })
+                .await
+                .unwrap()
+        },
+    );
+    assert_eq!(n, 2);
+    // Many-to-many: a count, and column aggregates filtered on the target.
+    let (a, b) = (fx.authors(), fx.authors());
+    let n = fx.same(
+        |c| {
+            a.prefetch_count(AuthorFavoriteBooks, c)
+                .unwrap()
+                .prefetch_aggregate_with(AuthorFavoriteBooks, diesel_relations::Max(books::title), c, |f| {
+                    f.filter(books::title.like("%e%"))
+                })
+                .unwrap()
+        },
+        async move |c| {
+            b.prefetch_count_async(AuthorFavoriteBooks, c)
+                .await
+                .unwrap()
+                .prefetch_aggregate_with_async(AuthorFavoriteBooks, diesel_relations::Max(books::title), c, |f| {
                     f.filter(books::title.like("%e%"))
                 })
                 .await

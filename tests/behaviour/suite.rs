@@ -458,9 +458,17 @@ fn link_order_with_a_text_key_is_byte_order_on_every_backend() {
     assert_eq!(ids, vec![5, 3], "('FR', 5) before ('fr', 3): byte order");
 
     // With an order of the user's, the database orders.
-    let loaded = countries.prefetch_tags_with(conn, |t| t.order(tags::name)).unwrap();
+    let loaded = countries.clone().prefetch_tags_with(conn, |t| t.order(tags::name)).unwrap();
     let ids: Vec<i32> = loaded[0].tags().iter().map(|t| t.id).collect();
     assert_eq!(ids, vec![3, 5]);
+
+    // Many-to-many aggregates group 'fr' and 'FR' as the database does: both
+    // links are France's, in one count and one tuple of column aggregates.
+    let counted = countries.clone().prefetch_count(CountryTags, conn).unwrap();
+    assert_eq!(counted[0].count(CountryTags), 2);
+    let together = (diesel_relations::CountOf(tags::id), diesel_relations::Max(tags::name), diesel_relations::Avg(tags::id));
+    let aggregated = countries.clone().prefetch_aggregate(CountryTags, together, conn).unwrap();
+    assert_eq!(aggregated[0].aggregate(CountryTags, together), &(2, Some("t5".to_string()), Some(4.0)));
 
     // The other way, the join table joins the countries in the collation.
     let tags: Vec<Tag> = tags::table.order(tags::id).load(conn).unwrap();

@@ -169,7 +169,7 @@ fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
     }
     // Several aggregates in one statement, filtered: `COUNT`, `AVG` and
     // `SUM` of a nullable column (NULLs skipped) against the loaded values.
-    use diesel_relations::{Avg, CountOf, Sum};
+    use diesel_relations::{Avg, CountOf, Max, Sum};
     let together = (CountOf(books::editor_id), Avg(books::editor_id), Sum(books::editor_id), Avg(books::id));
     let aggregated = input
         .clone()
@@ -192,6 +192,30 @@ fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
             mean(&ids),
         );
         prop_assert_eq!(got.aggregate(AuthorBooks, together), &naive);
+    }
+    // Many-to-many aggregates, filtered on the target's table: the author's
+    // favorite books through the join, per author.
+    let favorite = (CountOf(books::id), Max(books::title));
+    let aggregated = input
+        .clone()
+        .prefetch_count(AuthorFavoriteBooks, conn)
+        .unwrap()
+        .prefetch_aggregate_with(AuthorFavoriteBooks, favorite, conn, |f| f.filter(books::title.like("%e%")))
+        .unwrap();
+    for (author, got) in input.iter().zip(&aggregated) {
+        let mine = || {
+            favorites::table
+                .inner_join(books::table.on(books::id.eq(favorites::book_id)))
+                .filter(favorites::author_id.eq(author.id))
+        };
+        let naive: i64 = mine().count().get_result(conn).unwrap();
+        prop_assert_eq!(got.count(AuthorFavoriteBooks), naive);
+        let kept = || mine().filter(books::title.like("%e%"));
+        let naive: (i64, Option<String>) = (
+            kept().count().get_result(conn).unwrap(),
+            kept().select(diesel::dsl::max(books::title)).first(conn).unwrap(),
+        );
+        prop_assert_eq!(got.aggregate(AuthorFavoriteBooks, favorite), &naive);
     }
 
     // A declared shape (every relation kind, nested) onto the same parents:

@@ -106,6 +106,8 @@ pub struct AuthorSummary {
     pub has_edited: bool,
     #[shape(aggregate = "books", value = (Max(books::id), Avg(books::editor_id)))]
     pub newest_and_mean_editor: (Option<i32>, Option<f64>),
+    #[shape(count = "favorite_books")]
+    pub favorites: i64,
     pub books: Vec<BookWithReviewCount>,
 }
 

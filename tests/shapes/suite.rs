@@ -385,8 +385,8 @@ fn aggregate_fields_hold_counts_without_the_children() {
     let conn = &mut *conn;
     seed(conn);
     // authors, the count, the existence, the two column aggregates, the
-    // books, the books' review counts and mean stars.
-    let summaries = assert_num_queries(conn, 7, |conn| {
+    // favorites' count, the books, the books' review counts and mean stars.
+    let summaries = assert_num_queries(conn, 8, |conn| {
         AuthorSummary::load(authors::table.order(authors::id), conn).unwrap()
     });
     let authors = all_authors(conn);
@@ -401,6 +401,13 @@ fn aggregate_fields_hold_counts_without_the_children() {
         let editors: Vec<f64> = naive.iter().filter_map(|b| b.1.map(f64::from)).collect();
         let mean = (!editors.is_empty()).then(|| editors.iter().sum::<f64>() / editors.len() as f64);
         assert_eq!(summary.newest_and_mean_editor, (naive.iter().map(|b| b.0).max(), mean));
+        let naive: i64 = favorites::table
+            .inner_join(books::table.on(books::id.eq(favorites::book_id)))
+            .filter(favorites::author_id.eq(author.id))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        assert_eq!(summary.favorites, naive);
         for book in &summary.books {
             let naive: i64 =
                 reviews::table.filter(reviews::book_id.eq(book.book.id)).count().get_result(conn).unwrap();
@@ -421,6 +428,8 @@ fn aggregate_fields_hold_counts_without_the_children() {
         .prefetch_exists(AuthorEditedBooks, conn)
         .unwrap()
         .prefetch_aggregate(AuthorBooks, (Max(books::id), Avg(books::editor_id)), conn)
+        .unwrap()
+        .prefetch_count(AuthorFavoriteBooks, conn)
         .unwrap()
         .prefetch_books_with(conn, |p| {
             p.then(|books, conn| {
