@@ -253,8 +253,9 @@
 //! # The rules
 //!
 //! - **Statements**: one per relation (per chunk of keys on SQLite and MySQL,
-//!   which limit binds), whatever the number of parents; none for an empty
-//!   list.
+//!   which limit binds; two for an unrefined many-to-many load on SQLite and
+//!   PostgreSQL: the links, then the distinct targets), whatever the number
+//!   of parents; none for an empty list.
 //! - **Errors**: a database error is an [`Err`](Error) naming the relation,
 //!   never a panic and never a half-loaded result.
 //! - **Order**: each parent gets its children by the child's primary key

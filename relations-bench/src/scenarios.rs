@@ -28,6 +28,7 @@ pub const SCENARIOS: &[&str] = &[
     "filtered_ordered",
     "nested_2_levels",
     "many_to_many",
+    "many_to_many_reverse",
     "forward_join",
     "forward_prefetch",
     "top3_per_author",
@@ -570,6 +571,42 @@ macro_rules! backend {
             )
         }
 
+        /// `many_to_many` on the join plan (what the loader ran before the
+        /// two-step plan became the default), side by side.
+        fn m2m_relations_join(conn: &mut Conn) -> QueryResult<Timed> {
+            use diesel_relations::__private::{override_many_to_many_plan, ManyToManyPlan};
+            let _plan = override_many_to_many_plan(ManyToManyPlan::Join);
+            m2m_relations(conn)
+        }
+
+        /// The other direction: each tag with its books. Every book is a
+        /// distinct target, the case least favourable to the two-step plan.
+        fn m2m_reverse_relations(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let tags: Vec<Tag> = tags::table.select(Tag::as_select()).load(conn)?;
+                    Ok(tags.prefetch_books(conn)?)
+                },
+                |out| {
+                    let mut l = Loaded::new();
+                    for t in out {
+                        l.rows(1 + t.books().len());
+                        for b in t.books() {
+                            l.pair(t.id, b.id);
+                        }
+                    }
+                    l
+                },
+            )
+        }
+
+        fn m2m_reverse_relations_join(conn: &mut Conn) -> QueryResult<Timed> {
+            use diesel_relations::__private::{override_many_to_many_plan, ManyToManyPlan};
+            let _plan = override_many_to_many_plan(ManyToManyPlan::Join);
+            m2m_reverse_relations(conn)
+        }
+
         /// Books with their tags, as relations returns them.
         pub(crate) fn tally_with_tags(out: &Vec<With<Book, BookTags>>) -> Loaded {
             let mut l = Loaded::new();
@@ -598,6 +635,61 @@ macro_rules! backend {
                         .into_iter()
                         .zip(groups)
                         .map(|(b, links)| (b, links.into_iter().map(|(_, t)| t).collect()))
+                        .collect::<Vec<(Book, Vec<Tag>)>>())
+                },
+                |out| {
+                    let mut l = Loaded::new();
+                    for (b, tags) in out {
+                        l.rows(1 + tags.len());
+                        for t in tags {
+                            l.pair(b.id, t.id);
+                        }
+                    }
+                    l
+                },
+            )
+        }
+
+        /// SeaORM's two-step strategy (its `load_many` before the join),
+        /// written with Diesel: the links by parent key, then the distinct
+        /// targets by key, no join; each book's tags in link order.
+        fn m2m_two_step(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let books = all_books(conn)?;
+                    let keys: Vec<i32> = books.iter().map(|b| b.id).collect();
+                    let mut links: Vec<(i32, i32, i32)> = in_chunks(keys, |chunk| {
+                        book_tags::table
+                            .filter(book_tags::book_id.eq_any(chunk))
+                            .select((book_tags::book_id, book_tags::id, book_tags::tag_id))
+                            .load(conn)
+                    })?;
+                    let mut tag_ids: Vec<i32> = links.iter().map(|l| l.2).collect();
+                    tag_ids.sort_unstable();
+                    tag_ids.dedup();
+                    let tags: Vec<Tag> = in_chunks(tag_ids, |chunk| {
+                        tags::table
+                            .filter(tags::id.eq_any(chunk))
+                            .select(Tag::as_select())
+                            .load(conn)
+                    })?;
+                    let tags: std::collections::HashMap<i32, Tag> =
+                        tags.into_iter().map(|t| (t.id, t)).collect();
+                    links.sort_unstable_by_key(|l| l.1);
+                    let mut per_book: std::collections::HashMap<i32, Vec<Tag>> =
+                        std::collections::HashMap::with_capacity(books.len());
+                    for (book, _, tag) in links {
+                        if let Some(tag) = tags.get(&tag) {
+                            per_book.entry(book).or_default().push(tag.clone());
+                        }
+                    }
+                    Ok(books
+                        .into_iter()
+                        .map(|b| {
+                            let tags = per_book.remove(&b.id).unwrap_or_default();
+                            (b, tags)
+                        })
                         .collect::<Vec<(Book, Vec<Tag>)>>())
                 },
                 |out| {
@@ -1175,8 +1267,17 @@ macro_rules! backend {
                     name: "many_to_many",
                     impls: vec![
                         imp("relations", m2m_relations),
+                        imp("relations_join", m2m_relations_join),
                         imp("diesel", m2m_diesel),
+                        imp("two_step", m2m_two_step),
                         imp("floor", m2m_floor),
+                    ],
+                },
+                Scenario {
+                    name: "many_to_many_reverse",
+                    impls: vec![
+                        imp("relations", m2m_reverse_relations),
+                        imp("relations_join", m2m_reverse_relations_join),
                     ],
                 },
                 Scenario {

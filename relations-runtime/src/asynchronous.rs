@@ -50,6 +50,7 @@ use crate::relation::{BelongsTo, HasMany, Relation};
 use crate::spec::Prefetch;
 use crate::through::PrefetchThrough;
 use crate::top_n::Cut;
+use crate::two_step::{assemble, index_targets, target_keys, two_step, BuildLinks, Link};
 use crate::with::With;
 
 /// The mode of diesel-async connection `C`: a [`Prefetch`] for an async
@@ -354,7 +355,9 @@ where
     note = "both tables must be listed in `diesel::allow_tables_to_appear_in_same_query!`, and the matching feature of relations-runtime must be enabled"
 )]
 pub trait LoadManyToManyAsync<C: AsyncConnection>:
-    BuildManyToMany<C::Backend> + crate::relation::ManyToMany<Parent: LoadByKeysAsync<C>, Target: Clone>
+    BuildManyToMany<C::Backend>
+    + BuildLinks<C::Backend>
+    + crate::relation::ManyToMany<Parent: LoadByKeysAsync<C>, Target: Clone>
 {
     /// Run `statements`: the links, in statement order, then in link order
     /// unless `ordered` (the statements ordered them).
@@ -363,17 +366,34 @@ pub trait LoadManyToManyAsync<C: AsyncConnection>:
         ordered: bool,
         conn: &mut C,
     ) -> impl Future<Output = QueryResult<Vec<LinkRow<Self>>>> + Send;
+
+    /// Whether a load (`refined` or not) takes the two-step plan.
+    #[doc(hidden)]
+    fn two_step(refined: bool) -> bool;
+
+    /// The two-step plan: run the link statements, then load the distinct
+    /// targets by key; the links with their targets, in link order. `None`
+    /// where a target key found no target by equality: the join decides.
+    #[doc(hidden)]
+    fn load_two_step_async(
+        links: Vec<<Self as BuildLinks<C::Backend>>::Query>,
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<Option<Vec<LinkRow<Self>>>>> + Send;
 }
 
 impl<R, C> LoadManyToManyAsync<C> for R
 where
     C: AsyncConnection,
-    R: BuildManyToMany<C::Backend>,
+    C::Backend: crate::batch::KeyBatching,
+    R: BuildManyToMany<C::Backend> + BuildLinks<C::Backend>,
     R::Parent: LoadByKeysAsync<C>,
-    R::Target: Clone,
+    R::Target: LoadByKeysAsync<C> + Clone + Send,
+    R::TargetColumn: crate::aggregate::KeyColumn<KeyOf<R::Target>>,
     R::LinkKey: Ord,
     LinkRow<R>: Send,
+    Link<R>: Send,
     ManyToManyQuery<R, Async<C>>: LoadQuery<'static, C, LinkRow<R>> + Send + 'static,
+    <R as BuildLinks<C::Backend>>::Query: LoadQuery<'static, C, Link<R>> + Send + 'static,
 {
     async fn load_targets_async(
         statements: Vec<ManyToManyQuery<R, Async<C>>>,
@@ -383,6 +403,22 @@ where
         let mut rows = run_all(statements, conn).await?;
         link_order::<R>(&mut rows, ordered);
         Ok(rows)
+    }
+
+    fn two_step(refined: bool) -> bool {
+        two_step::<C::Backend>(refined)
+    }
+
+    async fn load_two_step_async(
+        links: Vec<<R as BuildLinks<C::Backend>>::Query>,
+        conn: &mut C,
+    ) -> QueryResult<Option<Vec<LinkRow<R>>>> {
+        let links: Vec<Link<R>> = run_all(links, conn).await?;
+        let statements = R::Target::by_keys(target_keys::<R>(&links));
+        let targets = R::Target::load_by_keys_async(statements, conn).await?;
+        let (by_key, strays) = index_targets::<R>(&links, targets);
+        // Target keys that found no target by equality: the join decides.
+        Ok(strays.is_empty().then(|| assemble::<R>(links, by_key)))
     }
 }
 
@@ -531,14 +567,24 @@ where
     if slots.uses.is_empty() {
         return Ok(S::from_wrapped(no_rows(nodes)));
     }
-    let (statements, ordered) = {
+    // The statements are built here, before the first await: the join's
+    // (the plan, or the fallback of the two-step plan), and the links'.
+    let (statements, ordered, links) = {
         let through = build(PrefetchThrough::new());
         let spec = through.spec();
-        (R::statements(slots.keys(), &spec), spec.ordered)
+        let links = R::two_step(spec.refined).then(|| R::link_statements(slots.keys()));
+        (R::statements(slots.keys(), &spec), spec.ordered, links)
     };
-    let rows = R::load_targets_async(statements, ordered, conn)
-        .await
-        .map_err(|e| Error::database(R::NAME, e))?;
+    let two_step = match links {
+        Some(links) => R::load_two_step_async(links, conn).await,
+        None => Ok(None),
+    };
+    let rows = match two_step {
+        Ok(Some(rows)) => Ok(rows),
+        Ok(None) => R::load_targets_async(statements, ordered, conn).await,
+        Err(e) => Err(e),
+    }
+    .map_err(|e| Error::database(R::NAME, e))?;
     let (slot_of_row, strays) = slots.of_rows(&rows, link_parent::<R>);
     // No stray keys, no statement.
     let found = find_owner_keys::<R::Parent, C>(strays, conn)

@@ -38,6 +38,13 @@ pub trait KeyBatching: diesel::backend::Backend {
         None
     }
 
+    /// How an unrefined many-to-many load reads its targets on this backend:
+    /// the two-step plan (the links, then the distinct targets by key) where
+    /// it measured faster (SQLite, PostgreSQL; BENCHMARKS.md, issue 21).
+    #[doc(hidden)]
+    const MANY_TO_MANY_PLAN: crate::two_step::ManyToManyPlan =
+        crate::two_step::ManyToManyPlan::TwoStep;
+
     /// `fragment` as Diesel's `debug_query` writes it: the SQL, then
     /// ` -- binds: [..]` with each bind's `Debug` form.
     #[doc(hidden)]
@@ -146,6 +153,12 @@ impl KeyBatching for diesel::mysql::Mysql {
     fn max_statement_bytes() -> Option<usize> {
         Some(MYSQL_STATEMENT_BYTES)
     }
+    /// MariaDB's second step (the distinct targets by key, tens of
+    /// thousands per `IN` list) lost to the join where every target is
+    /// distinct (0.58 s against 0.35 s) while winning where targets repeat
+    /// (0.40 s against 0.80 s); until the choice is made per load, it joins.
+    const MANY_TO_MANY_PLAN: crate::two_step::ManyToManyPlan =
+        crate::two_step::ManyToManyPlan::Join;
     fn debug_text(fragment: &dyn QueryFragment<Self>) -> String {
         debug_text(fragment)
     }

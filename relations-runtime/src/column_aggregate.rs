@@ -297,50 +297,37 @@ impl FromSql<Numeric, diesel::sqlite::Sqlite> for WideInt {
 
 type Nullable_<Col> = <SqlTypeOf<Col> as IntoNullable>::Nullable;
 
-impl<Col> ColumnAggregate for Max<Col>
-where
-    Col: diesel::Column + Clone + Send + Sync + 'static,
-    SqlTypeOf<Col>: IntoNullable,
-    Nullable_<Col>: AggregateValue,
-{
-    fn describe() -> String {
-        format!("max_{}", Col::NAME)
-    }
-    type Selection = Self;
-    fn selection(&self) -> Self {
-        self.clone()
-    }
-    type Row = <Nullable_<Col> as AggregateValue>::Row;
-    type Value = Option<<Nullable_<Col> as AggregateValue>::Inner>;
-    fn finish(rows: Vec<Self::Row>) -> Self::Value {
-        let values = rows
-            .into_iter()
-            .filter_map(<Nullable_<Col> as AggregateValue>::inner);
-        values.reduce(|a, b| if b > a { b } else { a })
-    }
+/// `MAX` and `MIN`: a parent's value is the extreme of its rows' values.
+macro_rules! extreme_aggregates {
+    ($($name:ident $prefix:literal $wins:tt,)*) => {$(
+        impl<Col> ColumnAggregate for $name<Col>
+        where
+            Col: diesel::Column + Clone + Send + Sync + 'static,
+            SqlTypeOf<Col>: IntoNullable,
+            Nullable_<Col>: AggregateValue,
+        {
+            fn describe() -> String {
+                format!(concat!($prefix, "_{}"), Col::NAME)
+            }
+            type Selection = Self;
+            fn selection(&self) -> Self {
+                self.clone()
+            }
+            type Row = <Nullable_<Col> as AggregateValue>::Row;
+            type Value = Option<<Nullable_<Col> as AggregateValue>::Inner>;
+            fn finish(rows: Vec<Self::Row>) -> Self::Value {
+                let values = rows
+                    .into_iter()
+                    .filter_map(<Nullable_<Col> as AggregateValue>::inner);
+                values.reduce(|a, b| if b $wins a { b } else { a })
+            }
+        }
+    )*};
 }
 
-impl<Col> ColumnAggregate for Min<Col>
-where
-    Col: diesel::Column + Clone + Send + Sync + 'static,
-    SqlTypeOf<Col>: IntoNullable,
-    Nullable_<Col>: AggregateValue,
-{
-    fn describe() -> String {
-        format!("min_{}", Col::NAME)
-    }
-    type Selection = Self;
-    fn selection(&self) -> Self {
-        self.clone()
-    }
-    type Row = <Nullable_<Col> as AggregateValue>::Row;
-    type Value = Option<<Nullable_<Col> as AggregateValue>::Inner>;
-    fn finish(rows: Vec<Self::Row>) -> Self::Value {
-        let values = rows
-            .into_iter()
-            .filter_map(<Nullable_<Col> as AggregateValue>::inner);
-        values.reduce(|a, b| if b < a { b } else { a })
-    }
+extreme_aggregates! {
+    Max "max" >,
+    Min "min" <,
 }
 
 /// The sum of the rows' sums.

@@ -47,6 +47,7 @@ mod shape;
 mod spec;
 mod through;
 mod top_n;
+mod two_step;
 mod with;
 
 pub use aggregate::{
@@ -135,6 +136,7 @@ pub mod __private {
     };
     pub use crate::query::PrimaryKeyColumns;
     pub use crate::shape::{check_field, check_join, one_shape_for_one_model};
+    pub use crate::two_step::{override_many_to_many_plan, ManyToManyPlan};
     pub use ::core;
     pub use ::diesel;
     #[cfg(feature = "async")]

@@ -27,6 +27,7 @@ use crate::model::{KeyOrder, Model, PrimaryKey};
 use crate::prefetch::{Rows, Window};
 use crate::relation::{BelongsTo, HasMany};
 use crate::top_n::{Cut, OrderTerm, OrderTerms, TopN};
+use crate::two_step::{assemble, index_targets, target_keys, two_step, BuildLinks, Link};
 
 /// `SELECT <M::as_select()> FROM <M's table>`, boxed for backend `DB`.
 pub type ModelQuery<M, DB> = <M as SelectModel<DB>>::Query;
@@ -547,6 +548,9 @@ pub(crate) type ManyToManyJoin<R> = Joined<ThroughTable<R>, TargetTable<R>, Inne
 /// connection, or `Async<C>`).
 pub type ManyToManyQuery<R, M> = <R as BuildManyToMany<<M as Mode>::Backend>>::Query;
 
+/// The first-step statement of the two-step many-to-many plan.
+pub(crate) type LinksQuery<R, DB> = <R as BuildLinks<DB>>::Query;
+
 /// One loaded link of many-to-many relation `R`: the parent's key, the link's
 /// key (for the link order) and the target.
 pub type LinkRow<R> = (
@@ -674,16 +678,30 @@ pub trait LoadManyToMany<C: Connection>:
 impl<R, C> LoadManyToMany<C> for R
 where
     C: Connection,
-    R: BuildManyToMany<C::Backend>,
+    C::Backend: KeyBatching,
+    R: BuildManyToMany<C::Backend> + BuildLinks<C::Backend>,
     R::Parent: LoadByKeys<C>,
+    R::Target: LoadByKeys<C> + Clone,
+    R::TargetColumn: crate::aggregate::KeyColumn<KeyOf<R::Target>>,
     R::LinkKey: Ord,
     ManyToManyQuery<R, C>: LoadQuery<'static, C, LinkRow<R>>,
+    LinksQuery<R, C::Backend>: LoadQuery<'static, C, Link<R>>,
 {
     fn load_targets(
         keys: Vec<KeyOf<R::Parent>>,
         conn: &mut C,
         spec: &ThroughSpec<'_, R, C::Backend>,
     ) -> QueryResult<Vec<LinkRow<R>>> {
+        if two_step::<C::Backend>(spec.refined) {
+            let links = run_all(R::link_statements(keys.clone()), |q| q.load(conn))?;
+            let targets = R::Target::load_by_keys(target_keys::<R>(&links), conn)?;
+            let (by_key, strays) = index_targets::<R>(&links, targets);
+            if strays.is_empty() {
+                return Ok(assemble::<R>(links, by_key));
+            }
+            // A target key found no target by equality: dangling, or equal
+            // to its target only under the collation. The join decides.
+        }
         let mut rows = run_all(R::statements(keys, spec), |q| q.load(conn))?;
         link_order::<R>(&mut rows, spec.ordered);
         Ok(rows)

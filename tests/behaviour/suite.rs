@@ -4,6 +4,7 @@
 use diesel::prelude::*;
 use diesel_relations::prelude::*;
 use diesel_relations::{assert_num_queries, ErrorKind, QueryCount};
+use diesel_relations::__private::{override_many_to_many_plan, ManyToManyPlan};
 
 use crate::common::models::schema::*;
 use crate::common::models::*;
@@ -452,8 +453,11 @@ fn link_order_with_a_text_key_is_byte_order_on_every_backend() {
     diesel::insert_into(country_tags::table).values(&vec![link("fr", 3), link("FR", 5)]).execute(conn).unwrap();
 
     let countries: Vec<Country> = countries::table.load(conn).unwrap();
-    // One statement, and one lookup for the key 'FR'.
-    let loaded = assert_num_queries(conn, 2, |conn| countries.clone().prefetch_tags(conn).unwrap());
+    // Two statements (the links, then the tags by key), and one lookup for
+    // the parent key 'FR'.
+    let two_step = override_many_to_many_plan(ManyToManyPlan::TwoStep);
+    let loaded = assert_num_queries(conn, 3, |conn| countries.clone().prefetch_tags(conn).unwrap());
+    drop(two_step);
     let ids: Vec<i32> = loaded[0].tags().iter().map(|t| t.id).collect();
     assert_eq!(ids, vec![5, 3], "('FR', 5) before ('fr', 3): byte order");
 
@@ -797,7 +801,9 @@ fn many_to_many_in_both_directions() {
     seed(conn);
     seed_tags(conn);
     let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
-    let books = assert_num_queries(conn, 1, |conn| books.prefetch_tags(conn).unwrap());
+    // The links, then the distinct tags by key.
+    let _two_step = override_many_to_many_plan(ManyToManyPlan::TwoStep);
+    let books = assert_num_queries(conn, 2, |conn| books.prefetch_tags(conn).unwrap());
     let got: Vec<(i32, Vec<&str>)> = books.iter().map(|b| (b.id, tag_names(b.tags()))).collect();
     assert_eq!(
         got,
@@ -854,7 +860,8 @@ fn many_to_many_through_a_composite_key_join_model() {
     let conn = &mut *conn;
     seed(conn);
     seed_tags(conn);
-    let authors = assert_num_queries(conn, 2, |conn| all_authors(conn).prefetch_favorite_books(conn).unwrap());
+    let _two_step = override_many_to_many_plan(ManyToManyPlan::TwoStep);
+    let authors = assert_num_queries(conn, 3, |conn| all_authors(conn).prefetch_favorite_books(conn).unwrap());
     let got: Vec<Vec<i32>> = authors.iter().map(|a| a.favorite_books().iter().map(|b| b.id).collect()).collect();
     assert_eq!(got, vec![vec![9], vec![1, 3], vec![], vec![1]]);
 
@@ -876,12 +883,44 @@ fn many_to_many_as_a_nested_level_and_chunked() {
             .prefetch_books_with(conn, |b| b.then(|books, conn| books.prefetch_tags(conn)))
             .unwrap()
     };
-    let whole = assert_num_queries(conn, 3, nested);
+    let _two_step = override_many_to_many_plan(ManyToManyPlan::TwoStep);
+    let whole = assert_num_queries(conn, 4, nested);
     assert_eq!(tag_names(whole[0].books()[1].tags()), vec!["fantasy", "classic"]);
     let _two = diesel_relations::__private::override_max_keys_per_statement(2);
-    // 4 authors → 2 chunks; 5 books → 3 chunks.
-    let chunked = assert_num_queries(conn, 1 + 2 + 3, nested);
+    // 4 authors → 2 chunks; 5 books → 3 chunks of links; 3 tags → 2 chunks.
+    let chunked = assert_num_queries(conn, 1 + 2 + 3 + 2, nested);
     assert_eq!(whole, chunked);
+}
+
+/// Both many-to-many plans give the same rows in the same order: the join
+/// (one statement) and the two-step plan (the links, then the distinct
+/// targets by key). A link to no target is dropped by both: the two-step
+/// plan finds no target for its key and lets the join decide.
+#[test]
+fn many_to_many_plans_agree_and_a_dangling_link_is_dropped() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    seed_tags(conn);
+    let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
+    let load = |conn: &mut Conn, plan| {
+        let _plan = override_many_to_many_plan(plan);
+        let tags = books.clone().prefetch_tags(conn).unwrap();
+        let fans = books.clone().prefetch_fans(conn).unwrap();
+        (tags, fans)
+    };
+    let joined = assert_num_queries(conn, 2, |conn| load(conn, ManyToManyPlan::Join));
+    let two_step = assert_num_queries(conn, 4, |conn| load(conn, ManyToManyPlan::TwoStep));
+    assert_eq!(joined, two_step);
+    // A link to a tag that does not exist: the two-step plan's two
+    // statements, then the join, which drops it.
+    diesel::insert_into(book_tags::table)
+        .values(&BookTag { id: 99, book_id: 1, tag_id: 99, weight: 1 })
+        .execute(conn)
+        .unwrap();
+    let _two_step = override_many_to_many_plan(ManyToManyPlan::TwoStep);
+    let dangling = assert_num_queries(conn, 3, |conn| books.clone().prefetch_tags(conn).unwrap());
+    assert_eq!(dangling, joined.0);
 }
 
 // ---- Top-N per parent ----

@@ -396,3 +396,19 @@ fn prefetch_matches_naive_loading_when_chunked() {
         panic!("{e}");
     }
 }
+
+/// The same checks with unrefined many-to-many loads forced onto the join
+/// plan (the default is the two-step plan; refined loads always join), so
+/// both plans are held to the naive loop on random data.
+#[test]
+fn prefetch_matches_naive_loading_with_the_join_plan() {
+    use diesel_relations::__private::{override_many_to_many_plan, ManyToManyPlan};
+    let Some(conn) = connect() else { return };
+    let conn = std::cell::RefCell::new(conn);
+    let _plan = override_many_to_many_plan(ManyToManyPlan::Join);
+    let mut runner = TestRunner::new(config(cases() / 4));
+    let result = runner.run(&dataset(), |data| check(&mut conn.borrow_mut(), &data));
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
