@@ -12,7 +12,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use diesel::backend::Backend;
-use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::deserialize::{self, FromSqlRow};
 use diesel::dsl::{EqAny, GroupBy, IntoBoxed, Select, SqlTypeOf};
 use diesel::expression::is_aggregate::Yes;
 use diesel::expression::{AppearsOnTable, AsExpression, SelectableExpression, ValidGrouping};
@@ -20,8 +20,8 @@ use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::query_dsl::methods::{BoxedDsl, FilterDsl, GroupByDsl, SelectDsl};
 use diesel::query_dsl::LoadQuery;
 use diesel::sql_types::{
-    BigInt, Bool, Double, Float, Foldable, Integer, IntoNullable, Nullable, Numeric, SingleValue,
-    SmallInt, Text,
+    BigInt, Bool, Double, Float, Foldable, Integer, IntoNullable, Nullable, SingleValue, SmallInt,
+    Text,
 };
 use diesel::{Connection, Expression, ExpressionMethods, QueryResult, RunQueryDsl};
 
@@ -247,10 +247,13 @@ impl WideInt {
 }
 
 #[cfg(feature = "postgres")]
-impl FromSql<Numeric, diesel::pg::Pg> for WideInt {
+impl deserialize::FromSql<diesel::sql_types::Numeric, diesel::pg::Pg> for WideInt {
     fn from_sql(value: diesel::pg::PgValue<'_>) -> deserialize::Result<Self> {
         use diesel::pg::data_types::PgNumeric;
-        let numeric = <PgNumeric as FromSql<Numeric, diesel::pg::Pg>>::from_sql(value)?;
+        let numeric = <PgNumeric as deserialize::FromSql<
+            diesel::sql_types::Numeric,
+            diesel::pg::Pg,
+        >>::from_sql(value)?;
         let (negative, weight, digits) = match numeric {
             PgNumeric::Positive { weight, digits, .. } => (false, weight, digits),
             PgNumeric::Negative { weight, digits, .. } => (true, weight, digits),
@@ -281,17 +284,18 @@ impl FromSql<Numeric, diesel::pg::Pg> for WideInt {
 }
 
 #[cfg(feature = "mysql")]
-impl FromSql<Numeric, diesel::mysql::Mysql> for WideInt {
+impl deserialize::FromSql<diesel::sql_types::Numeric, diesel::mysql::Mysql> for WideInt {
     fn from_sql(value: diesel::mysql::MysqlValue<'_>) -> deserialize::Result<Self> {
         WideInt::parse(std::str::from_utf8(value.as_bytes())?)
     }
 }
 
 #[cfg(feature = "sqlite")]
-impl FromSql<Numeric, diesel::sqlite::Sqlite> for WideInt {
+impl deserialize::FromSql<diesel::sql_types::Numeric, diesel::sqlite::Sqlite> for WideInt {
     fn from_sql(value: diesel::sqlite::SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         // SQLite sums integers as integers (and fails on overflow).
-        <i64 as FromSql<BigInt, diesel::sqlite::Sqlite>>::from_sql(value).map(|v| WideInt(v.into()))
+        <i64 as deserialize::FromSql<BigInt, diesel::sqlite::Sqlite>>::from_sql(value)
+            .map(|v| WideInt(v.into()))
     }
 }
 
