@@ -2,6 +2,10 @@
 """Turn relations-bench output (stdin) into the tables of BENCHMARKS.md.
 
     target/release/relations-bench --reps 21 [--postgres URL] | python3 scripts/bench_to_markdown.py
+
+With `--scaling`, the input is several runs of one backend at different sizes
+(`--authors 1000`, `10000`, `100000`, concatenated): one table per scenario,
+a row per size, with time and peak heap.
 """
 import re
 import sys
@@ -39,6 +43,52 @@ def num(s):
     return f"{int(s):,}"
 
 
+# The best implementation that is not the library or the floor: what a user
+# could write instead (hand-written Diesel, or a peer's strategy by hand).
+LIBRARY = ("relations", "relations_shape", "relations_async", "relations_join")
+NOT_PEERS = LIBRARY + ("floor", "nplus1", "children_len", "children_max")
+
+
+def best_other(rows, scenario):
+    peers = [(float(f["median_s"]), imp) for s, imp, f in rows if s == scenario and imp not in NOT_PEERS]
+    mine = [float(f["median_s"]) for s, imp, f in rows if s == scenario and imp == "relations"]
+    if not peers or not mine:
+        return "—"
+    t, imp = min(peers)
+    return f"{mine[0] / t:.3f} ({imp})"
+
+
+if "--scaling" in sys.argv:
+    scenarios = []
+    for b in backends:
+        for scenario, _, _ in b["rows"]:
+            if scenario not in scenarios:
+                scenarios.append(scenario)
+    print(f"{backends[0]['name']} — {backends[0]['version']}\n")
+    for scenario in scenarios:
+        print(f"**{scenario}**\n")
+        print("| authors | relations s | diesel s | floor s | relations/floor (paired) | relations/diesel (paired) | peak MB relations | peak MB diesel | peak MB floor |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for b in backends:
+            authors = re.search(r"authors=(\d+)", b["data"]).group(1)
+            by = {imp: f for s, imp, f in b["rows"] if s == scenario}
+            ratios = dict(next((f for s, f in b["ratios"] if s == scenario), {}))
+            if "relations" not in by:
+                continue
+            def sec(imp):
+                return f"{float(by[imp]['median_s']):.4f}" if imp in by else "—"
+            def mb(imp):
+                return f"{int(by[imp]['peak_bytes']) / 1e6:.1f}" if imp in by else "—"
+            def pair(key):
+                if key not in ratios:
+                    return "—"
+                p = ratios.get("paired_" + key)
+                return f"{float(ratios[key]):.3f}" + (f" ({float(p):.3f})" if p else "")
+            print(f"| {int(authors):,} | {sec('relations')} | {sec('diesel')} | {sec('floor')} | {pair('relations/floor')} | {pair('relations/diesel')} | {mb('relations')} | {mb('diesel')} | {mb('floor')} |")
+        print()
+    sys.exit(0)
+
+
 for b in backends:
     print(f"### {b['name']} — {b['version']}\n")
     print(f"{b['data']}; load average at the start: {b['load']}\n")
@@ -51,8 +101,8 @@ for b in backends:
         print(f"| {name} | {imp} | {float(f['median_s']):.4f} | {f['queries']} | {num(f['rows'])} | {num(f['peak_bytes'])} |")
     has_async = any("async/sync" in f for _, f in b["ratios"])
     print()
-    head = "| scenario | relations/diesel (paired) | relations/floor (paired) | peak bytes relations/diesel |"
-    rule = "|---|---:|---:|---:|"
+    head = "| scenario | relations/diesel (paired) | relations/floor (paired) | relations/best other (which) | peak bytes relations/diesel |"
+    rule = "|---|---:|---:|---|---:|"
     if has_async:
         head += " async/sync (paired) |"
         rule += "---:|"
@@ -66,10 +116,12 @@ for b in backends:
             return f"{float(f[key]):.3f}" + (f" ({float(p):.3f})" if p else "")
         if "relations/nplus1" in f:
             first = "relations/nplus1 = " + pair("relations/nplus1")
-            row = f"| {scenario} | {first} | | |"
+            row = f"| {scenario} | {first} | | | |"
         else:
             pb = f.get("peak_bytes_relations/diesel")
-            row = f"| {scenario} | {pair('relations/diesel')} | {pair('relations/floor')} | {float(pb):.3f} |" if pb else f"| {scenario} | {pair('relations/diesel')} | {pair('relations/floor')} | — |"
+            best = best_other(b["rows"], scenario)
+            peak = f"{float(pb):.3f}" if pb else "—"
+            row = f"| {scenario} | {pair('relations/diesel')} | {pair('relations/floor')} | {best} | {peak} |"
         if has_async:
             row += f" {pair('async/sync')} |"
         print(row)

@@ -32,19 +32,34 @@ pub(crate) struct Slots<'a, K> {
 
 impl<'a, K: Eq + Hash> Slots<'a, K> {
     fn new<T: 'a>(elements: &'a [T], key: impl Fn(&'a T) -> Option<&'a K>) -> Self {
-        let mut index = FastMap::with_capacity_and_hasher(
-            elements.len(),
-            foldhash::fast::RandomState::default(),
-        );
+        // Elements usually come clustered by key (children loaded in key
+        // order, a parent's children side by side), so a run of equal keys
+        // takes one lookup, and the number of runs bounds the distinct keys:
+        // the map is sized to it, not to every element (a million books of
+        // 100,000 authors need 100,000 entries, not a million).
+        let runs = 1 + elements
+            .windows(2)
+            .filter(|pair| key(&pair[0]) != key(&pair[1]))
+            .count();
+        let mut index =
+            FastMap::with_capacity_and_hasher(runs, foldhash::fast::RandomState::default());
         let mut of_element = Vec::with_capacity(elements.len());
         let mut uses: Vec<u32> = Vec::new();
+        let mut last: Option<(&K, u32)> = None;
         for element in elements {
             let slot = match key(element) {
                 None => NO_SLOT,
-                Some(k) => *index.entry(k).or_insert_with(|| {
-                    uses.push(0);
-                    (uses.len() - 1) as u32
-                }),
+                Some(k) => match last {
+                    Some((last_key, slot)) if last_key == k => slot,
+                    _ => {
+                        let slot = *index.entry(k).or_insert_with(|| {
+                            uses.push(0);
+                            (uses.len() - 1) as u32
+                        });
+                        last = Some((k, slot));
+                        slot
+                    }
+                },
             };
             if slot != NO_SLOT {
                 uses[slot as usize] += 1;
@@ -88,19 +103,29 @@ impl<'a, K: Eq + Hash> Slots<'a, K> {
         K: Clone,
     {
         let mut strays: FastMap<&K, ()> = FastMap::default();
-        let slot_of_row = rows
-            .iter()
-            .map(|row| match row_key(row) {
+        let mut slot_of_row = Vec::with_capacity(rows.len());
+        // Rows come clustered by key: a run of equal keys takes one lookup.
+        let mut last: Option<(&K, u32)> = None;
+        for row in rows {
+            let slot = match row_key(row) {
                 None => NO_SLOT,
-                Some(k) => match self.index.get(k) {
-                    Some(&slot) => slot,
-                    None => {
-                        strays.insert(k, ());
-                        NO_SLOT
+                Some(k) => match last {
+                    Some((last_key, slot)) if last_key == k => slot,
+                    _ => {
+                        let slot = match self.index.get(k) {
+                            Some(&slot) => slot,
+                            None => {
+                                strays.insert(k, ());
+                                NO_SLOT
+                            }
+                        };
+                        last = Some((k, slot));
+                        slot
                     }
                 },
-            })
-            .collect();
+            };
+            slot_of_row.push(slot);
+        }
         (slot_of_row, strays.into_keys().cloned().collect())
     }
 
@@ -662,5 +687,50 @@ where
             }
         }
         Ok(wrapped)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Slots, NO_SLOT};
+
+    /// Runs of equal keys take one lookup; the slots must not depend on
+    /// whether the keys come clustered, interleaved, or broken by `None`.
+    #[test]
+    fn slots_are_the_same_for_clustered_and_interleaved_keys() {
+        let elements = [
+            Some(7),
+            Some(7),
+            Some(3),
+            None,
+            Some(3),
+            Some(7),
+            Some(9),
+            None,
+            Some(9),
+            Some(9),
+        ];
+        let slots = Slots::new(&elements, Option::as_ref);
+        assert_eq!(slots.of_element, [0, 0, 1, NO_SLOT, 1, 0, 2, NO_SLOT, 2, 2]);
+        assert_eq!(slots.uses, [3, 2, 3]);
+        assert_eq!(slots.keys(), [7, 3, 9]);
+
+        // Rows: a stray key (4) in a run of its own, twice, between known keys.
+        let rows = [
+            Some(9),
+            Some(9),
+            Some(4),
+            Some(4),
+            None,
+            Some(7),
+            Some(4),
+            Some(3),
+        ];
+        let (slot_of_row, strays) = slots.of_rows(&rows, Option::as_ref);
+        assert_eq!(
+            slot_of_row,
+            [2, 2, NO_SLOT, NO_SLOT, NO_SLOT, 0, NO_SLOT, 1]
+        );
+        assert_eq!(strays, [4]);
     }
 }
