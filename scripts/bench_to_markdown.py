@@ -45,8 +45,16 @@ def num(s):
 
 # The best implementation that is not the library or the floor: what a user
 # could write instead (hand-written Diesel, or a peer's strategy by hand).
-LIBRARY = ("relations", "relations_shape", "relations_async", "relations_join")
-NOT_PEERS = LIBRARY + ("floor", "nplus1", "children_len", "children_max")
+LIBRARY = (
+    "relations",
+    "relations_shape",
+    "relations_async",
+    "relations_join",
+    "relations_by_key",
+    "relations_adaptive",
+    "relations_separate",
+)
+NOT_PEERS = LIBRARY + ("floor", "nplus1", "children", "children_len", "children_max")
 
 
 def best_other(rows, scenario):

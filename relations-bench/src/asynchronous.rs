@@ -119,6 +119,17 @@ fn many_to_many(side: &mut AsyncPg) -> QueryResult<Timed> {
     )
 }
 
+fn many_to_many_reverse(side: &mut AsyncPg) -> QueryResult<Timed> {
+    measure_async(
+        side,
+        async |conn| {
+            let tags: Vec<Tag> = tags::table.select(Tag::as_select()).load(conn).await?;
+            Ok(tags.prefetch_books_async(conn).await?)
+        },
+        b::tally_tags_with_books,
+    )
+}
+
 fn forward_join(side: &mut AsyncPg) -> QueryResult<Timed> {
     measure_async(
         side,
@@ -204,6 +215,7 @@ const RELATIONS_ASYNC: &[(&str, AsyncImpl)] = &[
     ("filtered_ordered", filtered),
     ("nested_2_levels", nested),
     ("many_to_many", many_to_many),
+    ("many_to_many_reverse", many_to_many_reverse),
     ("forward_join", forward_join),
     ("forward_prefetch", forward_prefetch),
     ("top3_per_author", top3),

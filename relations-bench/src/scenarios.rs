@@ -571,12 +571,29 @@ macro_rules! backend {
             )
         }
 
-        /// `many_to_many` on the join plan (what the loader ran before the
-        /// two-step plan became the default), side by side.
+        /// `run` with unrefined many-to-many loads forced onto `plan`: each
+        /// plan of the loader side by side with the backend's default.
+        fn on_plan(
+            plan: diesel_relations::__private::ManyToManyPlan,
+            run: fn(&mut Conn) -> QueryResult<Timed>,
+            conn: &mut Conn,
+        ) -> QueryResult<Timed> {
+            let _plan = diesel_relations::__private::override_many_to_many_plan(plan);
+            run(conn)
+        }
+
+        use diesel_relations::__private::ManyToManyPlan as Plan;
+
         fn m2m_relations_join(conn: &mut Conn) -> QueryResult<Timed> {
-            use diesel_relations::__private::{override_many_to_many_plan, ManyToManyPlan};
-            let _plan = override_many_to_many_plan(ManyToManyPlan::Join);
-            m2m_relations(conn)
+            on_plan(Plan::Join, m2m_relations, conn)
+        }
+
+        fn m2m_relations_by_key(conn: &mut Conn) -> QueryResult<Timed> {
+            on_plan(Plan::TwoStep, m2m_relations, conn)
+        }
+
+        fn m2m_relations_adaptive(conn: &mut Conn) -> QueryResult<Timed> {
+            on_plan(Plan::Adaptive, m2m_relations, conn)
         }
 
         /// The other direction: each tag with its books. Every book is a
@@ -588,23 +605,32 @@ macro_rules! backend {
                     let tags: Vec<Tag> = tags::table.select(Tag::as_select()).load(conn)?;
                     Ok(tags.prefetch_books(conn)?)
                 },
-                |out| {
-                    let mut l = Loaded::new();
-                    for t in out {
-                        l.rows(1 + t.books().len());
-                        for b in t.books() {
-                            l.pair(t.id, b.id);
-                        }
-                    }
-                    l
-                },
+                tally_tags_with_books,
             )
         }
 
+        /// Tags with their books, as relations returns them.
+        pub(crate) fn tally_tags_with_books(out: &Vec<With<Tag, TagBooks>>) -> Loaded {
+            let mut l = Loaded::new();
+            for t in out {
+                l.rows(1 + t.books().len());
+                for b in t.books() {
+                    l.pair(t.id, b.id);
+                }
+            }
+            l
+        }
+
         fn m2m_reverse_relations_join(conn: &mut Conn) -> QueryResult<Timed> {
-            use diesel_relations::__private::{override_many_to_many_plan, ManyToManyPlan};
-            let _plan = override_many_to_many_plan(ManyToManyPlan::Join);
-            m2m_reverse_relations(conn)
+            on_plan(Plan::Join, m2m_reverse_relations, conn)
+        }
+
+        fn m2m_reverse_relations_by_key(conn: &mut Conn) -> QueryResult<Timed> {
+            on_plan(Plan::TwoStep, m2m_reverse_relations, conn)
+        }
+
+        fn m2m_reverse_relations_adaptive(conn: &mut Conn) -> QueryResult<Timed> {
+            on_plan(Plan::Adaptive, m2m_reverse_relations, conn)
         }
 
         /// Books with their tags, as relations returns them.
@@ -1268,6 +1294,8 @@ macro_rules! backend {
                     impls: vec![
                         imp("relations", m2m_relations),
                         imp("relations_join", m2m_relations_join),
+                        imp("relations_by_key", m2m_relations_by_key),
+                        imp("relations_adaptive", m2m_relations_adaptive),
                         imp("diesel", m2m_diesel),
                         imp("two_step", m2m_two_step),
                         imp("floor", m2m_floor),
@@ -1278,6 +1306,8 @@ macro_rules! backend {
                     impls: vec![
                         imp("relations", m2m_reverse_relations),
                         imp("relations_join", m2m_reverse_relations_join),
+                        imp("relations_by_key", m2m_reverse_relations_by_key),
+                        imp("relations_adaptive", m2m_reverse_relations_adaptive),
                     ],
                 },
                 Scenario {

@@ -50,7 +50,9 @@ use crate::relation::{BelongsTo, HasMany, Relation};
 use crate::spec::Prefetch;
 use crate::through::PrefetchThrough;
 use crate::top_n::Cut;
-use crate::two_step::{assemble, index_targets, target_keys, two_step, BuildLinks, Link};
+use crate::two_step::{
+    assemble, index_targets, target_keys, targets_by_parents, two_step, BuildLinks, Link,
+};
 use crate::with::With;
 
 /// The mode of diesel-async connection `C`: a [`Prefetch`] for an async
@@ -377,6 +379,7 @@ pub trait LoadManyToManyAsync<C: AsyncConnection>:
     #[doc(hidden)]
     fn load_two_step_async(
         links: Vec<<Self as BuildLinks<C::Backend>>::Query>,
+        keys: Vec<KeyOf<Self::Parent>>,
         conn: &mut C,
     ) -> impl Future<Output = QueryResult<Option<Vec<LinkRow<Self>>>>> + Send;
 }
@@ -411,10 +414,16 @@ where
 
     async fn load_two_step_async(
         links: Vec<<R as BuildLinks<C::Backend>>::Query>,
+        keys: Vec<KeyOf<R::Parent>>,
         conn: &mut C,
     ) -> QueryResult<Option<Vec<LinkRow<R>>>> {
         let links: Vec<Link<R>> = run_all(links, conn).await?;
-        let statements = R::Target::by_keys(target_keys::<R>(&links));
+        let target_keys = target_keys::<R>(&links);
+        let statements = if targets_by_parents::<C::Backend>(target_keys.len(), keys.len()) {
+            R::linked_targets(keys)
+        } else {
+            R::Target::by_keys(target_keys)
+        };
         let targets = R::Target::load_by_keys_async(statements, conn).await?;
         let (by_key, strays) = index_targets::<R>(&links, targets);
         // Target keys that found no target by equality: the join decides.
@@ -576,7 +585,7 @@ where
         (R::statements(slots.keys(), &spec), spec.ordered, links)
     };
     let two_step = match links {
-        Some(links) => R::load_two_step_async(links, conn).await,
+        Some(links) => R::load_two_step_async(links, slots.keys(), conn).await,
         None => Ok(None),
     };
     let rows = match two_step {

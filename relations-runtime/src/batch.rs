@@ -39,8 +39,9 @@ pub trait KeyBatching: diesel::backend::Backend {
     }
 
     /// How an unrefined many-to-many load reads its targets on this backend:
-    /// the two-step plan (the links, then the distinct targets by key) where
-    /// it measured faster (SQLite, PostgreSQL; BENCHMARKS.md, issue 21).
+    /// the two-step plan (the links, then the distinct targets by key) on
+    /// SQLite and PostgreSQL, its adaptive variant on MariaDB (BENCHMARKS.md,
+    /// issue 21).
     #[doc(hidden)]
     const MANY_TO_MANY_PLAN: crate::two_step::ManyToManyPlan =
         crate::two_step::ManyToManyPlan::TwoStep;
@@ -153,12 +154,13 @@ impl KeyBatching for diesel::mysql::Mysql {
     fn max_statement_bytes() -> Option<usize> {
         Some(MYSQL_STATEMENT_BYTES)
     }
-    /// MariaDB's second step (the distinct targets by key, tens of
-    /// thousands per `IN` list) lost to the join where every target is
-    /// distinct (0.58 s against 0.35 s) while winning where targets repeat
-    /// (0.40 s against 0.80 s); until the choice is made per load, it joins.
+    /// MariaDB turns an `IN` list of 1,000 values or more into a derived
+    /// table it joins by scanning (`in_predicate_conversion_threshold`), so
+    /// the targets by key lose to the join where every target is distinct;
+    /// where targets repeat they win 2x. The adaptive plan reads many
+    /// targets through the parents' keys instead (BENCHMARKS.md).
     const MANY_TO_MANY_PLAN: crate::two_step::ManyToManyPlan =
-        crate::two_step::ManyToManyPlan::Join;
+        crate::two_step::ManyToManyPlan::Adaptive;
     fn debug_text(fragment: &dyn QueryFragment<Self>) -> String {
         debug_text(fragment)
     }

@@ -27,7 +27,9 @@ use crate::model::{KeyOrder, Model, PrimaryKey};
 use crate::prefetch::{Rows, Window};
 use crate::relation::{BelongsTo, HasMany};
 use crate::top_n::{Cut, OrderTerm, OrderTerms, TopN};
-use crate::two_step::{assemble, index_targets, target_keys, two_step, BuildLinks, Link};
+use crate::two_step::{
+    assemble, index_targets, target_keys, targets_by_parents, two_step, BuildLinks, Link,
+};
 
 /// `SELECT <M::as_select()> FROM <M's table>`, boxed for backend `DB`.
 pub type ModelQuery<M, DB> = <M as SelectModel<DB>>::Query;
@@ -686,6 +688,7 @@ where
     R::LinkKey: Ord,
     ManyToManyQuery<R, C>: LoadQuery<'static, C, LinkRow<R>>,
     LinksQuery<R, C::Backend>: LoadQuery<'static, C, Link<R>>,
+    ModelQuery<R::Target, C::Backend>: LoadQuery<'static, C, R::Target>,
 {
     fn load_targets(
         keys: Vec<KeyOf<R::Parent>>,
@@ -694,7 +697,13 @@ where
     ) -> QueryResult<Vec<LinkRow<R>>> {
         if two_step::<C::Backend>(spec.refined) {
             let links = run_all(R::link_statements(keys.clone()), |q| q.load(conn))?;
-            let targets = R::Target::load_by_keys(target_keys::<R>(&links), conn)?;
+            let target_keys = target_keys::<R>(&links);
+            let statements = if targets_by_parents::<C::Backend>(target_keys.len(), keys.len()) {
+                R::linked_targets(keys.clone())
+            } else {
+                R::Target::by_keys(target_keys)
+            };
+            let targets = run_all(statements, |q| q.load(conn))?;
             let (by_key, strays) = index_targets::<R>(&links, targets);
             if strays.is_empty() {
                 return Ok(assemble::<R>(links, by_key));

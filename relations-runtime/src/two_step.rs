@@ -3,6 +3,10 @@
 //! through.parent_fk IN (..)`), then each distinct target once, by key
 //! (`SELECT target.* FROM target WHERE target.pk IN (..)`), put together in
 //! memory in link order. It gives the rows the join gives, in the same order.
+//! The adaptive variant (MariaDB's) reads the targets through the parents'
+//! keys instead where the links name more distinct targets than there are
+//! parents: fewer binds, and no `IN` list long enough for MariaDB to turn it
+//! into a derived table it scans.
 //! Where a link's target key finds no target by equality (a dangling link,
 //! or a key equal to its target's only under the database's collation), the
 //! load runs the join instead, which decides both as the database does: one
@@ -18,14 +22,19 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 use diesel::backend::Backend;
-use diesel::dsl::{IntoBoxed, Select};
+use diesel::dsl::{exists, Filter, IntoBoxed, Select};
+use diesel::internal::table_macro::Inner;
 use diesel::query_builder::QueryFragment;
 use diesel::query_dsl::methods::{BoxedDsl, FilterDsl, SelectDsl};
 
 use crate::aggregate::KeyColumn;
 use crate::batch::{chunks, KeyBatching};
+use crate::join::JoinOnKey;
 use crate::model::PrimaryKey;
-use crate::query::{JoinManyToMany, KeyOf, LinkRow, PrimaryKeyColumns, ThroughTable};
+use crate::query::{
+    JoinManyToMany, KeyOf, LinkRow, ManyToManyOn, ModelQuery, PrimaryKeyColumns, SelectModel,
+    ThroughTable,
+};
 use crate::relation::ManyToMany;
 
 /// How an unrefined many-to-many load reads its targets.
@@ -36,6 +45,12 @@ pub enum ManyToManyPlan {
     Join,
     /// Two statements: the links, then the distinct targets by key.
     TwoStep,
+    /// Two statements: the links, then the distinct targets by key where
+    /// there are no more of them than parents; else the targets of the
+    /// parents' keys (`WHERE EXISTS (SELECT .. FROM through WHERE
+    /// through.target_fk = target.pk AND through.parent_fk IN (..))`), which
+    /// binds the parents' keys instead of more target keys.
+    Adaptive,
 }
 
 thread_local! {
@@ -62,12 +77,21 @@ impl Drop for PlanGuard {
     }
 }
 
+fn plan<DB: KeyBatching>() -> ManyToManyPlan {
+    PLAN.with(Cell::get).unwrap_or(DB::MANY_TO_MANY_PLAN)
+}
+
 /// Whether a many-to-many load on backend `DB` takes the two-step plan.
 pub(crate) fn two_step<DB: KeyBatching>(refined: bool) -> bool {
-    if refined {
-        return false;
-    }
-    PLAN.with(Cell::get).unwrap_or(DB::MANY_TO_MANY_PLAN) == ManyToManyPlan::TwoStep
+    !refined && plan::<DB>() != ManyToManyPlan::Join
+}
+
+/// Whether the two-step plan's second step reads the targets through the
+/// parents' keys rather than by their own keys: under the adaptive plan,
+/// where there are more distinct targets than parents (fewer binds, and on
+/// MariaDB no `IN` list long enough to become a scanned derived table).
+pub(crate) fn targets_by_parents<DB: KeyBatching>(targets: usize, parents: usize) -> bool {
+    plan::<DB>() == ManyToManyPlan::Adaptive && targets > parents
 }
 
 type LinkSelection<R> = (
@@ -89,20 +113,34 @@ pub type Link<R> = (
     TargetField<R>,
 );
 
-/// The statements of the two-step plan's first step: the links of the
-/// parents' keys, one statement per chunk of keys. Blanket-implemented.
+/// `SELECT through.target_fk FROM through WHERE through.target_fk =
+/// target.pk AND through.parent_fk IN (..)`: the subselect of
+/// [`BuildLinks::linked_targets`], correlated with the target's table.
+type LinkedSubselect<R> = Filter<
+    Filter<Select<ThroughTable<R>, <R as JoinManyToMany>::TargetColumn>, ManyToManyOn<R>>,
+    <R as ManyToMany>::KeyFilter,
+>;
+
+/// The statements of the two-step plan: the links of the parents' keys, and
+/// the targets linked to the parents' keys, one statement per chunk of keys.
+/// Blanket-implemented.
 #[doc(hidden)]
-pub trait BuildLinks<DB: Backend>: JoinManyToMany {
+pub trait BuildLinks<DB: Backend>: JoinManyToMany<Target: SelectModel<DB>> {
     /// The boxed statement.
     type Query;
     /// One statement per chunk of `keys` (one in all on PostgreSQL).
     fn link_statements(keys: Vec<KeyOf<Self::Parent>>) -> Vec<Self::Query>;
+    /// The targets linked to the parents of `keys`, each once per statement:
+    /// `SELECT <target> FROM target WHERE EXISTS (SELECT through.target_fk
+    /// FROM through WHERE through.target_fk = target.pk AND
+    /// through.parent_fk IN (..))`, one statement per chunk of `keys`.
+    fn linked_targets(keys: Vec<KeyOf<Self::Parent>>) -> Vec<ModelQuery<Self::Target, DB>>;
 }
 
 impl<R, DB> BuildLinks<DB> for R
 where
-    R: JoinManyToMany,
-    R::TargetColumn: Default,
+    R: JoinManyToMany<Target: SelectModel<DB>>,
+    R::TargetColumn: Default + diesel::Expression,
     DB: KeyBatching,
     LinkSelection<R>: diesel::Expression,
     PrimaryKeyColumns<R::Through>: Default,
@@ -112,6 +150,13 @@ where
             R::KeyFilter,
             Output = IntoBoxed<'static, Select<ThroughTable<R>, LinkSelection<R>>, DB>,
         > + QueryFragment<DB>,
+    Inner: JoinOnKey<R::TargetColumn, PrimaryKeyColumns<R::Target>>,
+    PrimaryKeyColumns<R::Target>: Default,
+    ThroughTable<R>: SelectDsl<R::TargetColumn>,
+    Select<ThroughTable<R>, R::TargetColumn>: FilterDsl<ManyToManyOn<R>>,
+    Filter<Select<ThroughTable<R>, R::TargetColumn>, ManyToManyOn<R>>: FilterDsl<R::KeyFilter>,
+    ModelQuery<R::Target, DB>:
+        FilterDsl<exists<LinkedSubselect<R>>, Output = ModelQuery<R::Target, DB>>,
 {
     type Query = IntoBoxed<'static, Select<ThroughTable<R>, LinkSelection<R>>, DB>;
 
@@ -127,6 +172,22 @@ where
                     ))
                     .internal_into_boxed()
                     .filter(R::key_filter(chunk))
+            })
+            .collect()
+    }
+
+    fn linked_targets(keys: Vec<KeyOf<R::Parent>>) -> Vec<ModelQuery<R::Target, DB>> {
+        chunks::<DB, _>(keys)
+            .into_iter()
+            .map(|chunk| {
+                let linked = ThroughTable::<R>::default()
+                    .select(R::TargetColumn::default())
+                    .filter(Inner::on(
+                        R::TargetColumn::default(),
+                        PrimaryKeyColumns::<R::Target>::default(),
+                    ))
+                    .filter(R::key_filter(chunk));
+                R::Target::select_model().filter(exists(linked))
             })
             .collect()
     }

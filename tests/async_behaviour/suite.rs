@@ -80,7 +80,7 @@ fn m2m() -> usize {
     use diesel_relations::plumbing::KeyBatching;
     match <<Conn as diesel::Connection>::Backend as KeyBatching>::MANY_TO_MANY_PLAN {
         ManyToManyPlan::Join => 1,
-        ManyToManyPlan::TwoStep => 2,
+        ManyToManyPlan::TwoStep | ManyToManyPlan::Adaptive => 2,
     }
 }
 

@@ -923,6 +923,60 @@ fn many_to_many_plans_agree_and_a_dangling_link_is_dropped() {
     assert_eq!(dangling, joined.0);
 }
 
+/// The adaptive plan (MariaDB's): after the links, the distinct targets by
+/// key where there are no more of them than parents, else the targets of the
+/// parents' keys (`EXISTS` on the join table), which binds fewer keys. Both
+/// give the join's rows in the join's order, chunked or not; a dangling link
+/// still lets the join decide.
+#[test]
+fn adaptive_many_to_many_plan_reads_many_targets_through_the_parents() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    seed_tags(conn);
+    // Two tags linked to three books (classic: 2, 1; sf: 1, 5): more
+    // targets than parents. Five books linked to three tags: fewer.
+    let tags: Vec<Tag> = tags::table.filter(tags::name.eq_any(["classic", "sf"])).order(tags::id).load(conn).unwrap();
+    let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
+    let load = |conn: &mut Conn, plan| {
+        let _plan = override_many_to_many_plan(plan);
+        (tags.clone().prefetch_books(conn).unwrap(), books.clone().prefetch_tags(conn).unwrap())
+    };
+    let joined = assert_num_queries(conn, 2, |conn| load(conn, ManyToManyPlan::Join));
+    let count = QueryCount::install(conn);
+    let adaptive = load(conn, ManyToManyPlan::Adaptive);
+    let statements = count.statements();
+    drop(count);
+    assert_eq!(adaptive, joined);
+    assert_eq!(statements.len(), 4, "{statements:#?}");
+    assert!(statements[1].contains("EXISTS"), "the books through the tags' keys: {}", statements[1]);
+    assert!(!statements[3].contains("EXISTS"), "the tags by key: {}", statements[3]);
+    let got: Vec<(&str, Vec<i32>)> =
+        adaptive.0.iter().map(|t| (t.name.as_str(), t.books().iter().map(|b| b.id).collect())).collect();
+    assert_eq!(got, vec![("classic", vec![2, 1]), ("sf", vec![1, 5])]);
+
+    // One parent key per statement: book 1 comes back for both tags, once
+    // per statement, and is still each tag's once.
+    {
+        let _one = diesel_relations::__private::override_max_keys_per_statement(1);
+        let chunked = assert_num_queries(conn, 2 + 2, |conn| {
+            let _plan = override_many_to_many_plan(ManyToManyPlan::Adaptive);
+            tags.clone().prefetch_books(conn).unwrap()
+        });
+        assert_eq!(chunked, joined.0);
+    }
+
+    // A link to a book that does not exist: the links, the books through
+    // the tags, then the join, which drops it.
+    diesel::insert_into(book_tags::table)
+        .values(&BookTag { id: 99, book_id: 99, tag_id: 2, weight: 1 })
+        .execute(conn)
+        .unwrap();
+    let _plan = override_many_to_many_plan(ManyToManyPlan::Adaptive);
+    let dangling = assert_num_queries(conn, 3, |conn| tags.clone().prefetch_books(conn).unwrap());
+    assert_eq!(dangling, joined.0);
+}
+
 // ---- Top-N per parent ----
 
 #[test]
