@@ -281,11 +281,16 @@ macro_rules! backend {
         }
 
         fn tally_pairs(out: &Vec<(Author, Vec<Book>)>) -> Loaded {
+            tally_pairs_by(out, |a| a.id)
+        }
+
+        /// Parents with their books as `(parent, books)` pairs.
+        fn tally_pairs_by<P>(out: &[(P, Vec<Book>)], id: impl Fn(&P) -> i32) -> Loaded {
             let mut l = Loaded::new();
-            for (a, books) in out {
+            for (p, books) in out {
                 l.rows(1 + books.len());
                 for b in books {
-                    l.pair(a.id, b.id);
+                    l.pair(id(p), b.id);
                 }
             }
             l
@@ -593,7 +598,7 @@ macro_rules! backend {
         }
 
         fn m2m_relations_adaptive(conn: &mut Conn) -> QueryResult<Timed> {
-            on_plan(Plan::Adaptive, m2m_relations, conn)
+            on_plan(Plan::Adaptive { join_below: 1_000 }, m2m_relations, conn)
         }
 
         /// The other direction: each tag with its books. Every book is a
@@ -606,6 +611,75 @@ macro_rules! backend {
                     Ok(tags.prefetch_books(conn)?)
                 },
                 tally_tags_with_books,
+            )
+        }
+
+        /// Tags with their books, hand-written with Diesel's associations:
+        /// the join of the links and the books, grouped by tag.
+        fn m2m_reverse_diesel(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let tags: Vec<Tag> = tags::table.select(Tag::as_select()).load(conn)?;
+                    let links: Vec<(BookTag, Book)> = diesel_chunks(&tags, |chunk| {
+                        BookTag::belonging_to(chunk)
+                            .inner_join(books::table)
+                            .select((BookTag::as_select(), Book::as_select()))
+                            .load::<(BookTag, Book)>(conn)
+                    })?;
+                    let groups = links.grouped_by(&tags);
+                    Ok(tags
+                        .into_iter()
+                        .zip(groups)
+                        .map(|(t, links)| (t, links.into_iter().map(|(_, b)| b).collect()))
+                        .collect::<Vec<(Tag, Vec<Book>)>>())
+                },
+                |out| tally_pairs_by(out, |t| t.id),
+            )
+        }
+
+        /// Tags with their books, SeaORM's two-step strategy written with
+        /// Diesel: the links by tag, then the distinct books by key.
+        fn m2m_reverse_two_step(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let tags: Vec<Tag> = tags::table.select(Tag::as_select()).load(conn)?;
+                    let keys: Vec<i32> = tags.iter().map(|t| t.id).collect();
+                    let mut links: Vec<(i32, i32, i32)> = in_chunks(keys, |chunk| {
+                        book_tags::table
+                            .filter(book_tags::tag_id.eq_any(chunk))
+                            .select((book_tags::tag_id, book_tags::id, book_tags::book_id))
+                            .load(conn)
+                    })?;
+                    let mut book_ids: Vec<i32> = links.iter().map(|l| l.2).collect();
+                    book_ids.sort_unstable();
+                    book_ids.dedup();
+                    let books: Vec<Book> = in_chunks(book_ids, |chunk| {
+                        books::table
+                            .filter(books::id.eq_any(chunk))
+                            .select(Book::as_select())
+                            .load(conn)
+                    })?;
+                    let books: std::collections::HashMap<i32, Book> =
+                        books.into_iter().map(|b| (b.id, b)).collect();
+                    links.sort_unstable_by_key(|l| l.1);
+                    let mut per_tag: std::collections::HashMap<i32, Vec<Book>> =
+                        std::collections::HashMap::with_capacity(tags.len());
+                    for (tag, _, book) in links {
+                        if let Some(book) = books.get(&book) {
+                            per_tag.entry(tag).or_default().push(book.clone());
+                        }
+                    }
+                    Ok(tags
+                        .into_iter()
+                        .map(|t| {
+                            let books = per_tag.remove(&t.id).unwrap_or_default();
+                            (t, books)
+                        })
+                        .collect::<Vec<(Tag, Vec<Book>)>>())
+                },
+                |out| tally_pairs_by(out, |t| t.id),
             )
         }
 
@@ -630,7 +704,11 @@ macro_rules! backend {
         }
 
         fn m2m_reverse_relations_adaptive(conn: &mut Conn) -> QueryResult<Timed> {
-            on_plan(Plan::Adaptive, m2m_reverse_relations, conn)
+            on_plan(
+                Plan::Adaptive { join_below: 1_000 },
+                m2m_reverse_relations,
+                conn,
+            )
         }
 
         /// Books with their tags, as relations returns them.
@@ -1308,6 +1386,8 @@ macro_rules! backend {
                         imp("relations_join", m2m_reverse_relations_join),
                         imp("relations_by_key", m2m_reverse_relations_by_key),
                         imp("relations_adaptive", m2m_reverse_relations_adaptive),
+                        imp("diesel", m2m_reverse_diesel),
+                        imp("two_step", m2m_reverse_two_step),
                     ],
                 },
                 Scenario {

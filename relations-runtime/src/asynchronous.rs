@@ -50,9 +50,7 @@ use crate::relation::{BelongsTo, HasMany, Relation};
 use crate::spec::Prefetch;
 use crate::through::PrefetchThrough;
 use crate::top_n::Cut;
-use crate::two_step::{
-    assemble, index_targets, target_keys, targets_by_parents, two_step, BuildLinks, Link,
-};
+use crate::two_step::{assemble, target_keys, targets_by_parents, two_step, BuildLinks, Link};
 use crate::with::With;
 
 /// The mode of diesel-async connection `C`: a [`Prefetch`] for an async
@@ -369,9 +367,10 @@ pub trait LoadManyToManyAsync<C: AsyncConnection>:
         conn: &mut C,
     ) -> impl Future<Output = QueryResult<Vec<LinkRow<Self>>>> + Send;
 
-    /// Whether a load (`refined` or not) takes the two-step plan.
+    /// Whether a load (`refined` or not) of `parents` parent keys takes the
+    /// two-step plan.
     #[doc(hidden)]
-    fn two_step(refined: bool) -> bool;
+    fn two_step(refined: bool, parents: usize) -> bool;
 
     /// The two-step plan: run the link statements, then load the distinct
     /// targets by key; the links with their targets, in link order. `None`
@@ -408,8 +407,8 @@ where
         Ok(rows)
     }
 
-    fn two_step(refined: bool) -> bool {
-        two_step::<C::Backend>(refined)
+    fn two_step(refined: bool, parents: usize) -> bool {
+        two_step::<C::Backend>(refined, parents)
     }
 
     async fn load_two_step_async(
@@ -425,9 +424,9 @@ where
             R::Target::by_keys(target_keys)
         };
         let targets = R::Target::load_by_keys_async(statements, conn).await?;
-        let (by_key, strays) = index_targets::<R>(&links, targets);
-        // Target keys that found no target by equality: the join decides.
-        Ok(strays.is_empty().then(|| assemble::<R>(links, by_key)))
+        // `None` where a target key found no target by equality: the join
+        // decides.
+        Ok(assemble::<R>(links, targets))
     }
 }
 
@@ -578,14 +577,15 @@ where
     }
     // The statements are built here, before the first await: the join's
     // (the plan, or the fallback of the two-step plan), and the links'.
+    let keys = slots.keys();
     let (statements, ordered, links) = {
         let through = build(PrefetchThrough::new());
         let spec = through.spec();
-        let links = R::two_step(spec.refined).then(|| R::link_statements(slots.keys()));
-        (R::statements(slots.keys(), &spec), spec.ordered, links)
+        let links = R::two_step(spec.refined, keys.len()).then(|| R::link_statements(keys.clone()));
+        (R::statements(keys.clone(), &spec), spec.ordered, links)
     };
     let two_step = match links {
-        Some(links) => R::load_two_step_async(links, slots.keys(), conn).await,
+        Some(links) => R::load_two_step_async(links, keys, conn).await,
         None => Ok(None),
     };
     let rows = match two_step {

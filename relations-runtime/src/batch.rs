@@ -155,12 +155,13 @@ impl KeyBatching for diesel::mysql::Mysql {
         Some(MYSQL_STATEMENT_BYTES)
     }
     /// MariaDB turns an `IN` list of 1,000 values or more into a derived
-    /// table it joins by scanning (`in_predicate_conversion_threshold`), so
-    /// the targets by key lose to the join where every target is distinct;
-    /// where targets repeat they win 2x. The adaptive plan reads many
-    /// targets through the parents' keys instead (BENCHMARKS.md).
+    /// table it joins by scanning (`in_predicate_conversion_threshold`).
+    /// Below that many parents the join reads the parents' links by index
+    /// and wins; from there, two steps, reading many targets through the
+    /// parents' keys rather than by a long `IN` list of their own
+    /// (BENCHMARKS.md).
     const MANY_TO_MANY_PLAN: crate::two_step::ManyToManyPlan =
-        crate::two_step::ManyToManyPlan::Adaptive;
+        crate::two_step::ManyToManyPlan::Adaptive { join_below: 1_000 };
     fn debug_text(fragment: &dyn QueryFragment<Self>) -> String {
         debug_text(fragment)
     }

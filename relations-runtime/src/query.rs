@@ -27,9 +27,7 @@ use crate::model::{KeyOrder, Model, PrimaryKey};
 use crate::prefetch::{Rows, Window};
 use crate::relation::{BelongsTo, HasMany};
 use crate::top_n::{Cut, OrderTerm, OrderTerms, TopN};
-use crate::two_step::{
-    assemble, index_targets, target_keys, targets_by_parents, two_step, BuildLinks, Link,
-};
+use crate::two_step::{assemble, target_keys, targets_by_parents, two_step, BuildLinks, Link};
 
 /// `SELECT <M::as_select()> FROM <M's table>`, boxed for backend `DB`.
 pub type ModelQuery<M, DB> = <M as SelectModel<DB>>::Query;
@@ -695,7 +693,7 @@ where
         conn: &mut C,
         spec: &ThroughSpec<'_, R, C::Backend>,
     ) -> QueryResult<Vec<LinkRow<R>>> {
-        if two_step::<C::Backend>(spec.refined) {
+        if two_step::<C::Backend>(spec.refined, keys.len()) {
             let links = run_all(R::link_statements(keys.clone()), |q| q.load(conn))?;
             let target_keys = target_keys::<R>(&links);
             let statements = if targets_by_parents::<C::Backend>(target_keys.len(), keys.len()) {
@@ -704,9 +702,8 @@ where
                 R::Target::by_keys(target_keys)
             };
             let targets = run_all(statements, |q| q.load(conn))?;
-            let (by_key, strays) = index_targets::<R>(&links, targets);
-            if strays.is_empty() {
-                return Ok(assemble::<R>(links, by_key));
+            if let Some(rows) = assemble::<R>(links, targets) {
+                return Ok(rows);
             }
             // A target key found no target by equality: dangling, or equal
             // to its target only under the collation. The join decides.

@@ -45,12 +45,16 @@ pub enum ManyToManyPlan {
     Join,
     /// Two statements: the links, then the distinct targets by key.
     TwoStep,
-    /// Two statements: the links, then the distinct targets by key where
-    /// there are no more of them than parents; else the targets of the
-    /// parents' keys (`WHERE EXISTS (SELECT .. FROM through WHERE
-    /// through.target_fk = target.pk AND through.parent_fk IN (..))`), which
-    /// binds the parents' keys instead of more target keys.
-    Adaptive,
+    /// The join for fewer than `join_below` parents; else two statements:
+    /// the links, then the distinct targets by key where there are no more
+    /// of them than parents, else the targets of the parents' keys (`WHERE
+    /// EXISTS (SELECT .. FROM through WHERE through.target_fk = target.pk
+    /// AND through.parent_fk IN (..))`), which binds the parents' keys
+    /// instead of more target keys.
+    Adaptive {
+        /// Below this many parents, the join.
+        join_below: usize,
+    },
 }
 
 thread_local! {
@@ -81,9 +85,15 @@ fn plan<DB: KeyBatching>() -> ManyToManyPlan {
     PLAN.with(Cell::get).unwrap_or(DB::MANY_TO_MANY_PLAN)
 }
 
-/// Whether a many-to-many load on backend `DB` takes the two-step plan.
-pub(crate) fn two_step<DB: KeyBatching>(refined: bool) -> bool {
-    !refined && plan::<DB>() != ManyToManyPlan::Join
+/// Whether a many-to-many load of `parents` parent keys on backend `DB`
+/// takes the two-step plan.
+pub(crate) fn two_step<DB: KeyBatching>(refined: bool, parents: usize) -> bool {
+    !refined
+        && match plan::<DB>() {
+            ManyToManyPlan::Join => false,
+            ManyToManyPlan::TwoStep => true,
+            ManyToManyPlan::Adaptive { join_below } => parents >= join_below,
+        }
 }
 
 /// Whether the two-step plan's second step reads the targets through the
@@ -91,7 +101,7 @@ pub(crate) fn two_step<DB: KeyBatching>(refined: bool) -> bool {
 /// where there are more distinct targets than parents (fewer binds, and on
 /// MariaDB no `IN` list long enough to become a scanned derived table).
 pub(crate) fn targets_by_parents<DB: KeyBatching>(targets: usize, parents: usize) -> bool {
-    plan::<DB>() == ManyToManyPlan::Adaptive && targets > parents
+    matches!(plan::<DB>(), ManyToManyPlan::Adaptive { .. }) && targets > parents
 }
 
 type LinkSelection<R> = (
@@ -212,15 +222,19 @@ where
         .collect()
 }
 
-/// The loaded targets by key, and the link keys that found none exactly:
-/// they may match a target only under the collation (or be dangling).
-pub(crate) fn index_targets<R>(
-    links: &[Link<R>],
+/// The links with their targets, in link order: what the join returns.
+/// `None` where a link's target key finds no loaded target by equality: it
+/// may match a target only under the collation, or be dangling, and the
+/// join decides. A link whose target key is NULL has no target, as in the
+/// join.
+pub(crate) fn assemble<R>(
+    mut links: Vec<Link<R>>,
     targets: Vec<R::Target>,
-) -> (TargetsByKey<R>, Vec<KeyOf<R::Target>>)
+) -> Option<Vec<LinkRow<R>>>
 where
-    R: JoinManyToMany<Target: PrimaryKey>,
+    R: JoinManyToMany<Target: PrimaryKey + Clone>,
     R::TargetColumn: KeyColumn<KeyOf<R::Target>>,
+    R::LinkKey: Ord,
 {
     let mut by_key: TargetsByKey<R> = HashMap::with_capacity(targets.len());
     for target in targets {
@@ -228,32 +242,13 @@ where
             by_key.insert(key.clone(), target);
         }
     }
-    let mut strays: Vec<KeyOf<R::Target>> = Vec::new();
-    let mut seen = HashSet::new();
-    for link in links {
-        if let Some(key) = <R::TargetColumn as KeyColumn<KeyOf<R::Target>>>::key(&link.2) {
-            if !by_key.contains_key(key) && seen.insert(key) {
-                strays.push(key.clone());
-            }
-        }
-    }
-    (by_key, strays)
-}
-
-/// The links with their targets, in link order: what the join returns.
-pub(crate) fn assemble<R>(mut links: Vec<Link<R>>, by_key: TargetsByKey<R>) -> Vec<LinkRow<R>>
-where
-    R: JoinManyToMany<Target: PrimaryKey + Clone>,
-    R::TargetColumn: KeyColumn<KeyOf<R::Target>>,
-    R::LinkKey: Ord,
-{
     links.sort_unstable_by(|a, b| a.1.cmp(&b.1));
-    links
-        .into_iter()
-        .filter_map(|(parent, link, target)| {
-            let key = <R::TargetColumn as KeyColumn<KeyOf<R::Target>>>::key(&target)?;
-            let target = by_key.get(key)?.clone();
-            Some((parent, link, target))
-        })
-        .collect()
+    let mut rows = Vec::with_capacity(links.len());
+    for (parent, link, target) in links {
+        let Some(key) = <R::TargetColumn as KeyColumn<KeyOf<R::Target>>>::key(&target) else {
+            continue;
+        };
+        rows.push((parent, link, by_key.get(key)?.clone()));
+    }
+    Some(rows)
 }

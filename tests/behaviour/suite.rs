@@ -923,11 +923,11 @@ fn many_to_many_plans_agree_and_a_dangling_link_is_dropped() {
     assert_eq!(dangling, joined.0);
 }
 
-/// The adaptive plan (MariaDB's): after the links, the distinct targets by
-/// key where there are no more of them than parents, else the targets of the
-/// parents' keys (`EXISTS` on the join table), which binds fewer keys. Both
-/// give the join's rows in the join's order, chunked or not; a dangling link
-/// still lets the join decide.
+/// The adaptive plan (MariaDB's): the join below `join_below` parents; from
+/// there the links, then the distinct targets by key where there are no more
+/// of them than parents, else the targets of the parents' keys (`EXISTS` on
+/// the join table), which binds fewer keys. All give the join's rows in the
+/// join's order, chunked or not; a dangling link still lets the join decide.
 #[test]
 fn adaptive_many_to_many_plan_reads_many_targets_through_the_parents() {
     let Some(mut conn) = connect() else { return };
@@ -944,7 +944,7 @@ fn adaptive_many_to_many_plan_reads_many_targets_through_the_parents() {
     };
     let joined = assert_num_queries(conn, 2, |conn| load(conn, ManyToManyPlan::Join));
     let count = QueryCount::install(conn);
-    let adaptive = load(conn, ManyToManyPlan::Adaptive);
+    let adaptive = load(conn, ManyToManyPlan::Adaptive { join_below: 0 });
     let statements = count.statements();
     drop(count);
     assert_eq!(adaptive, joined);
@@ -954,13 +954,16 @@ fn adaptive_many_to_many_plan_reads_many_targets_through_the_parents() {
     let got: Vec<(&str, Vec<i32>)> =
         adaptive.0.iter().map(|t| (t.name.as_str(), t.books().iter().map(|b| b.id).collect())).collect();
     assert_eq!(got, vec![("classic", vec![2, 1]), ("sf", vec![1, 5])]);
+    // Below `join_below` parents, the join: one statement per load.
+    let few = assert_num_queries(conn, 2, |conn| load(conn, ManyToManyPlan::Adaptive { join_below: 6 }));
+    assert_eq!(few, joined);
 
     // One parent key per statement: book 1 comes back for both tags, once
     // per statement, and is still each tag's once.
     {
         let _one = diesel_relations::__private::override_max_keys_per_statement(1);
         let chunked = assert_num_queries(conn, 2 + 2, |conn| {
-            let _plan = override_many_to_many_plan(ManyToManyPlan::Adaptive);
+            let _plan = override_many_to_many_plan(ManyToManyPlan::Adaptive { join_below: 0 });
             tags.clone().prefetch_books(conn).unwrap()
         });
         assert_eq!(chunked, joined.0);
@@ -972,7 +975,7 @@ fn adaptive_many_to_many_plan_reads_many_targets_through_the_parents() {
         .values(&BookTag { id: 99, book_id: 99, tag_id: 2, weight: 1 })
         .execute(conn)
         .unwrap();
-    let _plan = override_many_to_many_plan(ManyToManyPlan::Adaptive);
+    let _plan = override_many_to_many_plan(ManyToManyPlan::Adaptive { join_below: 0 });
     let dangling = assert_num_queries(conn, 3, |conn| tags.clone().prefetch_books(conn).unwrap());
     assert_eq!(dangling, joined.0);
 }

@@ -63,7 +63,9 @@ fn m2m() -> usize {
     use diesel_relations::plumbing::KeyBatching;
     match <<Conn as diesel::Connection>::Backend as KeyBatching>::MANY_TO_MANY_PLAN {
         ManyToManyPlan::Join => 1,
-        ManyToManyPlan::TwoStep | ManyToManyPlan::Adaptive => 2,
+        ManyToManyPlan::TwoStep => 2,
+        // The suite loads a handful of parents, below `join_below`: the join.
+        ManyToManyPlan::Adaptive { .. } => 1,
     }
 }
 
