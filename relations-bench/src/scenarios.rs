@@ -280,6 +280,8 @@ macro_rules! backend {
             l
         }
 
+        // `&Vec`: the tally callback of `measure` over a `Vec` output.
+        #[allow(clippy::ptr_arg)]
         fn tally_pairs(out: &Vec<(Author, Vec<Book>)>) -> Loaded {
             tally_pairs_by(out, |a| a.id)
         }
