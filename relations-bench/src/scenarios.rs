@@ -640,6 +640,41 @@ macro_rules! backend {
             )
         }
 
+        /// The second step of the two-step strategy by hand, shared by both
+        /// directions: the distinct target keys of `links` (parent key, link
+        /// key, target key), their targets loaded once, and each parent's
+        /// targets in link order.
+        fn two_steps_by_hand<P, T: Clone>(
+            parents: Vec<P>,
+            mut links: Vec<(i32, i32, i32)>,
+            load_targets: impl FnOnce(Vec<i32>) -> QueryResult<Vec<T>>,
+            parent_id: impl Fn(&P) -> i32,
+            target_id: impl Fn(&T) -> i32,
+        ) -> QueryResult<Vec<(P, Vec<T>)>> {
+            let mut ids: Vec<i32> = links.iter().map(|l| l.2).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let targets: std::collections::HashMap<i32, T> = load_targets(ids)?
+                .into_iter()
+                .map(|t| (target_id(&t), t))
+                .collect();
+            links.sort_unstable_by_key(|l| l.1);
+            let mut per_parent: std::collections::HashMap<i32, Vec<T>> =
+                std::collections::HashMap::with_capacity(parents.len());
+            for (parent, _, target) in links {
+                if let Some(target) = targets.get(&target) {
+                    per_parent.entry(parent).or_default().push(target.clone());
+                }
+            }
+            Ok(parents
+                .into_iter()
+                .map(|p| {
+                    let targets = per_parent.remove(&parent_id(&p)).unwrap_or_default();
+                    (p, targets)
+                })
+                .collect())
+        }
+
         /// Tags with their books, SeaORM's two-step strategy written with
         /// Diesel: the links by tag, then the distinct books by key.
         fn m2m_reverse_two_step(conn: &mut Conn) -> QueryResult<Timed> {
@@ -648,38 +683,26 @@ macro_rules! backend {
                 |conn| {
                     let tags: Vec<Tag> = tags::table.select(Tag::as_select()).load(conn)?;
                     let keys: Vec<i32> = tags.iter().map(|t| t.id).collect();
-                    let mut links: Vec<(i32, i32, i32)> = in_chunks(keys, |chunk| {
+                    let links: Vec<(i32, i32, i32)> = in_chunks(keys, |chunk| {
                         book_tags::table
                             .filter(book_tags::tag_id.eq_any(chunk))
                             .select((book_tags::tag_id, book_tags::id, book_tags::book_id))
                             .load(conn)
                     })?;
-                    let mut book_ids: Vec<i32> = links.iter().map(|l| l.2).collect();
-                    book_ids.sort_unstable();
-                    book_ids.dedup();
-                    let books: Vec<Book> = in_chunks(book_ids, |chunk| {
-                        books::table
-                            .filter(books::id.eq_any(chunk))
-                            .select(Book::as_select())
-                            .load(conn)
-                    })?;
-                    let books: std::collections::HashMap<i32, Book> =
-                        books.into_iter().map(|b| (b.id, b)).collect();
-                    links.sort_unstable_by_key(|l| l.1);
-                    let mut per_tag: std::collections::HashMap<i32, Vec<Book>> =
-                        std::collections::HashMap::with_capacity(tags.len());
-                    for (tag, _, book) in links {
-                        if let Some(book) = books.get(&book) {
-                            per_tag.entry(tag).or_default().push(book.clone());
-                        }
-                    }
-                    Ok(tags
-                        .into_iter()
-                        .map(|t| {
-                            let books = per_tag.remove(&t.id).unwrap_or_default();
-                            (t, books)
-                        })
-                        .collect::<Vec<(Tag, Vec<Book>)>>())
+                    two_steps_by_hand(
+                        tags,
+                        links,
+                        |ids| {
+                            in_chunks(ids, |chunk| {
+                                books::table
+                                    .filter(books::id.eq_any(chunk))
+                                    .select(Book::as_select())
+                                    .load(conn)
+                            })
+                        },
+                        |t| t.id,
+                        |b| b.id,
+                    )
                 },
                 |out| tally_pairs_by(out, |t| t.id),
             )
@@ -765,38 +788,26 @@ macro_rules! backend {
                 |conn| {
                     let books = all_books(conn)?;
                     let keys: Vec<i32> = books.iter().map(|b| b.id).collect();
-                    let mut links: Vec<(i32, i32, i32)> = in_chunks(keys, |chunk| {
+                    let links: Vec<(i32, i32, i32)> = in_chunks(keys, |chunk| {
                         book_tags::table
                             .filter(book_tags::book_id.eq_any(chunk))
                             .select((book_tags::book_id, book_tags::id, book_tags::tag_id))
                             .load(conn)
                     })?;
-                    let mut tag_ids: Vec<i32> = links.iter().map(|l| l.2).collect();
-                    tag_ids.sort_unstable();
-                    tag_ids.dedup();
-                    let tags: Vec<Tag> = in_chunks(tag_ids, |chunk| {
-                        tags::table
-                            .filter(tags::id.eq_any(chunk))
-                            .select(Tag::as_select())
-                            .load(conn)
-                    })?;
-                    let tags: std::collections::HashMap<i32, Tag> =
-                        tags.into_iter().map(|t| (t.id, t)).collect();
-                    links.sort_unstable_by_key(|l| l.1);
-                    let mut per_book: std::collections::HashMap<i32, Vec<Tag>> =
-                        std::collections::HashMap::with_capacity(books.len());
-                    for (book, _, tag) in links {
-                        if let Some(tag) = tags.get(&tag) {
-                            per_book.entry(book).or_default().push(tag.clone());
-                        }
-                    }
-                    Ok(books
-                        .into_iter()
-                        .map(|b| {
-                            let tags = per_book.remove(&b.id).unwrap_or_default();
-                            (b, tags)
-                        })
-                        .collect::<Vec<(Book, Vec<Tag>)>>())
+                    two_steps_by_hand(
+                        books,
+                        links,
+                        |ids| {
+                            in_chunks(ids, |chunk| {
+                                tags::table
+                                    .filter(tags::id.eq_any(chunk))
+                                    .select(Tag::as_select())
+                                    .load(conn)
+                            })
+                        },
+                        |b| b.id,
+                        |t| t.id,
+                    )
                 },
                 |out| {
                     let mut l = Loaded::new();
