@@ -37,10 +37,8 @@ use futures_util::TryStreamExt;
 use crate::error::{Error, Result};
 use crate::join::{BuildJoin, JoinBelongsTo, JoinQuery, SelectRelated};
 use crate::mode::{Mode, ThenStep};
-use crate::model::{KeyOrder, Model, Node, Nodes};
-use crate::prefetch::{
-    at_most_one, no_rows, owner_slots, parent_slots, Groups, Parents, Rows, Window,
-};
+use crate::model::{KeyOrder, Model, Node, Nodes, PrimaryKey};
+use crate::prefetch::{at_most_one, no_rows, parent_slots, Groups, Parents, Rows, Slots, Window};
 use crate::query::{
     link_order, link_parent, BuildByKeys, BuildChildren, BuildManyToMany, BuildParents,
     ChildStatements, KeyOf, LinkRow, ManyToManyQuery, ModelQuery, ParentOf, SelectModel,
@@ -512,7 +510,23 @@ where
     N: Node<Model = R::Parent>,
     C: AsyncConnection,
 {
-    let slots = owner_slots(&nodes);
+    built_by(nodes, |n: &N| n.model().primary_key(), conn, build).await
+}
+
+/// [`built`] for elements that are not models: `key` gives each one's
+/// parent key (the element is the key itself for the key-based loaders).
+pub(crate) async fn built_by<R, E, C, T, K>(
+    nodes: Vec<E>,
+    key: impl Fn(&E) -> Option<&KeyOf<R::Parent>>,
+    conn: &mut C,
+    build: impl FnOnce(Prefetch<R, Async<C>>) -> Prefetch<R, Async<C>, T, K>,
+) -> Result<Vec<With<E, K, Vec<T>>>>
+where
+    R: LoadHasManyAsync<C>,
+    T: Clone,
+    C: AsyncConnection,
+{
+    let slots = Slots::new(&nodes, key);
     if slots.uses.is_empty() {
         return Ok(no_rows(nodes));
     }
@@ -570,10 +584,34 @@ where
     S::Node: Node<Model = R::Parent>,
     C: AsyncConnection,
 {
-    let nodes = nodes.into_nodes();
-    let slots = owner_slots(&nodes);
+    Ok(S::from_wrapped(
+        targets_by(
+            nodes.into_nodes(),
+            |n: &S::Node| n.model().primary_key(),
+            conn,
+            build,
+        )
+        .await?,
+    ))
+}
+
+/// The targets of many-to-many relation `R` for `nodes`, each found by its
+/// parent key with `key`.
+#[allow(clippy::type_complexity)]
+pub(crate) async fn targets_by<R, E, C>(
+    nodes: Vec<E>,
+    key: impl Fn(&E) -> Option<&KeyOf<R::Parent>>,
+    conn: &mut C,
+    build: impl FnOnce(PrefetchThrough<R, Async<C>>) -> PrefetchThrough<R, Async<C>>,
+) -> Result<Vec<With<E, R, Vec<R::Target>>>>
+where
+    R: LoadManyToManyAsync<C>,
+    R::Target: Clone,
+    C: AsyncConnection,
+{
+    let slots = Slots::new(&nodes, key);
     if slots.uses.is_empty() {
-        return Ok(S::from_wrapped(no_rows(nodes)));
+        return Ok(no_rows(nodes));
     }
     // The statements are built here, before the first await: the join's
     // (the plan, or the fallback of the two-step plan), and the links'.
@@ -607,7 +645,7 @@ where
         &found,
     );
     let targets = rows.into_iter().map(|(_, _, target)| target).collect();
-    Ok(S::from_wrapped(groups.hand_out(nodes, R::NAME, targets)?))
+    groups.hand_out(nodes, R::NAME, targets)
 }
 
 /// [`prefetch_belongs_to`](crate::prefetch_belongs_to) on a diesel-async
@@ -622,6 +660,22 @@ where
 {
     let nodes = nodes.into_nodes();
     let slots = parent_slots::<R, _>(&nodes);
+    let by_slot = parents_by_slot::<R, C>(&slots, conn).await?;
+    let parents = Parents::<R>::new(slots, &nodes, by_slot)?;
+    Ok(S::from_wrapped(parents.hand_out(nodes)?))
+}
+
+/// The parents of belongs-to relation `R` for the keys of `slots`, by slot:
+/// `None` where not even the database's comparison finds one.
+pub(crate) async fn parents_by_slot<R, C>(
+    slots: &Slots<'_, KeyOf<ParentOf<R>>>,
+    conn: &mut C,
+) -> Result<Vec<Option<ParentOf<R>>>>
+where
+    R: LoadBelongsToAsync<C>,
+    ParentOf<R>: Clone,
+    C: AsyncConnection,
+{
     let loaded = if slots.uses.is_empty() {
         Vec::new()
     } else {
@@ -629,16 +683,15 @@ where
             .await
             .map_err(|e| Error::database(R::NAME, e))?
     };
-    let mut by_slot = Parents::<R>::by_slot(&slots, loaded);
-    let unmatched = Parents::<R>::unmatched(&slots, &by_slot);
+    let mut by_slot = Parents::<R>::by_slot(slots, loaded);
+    let unmatched = Parents::<R>::unmatched(slots, &by_slot);
     if !unmatched.is_empty() {
         let found = find_each::<ParentOf<R>, C>(unmatched, conn)
             .await
             .map_err(|e| Error::database(R::NAME, e))?;
-        Parents::<R>::place(&slots, &mut by_slot, found);
+        Parents::<R>::place(slots, &mut by_slot, found);
     }
-    let parents = Parents::<R>::new(slots, &nodes, by_slot)?;
-    Ok(S::from_wrapped(parents.hand_out(nodes)?))
+    Ok(by_slot)
 }
 
 impl<R: JoinBelongsTo> SelectRelated<R> {

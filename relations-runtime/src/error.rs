@@ -41,6 +41,12 @@ pub enum ErrorKind {
         /// Values the nested loader returned.
         got: usize,
     },
+    /// A loader that takes its own connection from a pool (the GraphQL
+    /// loaders) could not get one.
+    Pool {
+        /// The pool's error, formatted with `Display`.
+        message: String,
+    },
 }
 
 impl Error {
@@ -74,6 +80,16 @@ impl Error {
         Error {
             relation,
             kind: ErrorKind::NestedLength { expected, got },
+        }
+    }
+
+    #[cfg_attr(not(feature = "async-graphql"), allow(dead_code))]
+    pub(crate) fn pool(relation: &'static str, error: &dyn fmt::Display) -> Self {
+        Error {
+            relation,
+            kind: ErrorKind::Pool {
+                message: error.to_string(),
+            },
         }
     }
 
@@ -115,6 +131,11 @@ impl fmt::Display for Error {
             ErrorKind::NestedLength { expected, got } => write!(
                 f,
                 "loading relation `{}` failed: the nested loader returned {got} values for {expected} children",
+                self.relation
+            ),
+            ErrorKind::Pool { message } => write!(
+                f,
+                "loading relation `{}` failed: no connection from the pool: {message}",
                 self.relation
             ),
         }

@@ -35,7 +35,10 @@ mod children;
 mod column_aggregate;
 mod count;
 mod error;
+#[cfg(feature = "async-graphql")]
+pub mod graphql;
 mod join;
+pub mod keyed;
 mod loaders;
 mod mode;
 mod model;

@@ -24,14 +24,14 @@ const NO_SLOT: u32 = u32::MAX;
 /// The distinct keys of a list, each with a slot number, plus the slot of every
 /// element (`NO_SLOT` for a `None` key).
 pub(crate) struct Slots<'a, K> {
-    index: FastMap<&'a K, u32>,
+    pub(crate) index: FastMap<&'a K, u32>,
     of_element: Vec<u32>,
     /// How many elements share each slot.
     pub(crate) uses: Vec<u32>,
 }
 
 impl<'a, K: Eq + Hash> Slots<'a, K> {
-    fn new<T: 'a>(elements: &'a [T], key: impl Fn(&'a T) -> Option<&'a K>) -> Self {
+    pub(crate) fn new<T: 'a>(elements: &'a [T], key: impl Fn(&'a T) -> Option<&'a K>) -> Self {
         // Elements usually come clustered by key (children loaded in key
         // order, a parent's children side by side), so a run of equal keys
         // takes one lookup, and the number of runs bounds the distinct keys:
@@ -85,7 +85,7 @@ impl<'a, K: Eq + Hash> Slots<'a, K> {
         keys.into_iter().flatten().collect()
     }
 
-    fn slot(&self, key: Option<&K>) -> u32 {
+    pub(crate) fn slot(&self, key: Option<&K>) -> u32 {
         key.and_then(|k| self.index.get(k).copied())
             .unwrap_or(NO_SLOT)
     }
@@ -297,9 +297,26 @@ where
     N: Node<Model = R::Parent>,
     C: Connection,
 {
+    built_by(nodes, |n: &N| n.model().primary_key(), conn, build)
+}
+
+/// [`built`] for elements that are not models: `key` gives each one's
+/// parent key (the element is the key itself for the key-based loaders).
+pub(crate) fn built_by<R, E, C, T, K>(
+    elements: Vec<E>,
+    key: impl Fn(&E) -> Option<&KeyOf<R::Parent>>,
+    conn: &mut C,
+    build: impl FnOnce(Prefetch<R, C>) -> Prefetch<R, C, T, K>,
+) -> Result<Vec<With<E, K, Vec<T>>>>
+where
+    R: LoadHasMany<C>,
+    T: Clone,
+    C: Connection,
+{
     let (parts, then) = build(Prefetch::new()).into_parts();
-    group_rows(
-        nodes,
+    group_rows_by(
+        elements,
+        key,
         conn,
         R::NAME,
         |keys, conn| R::load_children_with(keys, conn, &parts.spec()),
@@ -365,18 +382,40 @@ where
     S::Node: Node<Model = R::Parent>,
     C: Connection,
 {
+    Ok(S::from_wrapped(targets_by::<R, _, C>(
+        nodes.into_nodes(),
+        |n: &S::Node| n.model().primary_key(),
+        conn,
+        build,
+    )?))
+}
+
+/// The targets of many-to-many relation `R` for `elements`, each found by
+/// its parent key with `key`.
+#[allow(clippy::type_complexity)]
+pub(crate) fn targets_by<R, E, C>(
+    elements: Vec<E>,
+    key: impl Fn(&E) -> Option<&KeyOf<R::Parent>>,
+    conn: &mut C,
+    build: impl FnOnce(PrefetchThrough<R, C>) -> PrefetchThrough<R, C>,
+) -> Result<Vec<With<E, R, Vec<R::Target>>>>
+where
+    R: LoadManyToMany<C>,
+    R::Target: Clone,
+    C: Connection,
+{
     let through = build(PrefetchThrough::new());
     let spec = through.spec();
-    let grouped = group_rows::<_, _, _, R::Target, R>(
-        nodes.into_nodes(),
+    group_rows_by::<_, _, _, _, R::Target, R>(
+        elements,
+        key,
         conn,
         R::NAME,
         |keys, conn| R::load_targets(keys, conn, &spec).map(Rows::all),
         link_parent::<R>,
         find_owner_keys::<R::Parent, C>,
         |rows, _| Ok(rows.into_iter().map(|(_, _, target)| target).collect()),
-    )?;
-    Ok(S::from_wrapped(grouped))
+    )
 }
 
 /// The grouping every has-many shaped loader shares, O(nodes + rows): number
@@ -405,7 +444,37 @@ where
     N::Model: PrimaryKey,
     T: Clone,
 {
-    let slots = owner_slots(&nodes);
+    group_rows_by(
+        nodes,
+        |n: &N| n.model().primary_key(),
+        conn,
+        relation,
+        load,
+        row_key,
+        resolve,
+        then,
+    )
+}
+
+/// [`group_rows`] for elements that are not models: `key` gives each
+/// element's key (the element is the key itself for the key-based loaders).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn group_rows_by<E, Key, C, Row, T, K>(
+    elements: Vec<E>,
+    key: impl Fn(&E) -> Option<&Key>,
+    conn: &mut C,
+    relation: &'static str,
+    load: impl FnOnce(Vec<Key>, &mut C) -> diesel::QueryResult<Rows<Row>>,
+    row_key: impl Fn(&Row) -> Option<&Key>,
+    resolve: impl FnOnce(Vec<Key>, &mut C) -> diesel::QueryResult<Vec<(Key, Key)>>,
+    then: impl FnOnce(Vec<Row>, &mut C) -> Result<Vec<T>>,
+) -> Result<Vec<With<E, K, Vec<T>>>>
+where
+    Key: Eq + Hash + Clone,
+    T: Clone,
+{
+    let nodes = elements;
+    let slots = Slots::new(&nodes, key);
     if slots.uses.is_empty() {
         return Ok(no_rows(nodes));
     }
@@ -459,6 +528,7 @@ where
 }
 
 /// The slots of `nodes` by their own primary key.
+#[cfg_attr(not(feature = "async"), allow(dead_code))]
 pub(crate) fn owner_slots<N>(nodes: &[N]) -> Slots<'_, KeyOf<N::Model>>
 where
     N: Node,
@@ -565,20 +635,35 @@ where
 {
     let nodes = nodes.into_nodes();
     let slots = parent_slots::<R, _>(&nodes);
+    let by_slot = parents_by_slot::<R, C>(&slots, conn)?;
+    let parents = Parents::<R>::new(slots, &nodes, by_slot)?;
+    Ok(S::from_wrapped(parents.hand_out(nodes)?))
+}
+
+/// The parents of belongs-to relation `R` for the keys of `slots`, by slot:
+/// `None` where not even the database's comparison finds one.
+pub(crate) fn parents_by_slot<R, C>(
+    slots: &Slots<'_, KeyOf<ParentOf<R>>>,
+    conn: &mut C,
+) -> Result<Vec<Option<ParentOf<R>>>>
+where
+    R: LoadBelongsTo<C>,
+    ParentOf<R>: Clone,
+    C: Connection,
+{
     let loaded = if slots.uses.is_empty() {
         Vec::new()
     } else {
         R::load_parents(slots.keys(), conn).map_err(|e| Error::database(R::NAME, e))?
     };
-    let mut by_slot = Parents::<R>::by_slot(&slots, loaded);
-    let unmatched = Parents::<R>::unmatched(&slots, &by_slot);
+    let mut by_slot = Parents::<R>::by_slot(slots, loaded);
+    let unmatched = Parents::<R>::unmatched(slots, &by_slot);
     if !unmatched.is_empty() {
         let found = find_each::<ParentOf<R>, C>(unmatched, conn)
             .map_err(|e| Error::database(R::NAME, e))?;
-        Parents::<R>::place(&slots, &mut by_slot, found);
+        Parents::<R>::place(slots, &mut by_slot, found);
     }
-    let parents = Parents::<R>::new(slots, &nodes, by_slot)?;
-    Ok(S::from_wrapped(parents.hand_out(nodes)?))
+    Ok(by_slot)
 }
 
 /// The slots of `nodes` by the foreign key of belongs-to relation `R`.
