@@ -272,6 +272,73 @@
 //! [diesel-async](https://docs.rs/diesel-async):
 //! `authors.prefetch_books_async(&mut conn).await?`, with the same statements.
 //!
+//! # By key, and GraphQL
+//!
+//! A DataLoader asks for a relation by parent keys, not models. [`keyed`]
+//! loads any relation that way — the same statements, chunking and
+//! collation handling — and returns each key's value in a map:
+//!
+//! ```
+//! # mod schema {
+//! #     diesel::table! { authors (id) { id -> Integer, name -> Text, } }
+//! #     diesel::table! { books (id) { id -> Integer, author_id -> Integer, title -> Text, } }
+//! #     diesel::allow_tables_to_appear_in_same_query!(authors, books);
+//! # }
+//! # mod models {
+//! #     use diesel::prelude::*;
+//! #     use diesel_relations::Relations;
+//! #     #[derive(Queryable, Selectable, Identifiable, Relations, Debug, Clone)]
+//! #     #[diesel(table_name = crate::schema::authors)]
+//! #     pub struct Author { pub id: i32, pub name: String }
+//! #     #[derive(Queryable, Selectable, Identifiable, Relations, Debug, Clone)]
+//! #     #[diesel(table_name = crate::schema::books)]
+//! #     pub struct Book {
+//! #         pub id: i32,
+//! #         #[foreign_key(references = Author, related_name = "books")]
+//! #         pub author_id: i32,
+//! #         pub title: String,
+//! #     }
+//! # }
+//! # use diesel::prelude::*;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let conn = &mut SqliteConnection::establish(":memory:")?;
+//! # diesel::connection::SimpleConnection::batch_execute(conn, "
+//! #     CREATE TABLE authors (id INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL);
+//! #     CREATE TABLE books (id INTEGER PRIMARY KEY NOT NULL, author_id INTEGER NOT NULL, title TEXT NOT NULL);
+//! #     INSERT INTO authors VALUES (1, 'Ursula K. Le Guin'), (2, 'Octavia E. Butler');
+//! #     INSERT INTO books VALUES (1, 1, 'A Wizard of Earthsea'), (2, 1, 'The Dispossessed'), (3, 2, 'Kindred');
+//! # ")?;
+//! use diesel_relations::{assert_num_queries, keyed};
+//! use models::{AuthorBooks, BookAuthor};
+//! use schema::books;
+//!
+//! // Has-many: every key maps to its children (none for key 3).
+//! let books = assert_num_queries(conn, 1, |conn| keyed::has_many(AuthorBooks, vec![1, 2, 3], conn))?;
+//! assert_eq!(books[&1].len(), 2);
+//! assert!(books[&3].is_empty());
+//!
+//! // Refined as `prefetch_books_with` is: here each author's latest book.
+//! let latest = keyed::has_many_with(AuthorBooks, vec![1, 2], conn, |b| {
+//!     b.order(books::id.desc()).limit_per_parent(1)
+//! })?;
+//! assert_eq!(latest[&1][0].title, "The Dispossessed");
+//!
+//! // Belongs-to: by foreign-key value; a value with no parent is absent.
+//! let authors = keyed::belongs_to(BookAuthor, vec![1, 2], conn)?;
+//! assert_eq!(authors[&2].name, "Octavia E. Butler");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! With the `async-graphql` feature, [`graphql::RelationLoader`] is an
+//! async-graphql `Loader` for any relation over a diesel-async deadpool
+//! pool: a resolver is
+//! `ctx.data::<DataLoader<RelationLoader<AuthorBooks, Pool<C>>>>()?.load_for(&self.author).await?`,
+//! one statement per relation and GraphQL level. `load_for` takes the
+//! relation's own model, so asking for another model's relation does not
+//! compile; [`graphql::RefinedLoader`] refines each load with the field's
+//! arguments. `examples/graphql/` is a whole server (axum, GraphiQL).
+//!
 //! # Crates
 //!
 //! `diesel-relations` re-exports the runtime (`relations-runtime`) and the
@@ -281,6 +348,11 @@
 //! derive where it is with `#[relations(crate = "path::to::it")]`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "async-graphql")]
+#[doc(inline)]
+pub use relations_runtime::graphql;
+#[doc(inline)]
+pub use relations_runtime::keyed;
 #[cfg(feature = "async")]
 #[doc(inline)]
 pub use relations_runtime::AggregateAsyncExt;
