@@ -53,11 +53,11 @@ fn ids(n: i32) -> String {
         .join(", ")
 }
 
-/// Every relation, every level.
+/// Every relation, every level, and a count.
 fn full(authors: i32) -> String {
     format!(
-        "{{ authors(ids: [{}]) {{ id name books {{ id title year author {{ id name }} \
-         reviews {{ id stars }} tags {{ id name }} }} }} }}",
+        "{{ authors(ids: [{}]) {{ id name bookCount profile {{ bio }} books {{ id title year \
+         author {{ id name }} reviews {{ id stars }} tags {{ id name }} }} }} }}",
         ids(authors)
     )
 }
@@ -121,8 +121,9 @@ macro_rules! both {
 macro_rules! check_api {
     ($api:ident, $pool:expr, $count:expr, m2m = $m2m:expr) => {{
         let (pool, count) = ($pool, $count);
-        // Levels: authors; books; each book's author, reviews and tags.
-        let per_tree = 1 + 1 + 1 + 1 + $m2m;
+        // Levels: authors; their book counts, profiles and books; each
+        // book's author, reviews and tags.
+        let per_tree = 1 + 3 + 1 + 1 + $m2m;
         let (one, one_count) = both!($api, pool, count, full(1));
         assert_eq!(one["authors"].as_array().unwrap().len(), 1);
         assert_eq!(one_count, per_tree, "one author: {:#?}", count.statements());

@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::RunQueryDsl;
 use diesel_relations::asynchronous::Async;
-use diesel_relations::graphql::{LoadFor, LoadWith, RefinedLoader, RelationLoader};
+use diesel_relations::graphql::{CountLoader, LoadFor, LoadWith, RefinedLoader, RelationLoader};
 use diesel_relations::Prefetch;
 
 use crate::models::*;
@@ -28,6 +28,8 @@ pub type Db = Pool<Conn>;
 /// relation: `Tags` takes a `&Book`, `Writer` a `&Book`, `Books` an
 /// `&Author` and the field's arguments.
 pub type Books = DataLoader<RefinedLoader<AuthorBooks, Db, BookArgs>>;
+pub type BookCount = DataLoader<CountLoader<AuthorBooks, Db>>;
+pub type Profiles = DataLoader<RelationLoader<AuthorProfile, Db>>;
 pub type Reviews = DataLoader<RelationLoader<BookReviews, Db>>;
 pub type Tags = DataLoader<RelationLoader<BookTags, Db>>;
 pub type Writer = DataLoader<RelationLoader<BookAuthor, Db>>;
@@ -64,6 +66,8 @@ pub fn schema(pool: Db, delay: Duration) -> Schema<Query, EmptyMutation, EmptySu
     }
     Schema::build(Query, EmptyMutation, EmptySubscription)
         .data(loader(RefinedLoader::new(AuthorBooks, pool.clone(), refine_books), delay))
+        .data(loader(CountLoader::new(AuthorBooks, pool.clone()), delay))
+        .data(loader(RelationLoader::new(AuthorProfile, pool.clone()), delay))
         .data(loader(RelationLoader::new(BookReviews, pool.clone()), delay))
         .data(loader(RelationLoader::new(BookTags, pool.clone()), delay))
         .data(loader(RelationLoader::new(BookAuthor, pool.clone()), delay))
@@ -109,6 +113,14 @@ impl AuthorNode {
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// How many books the author has (counted, not loaded).
+    async fn book_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(ctx.data::<BookCount>()?.load_for(&self.0).await?)
+    }
+    /// The author's profile, if any (one-to-one).
+    async fn profile(&self, ctx: &Context<'_>) -> Result<Option<ProfileNode>> {
+        Ok(ctx.data::<Profiles>()?.load_for(&self.0).await?.map(ProfileNode))
+    }
     /// The author's books, by id; `since` a year, `first` the most recent n.
     async fn books(
         &self,
@@ -119,6 +131,15 @@ impl AuthorNode {
         let args = BookArgs { since, first };
         let books = ctx.data::<Books>()?.load_with(&self.0, args).await?;
         Ok(books.into_iter().map(BookNode).collect())
+    }
+}
+
+pub struct ProfileNode(Profile);
+
+#[Object(name = "Profile")]
+impl ProfileNode {
+    async fn bio(&self) -> &str {
+        &self.0.bio
     }
 }
 
@@ -201,6 +222,24 @@ pub mod naive {
         }
         async fn name(&self) -> &str {
             &self.0.name
+        }
+        async fn book_count(&self, ctx: &Context<'_>) -> Result<i64> {
+            let mut conn = ctx.data::<Db>()?.get().await?;
+            Ok(books::table
+                .filter(books::author_id.eq(self.0.id))
+                .count()
+                .get_result(&mut conn)
+                .await?)
+        }
+        async fn profile(&self, ctx: &Context<'_>) -> Result<Option<super::ProfileNode>> {
+            let mut conn = ctx.data::<Db>()?.get().await?;
+            let profile: Option<Profile> = profiles::table
+                .filter(profiles::author_id.eq(self.0.id))
+                .select(Profile::as_select())
+                .first(&mut conn)
+                .await
+                .optional()?;
+            Ok(profile.map(super::ProfileNode))
         }
         async fn books(
             &self,

@@ -1,6 +1,7 @@
 //! A GraphQL server (axum + async-graphql) whose resolvers load every
 //! relation through diesel-relations' DataLoaders: authors → books →
-//! reviews, books → tags (many-to-many), books → author (belongs-to). A query
+//! reviews, books → tags (many-to-many), books → author (belongs-to),
+//! authors → profile (one-to-one) and each author's book count. A query
 //! for 50 authors with all of it runs 1 + 4 statements, where resolvers with
 //! a query each (`api.rs`, module `naive`) run hundreds.
 //!
@@ -60,8 +61,10 @@ mod postgres {
 const AUTHORS_QUERY: &str = "{ authors(ids: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50]) \
      { id name books { id title year author { id name } reviews { id stars } tags { id name } } } }";
 
-/// One relation under two aliases with different arguments.
-const ALIASES_QUERY: &str = "{ author(id: 7) { name recent: books(first: 2) { title } \
+/// One relation under two aliases with different arguments, with a count
+/// and a one-to-one relation.
+const ALIASES_QUERY: &str =
+    "{ author(id: 7) { name bookCount profile { bio } recent: books(first: 2) { title } \
      since: books(since: 1990) { title year } } }";
 
 type Sqlite = SyncConnectionWrapper<SqliteConnection>;

@@ -12,6 +12,15 @@ pub struct Author {
 }
 
 #[derive(Queryable, Selectable, Identifiable, Relations, Debug, Clone)]
+#[diesel(table_name = crate::schema::profiles)]
+pub struct Profile {
+    pub id: i32,
+    #[foreign_key(references = Author, one_to_one)]
+    pub author_id: i32,
+    pub bio: String,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Relations, Debug, Clone)]
 #[diesel(table_name = crate::schema::books)]
 pub struct Book {
     pub id: i32,
@@ -50,6 +59,7 @@ pub struct BookTag {
 /// The tables, portable across SQLite, PostgreSQL and MariaDB.
 pub const CREATE: &[&str] = &[
     "CREATE TABLE authors (id INTEGER PRIMARY KEY NOT NULL, name VARCHAR(100) NOT NULL)",
+    "CREATE TABLE profiles (id INTEGER PRIMARY KEY NOT NULL, author_id INTEGER NOT NULL UNIQUE, bio VARCHAR(100) NOT NULL)",
     "CREATE TABLE books (id INTEGER PRIMARY KEY NOT NULL, author_id INTEGER NOT NULL, title VARCHAR(100) NOT NULL, year INTEGER NOT NULL)",
     "CREATE INDEX books_author_id ON books (author_id)",
     "CREATE TABLE reviews (id INTEGER PRIMARY KEY NOT NULL, book_id INTEGER NOT NULL, stars INTEGER NOT NULL)",
@@ -59,15 +69,19 @@ pub const CREATE: &[&str] = &[
     "CREATE INDEX book_tags_book_id ON book_tags (book_id)",
 ];
 
-/// `authors` authors with 1 to 4 books each, up to 3 reviews per book and 0
-/// to 2 of 8 tags per book: the rows to insert, as SQL.
+/// `authors` authors (two in three with a profile) with 1 to 4 books each,
+/// up to 3 reviews per book and 0 to 2 of 8 tags per book: the rows to
+/// insert, as SQL.
 pub fn seed(authors: i32) -> Vec<String> {
-    let mut rows = vec![String::new(); 5];
+    let mut rows = vec![String::new(); 6];
     let mut book = 0;
     let mut review = 0;
     let mut link = 0;
     for a in 1..=authors {
         rows[0].push_str(&format!("({a}, 'Author {a}'),"));
+        if a % 3 != 0 {
+            rows[5].push_str(&format!("({a}, {a}, 'Bio of author {a}'),"));
+        }
         for _ in 0..1 + a % 4 {
             book += 1;
             rows[1].push_str(&format!(
@@ -87,15 +101,22 @@ pub fn seed(authors: i32) -> Vec<String> {
     for t in 1..=8 {
         rows[3].push_str(&format!("({t}, 'tag {t}'),"));
     }
-    ["authors", "books", "reviews", "tags", "book_tags"]
-        .iter()
-        .zip(rows)
-        .filter(|(_, values)| !values.is_empty())
-        .map(|(table, values)| {
-            format!(
-                "INSERT INTO {table} VALUES {}",
-                values.trim_end_matches(',')
-            )
-        })
-        .collect()
+    [
+        "authors",
+        "books",
+        "reviews",
+        "tags",
+        "book_tags",
+        "profiles",
+    ]
+    .iter()
+    .zip(rows)
+    .filter(|(_, values)| !values.is_empty())
+    .map(|(table, values)| {
+        format!(
+            "INSERT INTO {table} VALUES {}",
+            values.trim_end_matches(',')
+        )
+    })
+    .collect()
 }

@@ -26,8 +26,8 @@ use diesel::{Connection, Expression, ExpressionMethods, RunQueryDsl};
 use crate::batch::{chunks_for, KeyBatching};
 use crate::children::Children;
 use crate::error::Result;
-use crate::model::{KeyField, Node, Nodes, NullabilityOf};
-use crate::prefetch::{find_owner_keys, group_rows, Rows};
+use crate::model::{KeyField, Node, Nodes, NullabilityOf, PrimaryKey};
+use crate::prefetch::{find_owner_keys, group_rows_by, Rows};
 use crate::query::{run_all, KeyOf, LoadByKeys};
 use crate::refine::RefineFilter;
 use crate::relation::Relation;
@@ -331,8 +331,26 @@ where
     C: Connection,
     R::Column: KeyColumn<KeyOf<R::Owner>>,
 {
-    let grouped = group_rows(
-        nodes,
+    count_by(nodes, |n: &N| n.model().primary_key(), conn, filter, value)
+}
+
+/// [`count_nodes`] for elements that are not models: `key` gives each
+/// element's owner key (the element is the key itself for `keyed::count`).
+pub(crate) fn count_by<R, E, C, K, V>(
+    elements: Vec<E>,
+    key: impl Fn(&E) -> Option<&KeyOf<R::Owner>>,
+    conn: &mut C,
+    filter: CountFilter<R, C::Backend, K>,
+    value: impl Fn(i64) -> V,
+) -> Result<Vec<With<E, K, V>>>
+where
+    R: LoadCounts<C>,
+    C: Connection,
+    R::Column: KeyColumn<KeyOf<R::Owner>>,
+{
+    let grouped = group_rows_by(
+        elements,
+        key,
         conn,
         R::NAME,
         |keys, conn| R::load_counts(keys, conn, &filter).map(Rows::all),
@@ -556,7 +574,7 @@ pub use nonblocking::{
 
 /// Aggregates on diesel-async: the same statements, awaited.
 #[cfg(feature = "async")]
-mod nonblocking {
+pub(crate) mod nonblocking {
     use std::future::Future;
 
     use diesel_async::methods::LoadQuery;
@@ -568,8 +586,9 @@ mod nonblocking {
     use crate::asynchronous::{find_owner_keys, run_all, LoadByKeysAsync};
     use crate::children::Children;
     use crate::error::{Error, Result};
+    use crate::model::PrimaryKey;
     use crate::model::{Node, Nodes};
-    use crate::prefetch::{no_rows, owner_slots, Groups, Rows};
+    use crate::prefetch::{no_rows, Groups, Rows, Slots};
     use crate::query::KeyOf;
     use crate::with::With;
 
@@ -627,7 +646,23 @@ mod nonblocking {
         N: Node<Model = R::Owner>,
         C: AsyncConnection,
     {
-        let slots = owner_slots(&nodes);
+        count_by(nodes, |n: &N| n.model().primary_key(), conn, filter, value).await
+    }
+
+    /// `count_by` on a diesel-async connection.
+    pub(crate) async fn count_by<R, E, C, K, V>(
+        nodes: Vec<E>,
+        key: impl Fn(&E) -> Option<&KeyOf<R::Owner>>,
+        conn: &mut C,
+        filter: CountFilter<R, C::Backend, K>,
+        value: impl Fn(i64) -> V,
+    ) -> Result<Vec<With<E, K, V>>>
+    where
+        R: LoadCountsAsync<C>,
+        R::Column: KeyColumn<KeyOf<R::Owner>>,
+        C: AsyncConnection,
+    {
+        let slots = Slots::new(&nodes, key);
         if slots.uses.is_empty() {
             return Ok(counted(no_rows(nodes), value));
         }
@@ -638,7 +673,7 @@ mod nonblocking {
             .map_err(|e| Error::database(R::NAME, e))?;
         let (slot_of_row, strays) = slots.of_rows(&rows, row_key::<R>);
         // No stray keys, no statement.
-        let found = find_owner_keys::<R::Owner, C>(strays, conn)
+        let found = find_owner_keys::<R::Owner, C>(strays, &slots, conn)
             .await
             .map_err(|e| Error::database(R::NAME, e))?;
         let (rows, groups) = Groups::new(slots, Rows::all(rows), slot_of_row, row_key::<R>, &found);

@@ -295,21 +295,42 @@ where
     Ok(found)
 }
 
-/// The key of the owner the database finds for each stray key.
+/// [`find_owner_keys`](crate::prefetch) on a diesel-async connection: the
+/// slot key the database matches each stray key to.
 pub(crate) async fn find_owner_keys<P, C>(
     strays: Vec<KeyOf<P>>,
+    slots: &Slots<'_, KeyOf<P>>,
     conn: &mut C,
 ) -> QueryResult<Vec<(KeyOf<P>, KeyOf<P>)>>
 where
     P: LoadByKeysAsync<C>,
     C: AsyncConnection,
 {
-    Ok(find_each::<P, C>(strays, conn)
+    let found = parent_keys::<P, C>(strays, conn).await?;
+    match slots.respelled(&found) {
+        None => Ok(found),
+        Some(slot_keys) => {
+            let stored = parent_keys::<P, C>(slot_keys, conn).await?;
+            Ok(slots.respell(found, stored))
+        }
+    }
+}
+
+/// Each of `keys` with the key of the `P` row the database finds for it.
+async fn parent_keys<P, C>(
+    keys: Vec<KeyOf<P>>,
+    conn: &mut C,
+) -> QueryResult<Vec<(KeyOf<P>, KeyOf<P>)>>
+where
+    P: LoadByKeysAsync<C>,
+    C: AsyncConnection,
+{
+    Ok(find_each::<P, C>(keys, conn)
         .await?
         .into_iter()
-        .filter_map(|(stray, row)| {
-            let key = row.primary_key()?.clone();
-            Some((stray, key))
+        .filter_map(|(key, row)| {
+            let stored = row.primary_key()?.clone();
+            Some((key, stored))
         })
         .collect())
 }
@@ -545,7 +566,7 @@ where
         .map_err(|e| Error::database(R::NAME, e))?;
     let (slot_of_row, strays) = slots.of_rows(&rows.rows, R::foreign_key);
     // No stray keys, no statement.
-    let found = find_owner_keys::<R::Parent, C>(strays, conn)
+    let found = find_owner_keys::<R::Parent, C>(strays, &slots, conn)
         .await
         .map_err(|e| Error::database(R::NAME, e))?;
     let (rows, groups) = Groups::new(slots, rows, slot_of_row, R::foreign_key, &found);
@@ -634,7 +655,7 @@ where
     .map_err(|e| Error::database(R::NAME, e))?;
     let (slot_of_row, strays) = slots.of_rows(&rows, link_parent::<R>);
     // No stray keys, no statement.
-    let found = find_owner_keys::<R::Parent, C>(strays, conn)
+    let found = find_owner_keys::<R::Parent, C>(strays, &slots, conn)
         .await
         .map_err(|e| Error::database(R::NAME, e))?;
     let (rows, groups) = Groups::new(

@@ -960,7 +960,7 @@ mod nonblocking {
                 .await
                 .map_err(|e| Error::database(R::NAME, e))?;
             let (slot_of_row, strays) = slots.of_rows(&rows, row_key_of::<R, A::Row>);
-            let found = find_owner_keys::<R::Owner, C>(strays, conn)
+            let found = find_owner_keys::<R::Owner, C>(strays, &slots, conn)
                 .await
                 .map_err(|e| Error::database(R::NAME, e))?;
             let (rows, groups) = Groups::new(

@@ -34,6 +34,8 @@
 //!   for belongs-to — what the `prefetch_*` loaders hand each owner.
 //! - Errors: a failed load is `Arc<`[`Error`]`>`, whose message names the
 //!   relation; `?` in a resolver makes it a GraphQL error.
+//! - Counts: a [`CountLoader`] loads the number of children per key (a
+//!   `bookCount` field) with one `GROUP BY` statement, without the children.
 //! - Arguments: a [`RefinedLoader`] takes the field's arguments with each key
 //!   and refines the statement with them (filter, order, top-N per parent):
 //!   one statement per distinct argument value in a batch.
@@ -49,10 +51,12 @@ use std::sync::Arc;
 use async_graphql::dataloader::{CacheFactory, DataLoader, Loader};
 use diesel_async::AsyncConnection;
 
+use crate::aggregate::{Count, CountFilter, CountRow, KeyColumn, LoadCountsAsync};
 use crate::asynchronous::{Async, LoadBelongsToAsync, LoadHasManyAsync, LoadManyToManyAsync};
 use crate::error::{Error, Result};
-use crate::keyed::on_async::{belongs_to_by, has_many_by, many_to_many_by};
+use crate::keyed::on_async::{belongs_to_by, count_by_async, has_many_by, many_to_many_by};
 use crate::keyed::{self, ByKey, OwnerKey};
+use crate::model::PrimaryKey;
 use crate::query::{BuildManyToMany, KeyOf, ParentOf};
 use crate::relation::{BelongsTo, Relation};
 use crate::shape::kind;
@@ -395,6 +399,73 @@ where
             );
         }
         Ok(loaded)
+    }
+}
+
+/// An async-graphql [`Loader`] of the number of children of relation `R`
+/// (has-many, one-to-one or many-to-many) per owner key: a `bookCount`
+/// field without loading the books, one `GROUP BY` statement per batch.
+/// Every key maps to its count (0 for none).
+pub struct CountLoader<R, P> {
+    pool: P,
+    relation: PhantomData<fn() -> R>,
+}
+
+impl<R, P> CountLoader<R, P> {
+    /// A loader of relation `R`'s counts (the relation key: `AuthorBooks`)
+    /// on `pool`.
+    pub fn new(_relation: R, pool: P) -> Self {
+        CountLoader {
+            pool,
+            relation: PhantomData,
+        }
+    }
+}
+
+impl<R, P> Loader<KeyOf<R::Owner>> for CountLoader<R, P>
+where
+    P: ConnectionPool,
+    R: LoadCountsAsync<P::Connection>,
+    R::Column: KeyColumn<KeyOf<R::Owner>>,
+    R::Owner: Send,
+    KeyOf<R::Owner>: Send + Sync + 'static,
+    CountRow<R>: Send,
+{
+    type Value = i64;
+    type Error = Arc<Error>;
+
+    async fn load(
+        &self,
+        keys: &[KeyOf<R::Owner>],
+    ) -> Result<HashMap<KeyOf<R::Owner>, i64>, Arc<Error>> {
+        let keys = keys.to_vec();
+        let mut conn = connection::<R, P>(&self.pool).await?;
+        count_by_async::<R, P::Connection, Count<R>>(keys, &mut conn, CountFilter::all())
+            .await
+            .map_err(Arc::new)
+    }
+}
+
+impl<R, P, Cache> LoadFor for DataLoader<CountLoader<R, P>, Cache>
+where
+    P: ConnectionPool,
+    R: LoadCountsAsync<P::Connection>,
+    R::Column: KeyColumn<KeyOf<R::Owner>>,
+    R::Owner: Send,
+    KeyOf<R::Owner>: Send + Sync + 'static,
+    CountRow<R>: Send,
+    Cache: CacheFactory,
+{
+    type Owner = R::Owner;
+    type Value = i64;
+    fn load_for(&self, owner: &R::Owner) -> impl Future<Output = Result<i64, Arc<Error>>> + Send {
+        let key = owner.primary_key().cloned();
+        async move {
+            Ok(match key {
+                Some(key) => self.load_one(key).await?.unwrap_or(0),
+                None => 0,
+            })
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use std::hash::Hash;
 
 use diesel::Connection;
 
+use crate::aggregate::{count_by, CountFilter, KeyColumn, LoadCounts};
 use crate::error::{Error, Result};
 use crate::model::PrimaryKey;
 use crate::prefetch::{built_by, parents_by_slot, targets_by, Slots};
@@ -167,6 +168,39 @@ where
     Ok(parents_by_key::<R>(&slots, by_slot))
 }
 
+/// The number of children of relation `R` (has-many, one-to-one or
+/// many-to-many) for each key, as [`prefetch_count`](crate::AggregateExt::prefetch_count)
+/// counts them: one `GROUP BY` statement per chunk of keys; every key maps to
+/// its count (0 for a key with none).
+pub fn count<R, C>(
+    relation: R,
+    keys: Vec<KeyOf<R::Owner>>,
+    conn: &mut C,
+) -> Result<ByKey<KeyOf<R::Owner>, i64>>
+where
+    R: LoadCounts<C>,
+    C: Connection,
+    R::Column: KeyColumn<KeyOf<R::Owner>>,
+{
+    count_with(relation, keys, conn, |all| all)
+}
+
+/// [`count`] of the children `filter` keeps (see [`CountFilter`]).
+pub fn count_with<R, C, K>(
+    _relation: R,
+    keys: Vec<KeyOf<R::Owner>>,
+    conn: &mut C,
+    filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend, K>,
+) -> Result<ByKey<KeyOf<R::Owner>, i64>>
+where
+    R: LoadCounts<C>,
+    C: Connection,
+    R::Column: KeyColumn<KeyOf<R::Owner>>,
+{
+    let counted = count_by(keys, itself, conn, filter(CountFilter::all()), |n| n)?;
+    Ok(into_map(counted))
+}
+
 /// The parents found, by the key they were asked for.
 pub(crate) fn parents_by_key<R: BelongsTo>(
     slots: &Slots<'_, KeyOf<ParentOf<R>>>,
@@ -237,6 +271,8 @@ pub(crate) mod on_async {
     use diesel_async::AsyncConnection;
 
     use super::{at_most_one, into_map, itself, parents_by_key, ByKey};
+    use crate::aggregate::nonblocking::count_by;
+    use crate::aggregate::{CountFilter, KeyColumn, LoadCountsAsync};
     use crate::asynchronous::{
         built_by, parents_by_slot, targets_by, Async, LoadBelongsToAsync, LoadHasManyAsync,
         LoadManyToManyAsync,
@@ -354,6 +390,48 @@ pub(crate) mod on_async {
         C: AsyncConnection,
     {
         Ok(into_map(targets_by(keys, itself, conn, build).await?))
+    }
+
+    /// [`count`](super::count) on a diesel-async connection.
+    pub async fn count_async<R, C>(
+        relation: R,
+        keys: Vec<KeyOf<R::Owner>>,
+        conn: &mut C,
+    ) -> Result<ByKey<KeyOf<R::Owner>, i64>>
+    where
+        R: LoadCountsAsync<C>,
+        R::Column: KeyColumn<KeyOf<R::Owner>>,
+        C: AsyncConnection,
+    {
+        count_with_async(relation, keys, conn, |all| all).await
+    }
+
+    /// [`count_with`](super::count_with) on a diesel-async connection.
+    pub async fn count_with_async<R, C, K>(
+        _relation: R,
+        keys: Vec<KeyOf<R::Owner>>,
+        conn: &mut C,
+        filter: impl FnOnce(CountFilter<R, C::Backend>) -> CountFilter<R, C::Backend, K>,
+    ) -> Result<ByKey<KeyOf<R::Owner>, i64>>
+    where
+        R: LoadCountsAsync<C>,
+        R::Column: KeyColumn<KeyOf<R::Owner>>,
+        C: AsyncConnection,
+    {
+        count_by_async(keys, conn, filter(CountFilter::all())).await
+    }
+
+    pub(crate) async fn count_by_async<R, C, K>(
+        keys: Vec<KeyOf<R::Owner>>,
+        conn: &mut C,
+        filter: CountFilter<R, C::Backend, K>,
+    ) -> Result<ByKey<KeyOf<R::Owner>, i64>>
+    where
+        R: LoadCountsAsync<C>,
+        R::Column: KeyColumn<KeyOf<R::Owner>>,
+        C: AsyncConnection,
+    {
+        Ok(into_map(count_by(keys, itself, conn, filter, |n| n).await?))
     }
 
     /// [`belongs_to`](super::belongs_to) on a diesel-async connection.

@@ -129,6 +129,55 @@ impl<'a, K: Eq + Hash> Slots<'a, K> {
         (slot_of_row, strays.into_keys().cloned().collect())
     }
 
+    /// Where the database found, for a stray key, a parent whose key is none
+    /// of the slots' keys (a slot's key is spelled otherwise than its parent
+    /// row's): the slot keys to look up, to pair each with its parent's key.
+    /// `None` when every parent found is a slot's.
+    pub(crate) fn respelled(&self, found: &[(K, K)]) -> Option<Vec<K>>
+    where
+        K: Clone,
+    {
+        if found
+            .iter()
+            .all(|(_, owner)| self.index.contains_key(owner))
+        {
+            return None;
+        }
+        let owners: FastMap<&K, ()> = found.iter().map(|(_, owner)| (owner, ())).collect();
+        Some(
+            self.index
+                .keys()
+                .filter(|k| !owners.contains_key(**k))
+                .map(|k| (*k).clone())
+                .collect(),
+        )
+    }
+
+    /// `found` with each parent key that is none of the slots' keys replaced
+    /// by the slot key whose parent it is (`stored` pairs slot keys with
+    /// their parents' keys).
+    pub(crate) fn respell(&self, found: Vec<(K, K)>, stored: Vec<(K, K)>) -> Vec<(K, K)>
+    where
+        K: Clone,
+    {
+        let slot_key_of: FastMap<K, K> = stored
+            .into_iter()
+            .map(|(slot_key, parent)| (parent, slot_key))
+            .collect();
+        found
+            .into_iter()
+            .map(|(stray, owner)| {
+                if self.index.contains_key(&owner) {
+                    return (stray, owner);
+                }
+                match slot_key_of.get(&owner) {
+                    Some(slot_key) => (stray, slot_key.clone()),
+                    None => (stray, owner),
+                }
+            })
+            .collect()
+    }
+
     /// Give the stray rows the slot of the owner the database matched them
     /// to: `found` pairs a stray key with that owner's own key.
     pub(crate) fn reassign<Row>(
@@ -435,6 +484,7 @@ pub(crate) fn group_rows<N, C, Row, T, K>(
     row_key: impl Fn(&Row) -> Option<&KeyOf<<N as Node>::Model>>,
     resolve: impl FnOnce(
         Vec<KeyOf<<N as Node>::Model>>,
+        &Slots<'_, KeyOf<N::Model>>,
         &mut C,
     ) -> diesel::QueryResult<Vec<(KeyOf<N::Model>, KeyOf<N::Model>)>>,
     then: impl FnOnce(Vec<Row>, &mut C) -> Result<Vec<T>>,
@@ -466,7 +516,7 @@ pub(crate) fn group_rows_by<E, Key, C, Row, T, K>(
     relation: &'static str,
     load: impl FnOnce(Vec<Key>, &mut C) -> diesel::QueryResult<Rows<Row>>,
     row_key: impl Fn(&Row) -> Option<&Key>,
-    resolve: impl FnOnce(Vec<Key>, &mut C) -> diesel::QueryResult<Vec<(Key, Key)>>,
+    resolve: impl FnOnce(Vec<Key>, &Slots<'_, Key>, &mut C) -> diesel::QueryResult<Vec<(Key, Key)>>,
     then: impl FnOnce(Vec<Row>, &mut C) -> Result<Vec<T>>,
 ) -> Result<Vec<With<E, K, Vec<T>>>>
 where
@@ -481,30 +531,55 @@ where
     let rows = load(slots.keys(), conn).map_err(|e| Error::database(relation, e))?;
     let (slot_of_row, strays) = slots.of_rows(&rows.rows, &row_key);
     // No stray keys, no statement.
-    let found = resolve(strays, conn).map_err(|e| Error::database(relation, e))?;
+    let found = resolve(strays, &slots, conn).map_err(|e| Error::database(relation, e))?;
     let (rows, groups) = Groups::new(slots, rows, slot_of_row, &row_key, &found);
     let values = then(rows, conn)?;
     groups.hand_out(nodes, relation, values)
 }
 
 /// For each key of `strays` (keys that equal an owner's only under the
-/// database's collation), the key of the `P` row the database finds for it:
-/// one statement per stray key, so each is paired with its own row. Only
-/// rows whose key differs from their parent's (in case, accents, ...)
-/// cost these statements.
+/// database's collation), the slot key the database matches it to: the key
+/// of the `P` row it finds for it, one statement per stray key, so each is
+/// paired with its own row. Only rows whose key differs from their parent's
+/// (in case, accents, ...) cost these statements.
+///
+/// A slot's key may itself be spelled otherwise than its parent row's (a
+/// key-based load asked with `'ZED'` for the row `'Zed'`): where a stray's
+/// parent is none of the slots' keys, each slot key is looked up too (one
+/// statement each), and the stray goes to the slot whose parent it shares.
 pub(crate) fn find_owner_keys<P, C>(
     strays: Vec<KeyOf<P>>,
+    slots: &Slots<'_, KeyOf<P>>,
     conn: &mut C,
 ) -> diesel::QueryResult<Vec<(KeyOf<P>, KeyOf<P>)>>
 where
     P: LoadByKeys<C>,
     C: Connection,
 {
-    Ok(find_each::<P, C>(strays, conn)?
+    let found = parent_keys::<P, C>(strays, conn)?;
+    match slots.respelled(&found) {
+        None => Ok(found),
+        Some(slot_keys) => {
+            let stored = parent_keys::<P, C>(slot_keys, conn)?;
+            Ok(slots.respell(found, stored))
+        }
+    }
+}
+
+/// Each of `keys` with the key of the `P` row the database finds for it.
+fn parent_keys<P, C>(
+    keys: Vec<KeyOf<P>>,
+    conn: &mut C,
+) -> diesel::QueryResult<Vec<(KeyOf<P>, KeyOf<P>)>>
+where
+    P: LoadByKeys<C>,
+    C: Connection,
+{
+    Ok(find_each::<P, C>(keys, conn)?
         .into_iter()
-        .filter_map(|(stray, row)| {
-            let key = row.primary_key()?.clone();
-            Some((stray, key))
+        .filter_map(|(key, row)| {
+            let stored = row.primary_key()?.clone();
+            Some((key, stored))
         })
         .collect())
 }

@@ -365,6 +365,67 @@ fn text_keys_match_blocking() {
     assert_eq!(fx.same(|c| a.prefetch_country(c).unwrap(), async move |c| b.prefetch_country_async(c).await.unwrap()), 1 + 2);
 }
 
+/// The key-based loaders (`keyed::*_async`, what the GraphQL DataLoaders
+/// run) give what the blocking ones give, with as many statements: every
+/// relation kind and counts, with keys the database has, keys it has only
+/// under another spelling ('FR' for 'fr'), and keys it does not have.
+#[test]
+fn keyed_loaders_match_blocking() {
+    use diesel_relations::keyed;
+    use std::collections::BTreeMap;
+    let Some(mut fx) = fixture() else { return };
+    for sql in [
+        "INSERT INTO countries (code, name) VALUES ('fr', 'France'), ('jp', 'Japan')",
+        "INSERT INTO cities (id, country_code, name) VALUES (1, 'fr', 'Lyon'), (2, NULL, 'Atlantis'), (3, 'jp', 'Kyoto'), (4, 'FR', 'Paris')",
+    ] {
+        diesel::sql_query(sql).execute(&mut *fx.db).unwrap();
+    }
+    fn sorted<K: Ord, V>(map: std::collections::HashMap<K, V>) -> BTreeMap<K, V> {
+        map.into_iter().collect()
+    }
+    let codes = || vec!["FR".to_string(), "jp".to_string(), "nope".to_string()];
+    let n = fx.same(
+        |c| sorted(keyed::has_many(CountryCities, codes(), c).unwrap()),
+        async |c| sorted(keyed::has_many_async(CountryCities, codes(), c).await.unwrap()),
+    );
+    assert!(n >= 1);
+    fx.same(
+        |c| sorted(keyed::count(CountryCities, codes(), c).unwrap()),
+        async |c| sorted(keyed::count_async(CountryCities, codes(), c).await.unwrap()),
+    );
+    fx.same(
+        |c| sorted(keyed::belongs_to(CityCountry, codes(), c).unwrap()),
+        async |c| sorted(keyed::belongs_to_async(CityCountry, codes(), c).await.unwrap()),
+    );
+    let ids = || vec![1, 2, 3, 99];
+    assert_eq!(
+        fx.same(
+            |c| sorted(keyed::has_one(AuthorProfile, ids(), c).unwrap()),
+            async |c| sorted(keyed::has_one_async(AuthorProfile, ids(), c).await.unwrap()),
+        ),
+        1
+    );
+    fx.same(
+        |c| sorted(keyed::many_to_many(BookTags, ids(), c).unwrap()),
+        async |c| sorted(keyed::many_to_many_async(BookTags, ids(), c).await.unwrap()),
+    );
+    assert_eq!(
+        fx.same(
+            |c| sorted(keyed::has_many_with(AuthorBooks, ids(), c, |p| p.order(books::id.desc()).limit_per_parent(1)).unwrap()),
+            async |c| {
+                sorted(keyed::has_many_with_async(AuthorBooks, ids(), c, |p| p.order(books::id.desc()).limit_per_parent(1)).await.unwrap())
+            },
+        ),
+        1
+    );
+    // Each key gets what `prefetch_*` hands the model with that key.
+    let got = fx.rt.block_on(keyed::has_many_async(CountryCities, codes(), &mut fx.conn)).unwrap();
+    let ids_of = |cities: &Vec<City>| cities.iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(ids_of(&got["FR"]), vec![1, 4]);
+    assert_eq!(ids_of(&got["jp"]), vec![3]);
+    assert!(got["nope"].is_empty());
+}
+
 #[test]
 fn a_database_error_is_an_err_naming_the_relation() {
     let Some(mut fx) = fixture() else { return };

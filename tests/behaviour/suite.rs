@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 use diesel_relations::prelude::*;
-use diesel_relations::{assert_num_queries, ErrorKind, QueryCount};
+use diesel_relations::{assert_num_queries, keyed, ErrorKind, QueryCount};
 use diesel_relations::__private::{override_many_to_many_plan, ManyToManyPlan};
 
 use crate::common::models::schema::*;
@@ -396,6 +396,56 @@ fn text_keys_that_differ_only_in_case_follow_the_database() {
     let joined = select_related(CityCountry).load_with(conn, |q| q.order(cities::id)).unwrap();
     let got: Vec<Option<&str>> = joined.iter().map(|c| c.country().as_ref().map(|c| c.name.as_str())).collect();
     assert_eq!(got, want);
+}
+
+/// The key-based loaders (`keyed`, what the GraphQL DataLoaders run) match
+/// text keys as the database does, also for keys spelled otherwise than
+/// their parent row's (a GraphQL argument `"ZED"` for the country `'Zed'`):
+/// a key gets every child the database calls its own.
+#[test]
+fn keyed_loaders_match_text_keys_as_the_database_does() {
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    let country = |code: &str, name: &str| Country { code: code.into(), name: name.into() };
+    diesel::insert_into(countries::table)
+        .values(&vec![country("Zed", "Zedland"), country("ab", "Abland")])
+        .execute(conn)
+        .unwrap();
+    let city = |id, code: Option<&str>, name: &str| City { id, country: code.map(Into::into), name: name.into() };
+    diesel::insert_into(cities::table)
+        .values(&vec![
+            city(1, Some("zed"), "a"),
+            city(2, Some("ZED"), "b"),
+            city(3, Some("Zed"), "c"),
+            city(4, Some("AB"), "d"),
+            city(5, None, "e"),
+        ])
+        .execute(conn)
+        .unwrap();
+    let ids = |cities: &[City]| cities.iter().map(|c| c.id).collect::<Vec<_>>();
+    let key = |k: &str| k.to_string();
+
+    // The parents' own keys: one statement, one lookup per stray key
+    // ('zed', 'ZED', 'AB'), as `prefetch_cities`.
+    let cities = assert_num_queries(conn, 1 + 3, |conn| {
+        keyed::has_many(CountryCities, vec![key("Zed"), key("ab")], conn).unwrap()
+    });
+    assert_eq!(ids(&cities["Zed"]), vec![1, 2, 3]);
+    assert_eq!(ids(&cities["ab"]), vec![4]);
+
+    // Keys spelled otherwise than their rows, and one with no row.
+    let cities = keyed::has_many(CountryCities, vec![key("ZED"), key("Ab"), key("nope")], conn).unwrap();
+    assert_eq!(ids(&cities["ZED"]), vec![1, 2, 3]);
+    assert_eq!(ids(&cities["Ab"]), vec![4]);
+    assert!(cities["nope"].is_empty());
+    let counts = keyed::count(CountryCities, vec![key("ZED"), key("Ab"), key("nope")], conn).unwrap();
+    assert_eq!((counts["ZED"], counts["Ab"], counts["nope"]), (3, 1, 0));
+
+    // Belongs-to: the parent the database finds for each key.
+    let found = keyed::belongs_to(CityCountry, vec![key("ZED"), key("zed"), key("nope")], conn).unwrap();
+    assert_eq!(found["ZED"].name, "Zedland");
+    assert_eq!(found["zed"].name, "Zedland");
+    assert!(!found.contains_key("nope"));
 }
 
 /// Nullability comes from the types, not from how they are spelled: a
