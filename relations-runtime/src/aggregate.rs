@@ -420,7 +420,7 @@ impl<R, M> ChildrenOf<M> for R where R: Children<Owner = M> {}
 pub trait AggregateExt: Nodes {
     /// Load how many children of relation `relation` (has-many, one-to-one or many-to-many) each parent
     /// has, in one statement (`SELECT fk, COUNT(*) .. GROUP BY fk`, per chunk
-    /// of keys off PostgreSQL); read it with [`count`](Self::count). A parent
+    /// of keys off PostgreSQL); read it with [`count`](ReadAggregateExt::count). A parent
     /// without children counts 0.
     fn prefetch_count<R, C>(self, relation: R, conn: &mut C) -> Result<Self::Wrapped<Count<R>, i64>>
     where
@@ -456,7 +456,7 @@ pub trait AggregateExt: Nodes {
 
     /// Load whether each parent has a child in relation `relation` (has-many, one-to-one or many-to-many)
     /// (the count statement; true where it is not 0); read it with
-    /// [`exists`](Self::exists).
+    /// [`exists`](ReadAggregateExt::exists).
     fn prefetch_exists<R, C>(
         self,
         relation: R,

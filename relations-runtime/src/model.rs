@@ -274,7 +274,7 @@ pub type Loaded<S, K, V> = crate::Result<<S as Nodes>::Wrapped<K, V>>;
 ///
 /// A borrowed `Vec` or slice of such nodes is `Rooted` too, although no loader
 /// accepts it: the method is then found, and its bound ([`Nodes`], through
-/// [`TakenByValue`]) says that loaders take the models by value, where Rust
+/// `TakenByValue`) says that loaders take the models by value, where Rust
 /// would otherwise only say that the method's trait bounds were not satisfied.
 pub trait Rooted<M> {}
 
@@ -292,7 +292,7 @@ impl<N: Node> Rooted<N::Model> for &[N] {}
 )]
 pub trait TakenByValue {}
 
-/// Fails at [`TakenByValue`]; exists for that message only.
+/// Fails at `TakenByValue`; exists for that message only.
 #[diagnostic::do_not_recommend]
 impl<N: Node> Nodes for &Vec<N>
 where
@@ -308,7 +308,7 @@ where
     }
 }
 
-/// Fails at [`TakenByValue`]; exists for that message only.
+/// Fails at `TakenByValue`; exists for that message only.
 #[diagnostic::do_not_recommend]
 impl<N: Node> Nodes for &[N]
 where
