@@ -3,7 +3,7 @@
 //! A [`RelationLoader`] loads one relation by key with the statements of the
 //! `prefetch_*` loaders, on a connection it takes from a diesel-async pool:
 //! the resolvers of one GraphQL level ask it for their own parent's children,
-//! and async-graphql's [`DataLoader`](async_graphql::dataloader::DataLoader) batches them into one call (one
+//! and async-graphql's [`DataLoader`](https://docs.rs/async-graphql/7/async_graphql/dataloader/struct.DataLoader.html) batches them into one call (one
 //! statement per chunk of keys), however many parents the level has.
 //!
 //! ```ignore
@@ -259,8 +259,8 @@ where
     }
 }
 
-/// An async-graphql [`Loader`](async_graphql::dataloader::Loader) for relation `R`, on connections from pool
-/// `P`: wrap it in a [`DataLoader`](async_graphql::dataloader::DataLoader), put that in the schema's data, and ask
+/// An async-graphql [`Loader`](https://docs.rs/async-graphql/7/async_graphql/dataloader/trait.Loader.html) for relation `R`, on connections from pool
+/// `P`: wrap it in a [`DataLoader`](https://docs.rs/async-graphql/7/async_graphql/dataloader/struct.DataLoader.html), put that in the schema's data, and ask
 /// it with [`LoadFor::load_for`] (or `load_one(key)`).
 pub struct RelationLoader<R, P> {
     pool: P,
@@ -402,7 +402,7 @@ where
     }
 }
 
-/// An async-graphql [`Loader`](async_graphql::dataloader::Loader) of the number of children of relation `R`
+/// An async-graphql [`Loader`](https://docs.rs/async-graphql/7/async_graphql/dataloader/trait.Loader.html) of the number of children of relation `R`
 /// (has-many, one-to-one or many-to-many) per owner key: a `bookCount`
 /// field without loading the books, one `GROUP BY` statement per batch.
 /// Every key maps to its count (0 for none).
@@ -469,7 +469,7 @@ where
     }
 }
 
-/// Typed loading through a [`DataLoader`](async_graphql::dataloader::DataLoader) of a [`RelationLoader`]: by the
+/// Typed loading through a [`DataLoader`](https://docs.rs/async-graphql/7/async_graphql/dataloader/struct.DataLoader.html) of a [`RelationLoader`]: by the
 /// owner model itself, so the relation of another model does not compile.
 pub trait LoadFor {
     /// The model the relation is read from (`Author` for `AuthorBooks`).
@@ -507,7 +507,7 @@ where
     }
 }
 
-/// Typed loading through a [`DataLoader`](async_graphql::dataloader::DataLoader) of a [`RefinedLoader`]: by the
+/// Typed loading through a [`DataLoader`](https://docs.rs/async-graphql/7/async_graphql/dataloader/struct.DataLoader.html) of a [`RefinedLoader`]: by the
 /// owner model and the field's arguments.
 pub trait LoadWith {
     /// The model the relation is read from.
