@@ -322,16 +322,25 @@ pub type Refine<R, P, A> =
 ///
 /// ```ignore
 /// #[derive(Clone, PartialEq, Eq, Hash)]
-/// struct BookArgs { first: Option<i64> }
+/// struct BookArgs { first: Option<u32> } // `limit_per_parent` takes a u32
 ///
-/// let books = RefinedLoader::new(AuthorBooks, pool.clone(), |books, args: &BookArgs| {
+/// type Books = DataLoader<RefinedLoader<AuthorBooks, Db, BookArgs>>;
+///
+/// let loader = RefinedLoader::new(AuthorBooks, pool.clone(), |b, args: &BookArgs| {
 ///     match args.first {
-///         Some(n) => books.order(books::year.desc()).limit_per_parent(n),
-///         None => books,
+///         Some(n) => b.order(books::year.desc()).limit_per_parent(n),
+///         None => b,
 ///     }
 /// });
-/// // in the resolver:
-/// ctx.data::<DataLoader<RefinedBooks>>()?.load_with(&self.0, BookArgs { first }).await?
+/// let schema = Schema::build(Query, EmptyMutation, EmptySubscription)
+///     .data(DataLoader::new(loader, tokio::spawn))
+///     .finish();
+///
+/// // in `impl AuthorNode` (`AuthorNode(Author)`):
+/// async fn books(&self, ctx: &Context<'_>, first: Option<u32>) -> Result<Vec<BookNode>> {
+///     let books = ctx.data::<Books>()?.load_with(&self.0, BookArgs { first }).await?;
+///     Ok(books.into_iter().map(BookNode).collect())
+/// }
 /// ```
 pub struct RefinedLoader<R, P, A>
 where
