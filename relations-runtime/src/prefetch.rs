@@ -7,6 +7,7 @@ use std::hash::Hash;
 use diesel::Connection;
 
 use crate::error::{Error, Result};
+use crate::mode::ThenStep;
 use crate::model::{Node, Nodes, PrimaryKey};
 use crate::query::{
     link_parent, KeyOf, LoadBelongsTo, LoadByKeys, LoadHasMany, LoadManyToMany, ParentOf,
@@ -25,6 +26,8 @@ const NO_SLOT: u32 = u32::MAX;
 /// element (`NO_SLOT` for a `None` key).
 pub(crate) struct Slots<'a, K> {
     pub(crate) index: FastMap<&'a K, u32>,
+    /// The key of each slot.
+    by_slot: Vec<&'a K>,
     of_element: Vec<u32>,
     /// How many elements share each slot.
     pub(crate) uses: Vec<u32>,
@@ -45,6 +48,7 @@ impl<'a, K: Eq + Hash> Slots<'a, K> {
             FastMap::with_capacity_and_hasher(runs, foldhash::fast::RandomState::default());
         let mut of_element = Vec::with_capacity(elements.len());
         let mut uses: Vec<u32> = Vec::new();
+        let mut by_slot = Vec::with_capacity(runs);
         let mut last: Option<(&K, u32)> = None;
         for element in elements {
             let slot = match key(element) {
@@ -54,6 +58,7 @@ impl<'a, K: Eq + Hash> Slots<'a, K> {
                     _ => {
                         let slot = *index.entry(k).or_insert_with(|| {
                             uses.push(0);
+                            by_slot.push(k);
                             (uses.len() - 1) as u32
                         });
                         last = Some((k, slot));
@@ -68,6 +73,7 @@ impl<'a, K: Eq + Hash> Slots<'a, K> {
         }
         Slots {
             index,
+            by_slot,
             of_element,
             uses,
         }
@@ -78,16 +84,24 @@ impl<'a, K: Eq + Hash> Slots<'a, K> {
     where
         K: Clone,
     {
-        let mut keys: Vec<Option<K>> = vec![None; self.uses.len()];
-        for (k, &slot) in &self.index {
-            keys[slot as usize] = Some((*k).clone());
-        }
-        keys.into_iter().flatten().collect()
+        self.by_slot.iter().map(|&k| k.clone()).collect()
     }
 
     pub(crate) fn slot(&self, key: Option<&K>) -> u32 {
         key.and_then(|k| self.index.get(k).copied())
             .unwrap_or(NO_SLOT)
+    }
+
+    /// [`slot`](Self::slot), trying `guess` first: rows usually come in
+    /// the order their keys were sent, so the next run's slot is most often
+    /// the one after the last run's, and one comparison with that slot's
+    /// key spares a hash lookup (a cache miss into a large map, for each
+    /// parent).
+    pub(crate) fn slot_after(&self, guess: u32, key: Option<&K>) -> u32 {
+        match (key, self.by_slot.get(guess as usize)) {
+            (Some(k), Some(&guessed)) if guessed == k => guess,
+            _ => self.slot(key),
+        }
     }
 
     /// The slot of each row, and the distinct keys of the rows whose key is
@@ -106,17 +120,21 @@ impl<'a, K: Eq + Hash> Slots<'a, K> {
         let mut slot_of_row = Vec::with_capacity(rows.len());
         // Rows come clustered by key: a run of equal keys takes one lookup.
         let mut last: Option<(&K, u32)> = None;
+        let mut last_found = NO_SLOT;
         for row in rows {
             let slot = match row_key(row) {
                 None => NO_SLOT,
                 Some(k) => match last {
                     Some((last_key, slot)) if last_key == k => slot,
                     _ => {
-                        let slot = match self.index.get(k) {
-                            Some(&slot) => slot,
-                            None => {
+                        let slot = match self.slot_after(last_found.wrapping_add(1), Some(k)) {
+                            NO_SLOT => {
                                 strays.insert(k, ());
                                 NO_SLOT
+                            }
+                            slot => {
+                                last_found = slot;
+                                slot
                             }
                         };
                         last = Some((k, slot));
@@ -223,8 +241,9 @@ impl<T> Rows<T> {
 }
 
 /// Each parent's rows `offset..offset + limit`, in row order.
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Window {
+pub struct Window {
     pub(crate) offset: u32,
     pub(crate) limit: Option<u32>,
 }
@@ -363,16 +382,191 @@ where
     C: Connection,
 {
     let (parts, then) = build(Prefetch::new()).into_parts();
-    group_rows_by(
-        elements,
-        key,
-        conn,
-        R::NAME,
-        |keys, conn| R::load_children_with(keys, conn, &parts.spec()),
-        R::foreign_key,
-        find_owner_keys::<R::Parent, C>,
-        |children, conn| then.run(children, conn),
-    )
+    match then {
+        // Nothing nested: each row goes to its group as it is decoded.
+        ThenStep::Map(map) => group_streamed(
+            elements,
+            key,
+            conn,
+            R::NAME,
+            |keys, conn, sink| R::load_children_into(keys, conn, &parts.spec(), sink),
+            R::foreign_key,
+            find_owner_keys::<R::Parent, C>,
+            map,
+        ),
+        // The nested steps load from the rows of every group at once.
+        then => group_rows_by(
+            elements,
+            key,
+            conn,
+            R::NAME,
+            |keys, conn| R::load_children_with(keys, conn, &parts.spec()),
+            R::foreign_key,
+            find_owner_keys::<R::Parent, C>,
+            |children, conn| then.run(children, conn),
+        ),
+    }
+}
+
+/// [`group_rows_by`] for rows that need no nested step: `load` hands each
+/// row over as it is decoded and it goes straight into its group
+/// ([`Grouper`]), so the rows are never held in one list first (one move
+/// and one allocation less per row, and a lower peak). `map` turns each
+/// group's rows into its values. Where a row's owner is only found by the
+/// database's collation, or a window is left to apply, the rows are put
+/// back in row order and grouped as [`group_rows_by`] does.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn group_streamed<E, Key, C, Row, T, K>(
+    elements: Vec<E>,
+    key: impl Fn(&E) -> Option<&Key>,
+    conn: &mut C,
+    relation: &'static str,
+    load: impl FnOnce(Vec<Key>, &mut C, &mut dyn FnMut(Row)) -> diesel::QueryResult<Option<Window>>,
+    row_key: impl Fn(&Row) -> Option<&Key>,
+    resolve: impl FnOnce(Vec<Key>, &Slots<'_, Key>, &mut C) -> diesel::QueryResult<Vec<(Key, Key)>>,
+    map: fn(Vec<Row>) -> Vec<T>,
+) -> Result<Vec<With<E, K, Vec<T>>>>
+where
+    Key: Eq + Hash + Clone,
+    T: Clone,
+{
+    let nodes = elements;
+    let slots = Slots::new(&nodes, key);
+    if slots.uses.is_empty() {
+        return Ok(no_rows(nodes));
+    }
+    let mut grouper = Grouper::new(&slots, &row_key);
+    let window = load(slots.keys(), conn, &mut |row| grouper.push(row))
+        .map_err(|e| Error::database(relation, e))?;
+    let strays = grouper.stray_keys();
+    // No stray keys, no statement.
+    let found = resolve(strays, &slots, conn).map_err(|e| Error::database(relation, e))?;
+    if window.is_none() && found.is_empty() {
+        let groups = grouper.into_groups().into_iter().map(map).collect();
+        let Slots {
+            index,
+            by_slot,
+            of_element,
+            uses,
+        } = slots;
+        drop((index, by_slot));
+        return Ok(hand_out_groups(nodes, of_element, uses, groups));
+    }
+    let (rows, slot_of_row) = grouper.into_rows();
+    let (rows, groups) = Groups::new(slots, Rows { rows, window }, slot_of_row, &row_key, &found);
+    groups.hand_out(nodes, relation, map(rows))
+}
+
+/// Rows put into their slot's group as they are decoded. Rows come
+/// clustered by key (children in key order), so a run of rows with equal
+/// keys takes one lookup and moves into its group at once, allocated at the
+/// run's size. A row whose key is none of the slots' (a stray, see
+/// [`Slots::of_rows`]) is kept aside; the runs are remembered so that the
+/// rows can be put back in row order ([`Grouper::into_rows`]) when the
+/// strays' owners have to be found.
+pub(crate) struct Grouper<'s, 'a, K, Row, F> {
+    slots: &'s Slots<'a, K>,
+    row_key: F,
+    groups: Vec<Vec<Row>>,
+    /// The current run of rows with equal keys, and its slot.
+    run: Vec<Row>,
+    run_slot: u32,
+    /// The slot of the last run that had one.
+    last_slot: u32,
+    /// Every run moved out, in row order: its slot and length.
+    runs: Vec<(u32, usize)>,
+    /// The rows of `NO_SLOT` runs, in row order.
+    strays: Vec<Row>,
+    stray_keys: FastMap<K, ()>,
+}
+
+impl<'s, 'a, K, Row, F> Grouper<'s, 'a, K, Row, F>
+where
+    K: Eq + Hash + Clone,
+    F: Fn(&Row) -> Option<&K>,
+{
+    pub(crate) fn new(slots: &'s Slots<'a, K>, row_key: F) -> Self {
+        Grouper {
+            slots,
+            row_key,
+            groups: (0..slots.uses.len()).map(|_| Vec::new()).collect(),
+            run: Vec::new(),
+            run_slot: NO_SLOT,
+            last_slot: NO_SLOT,
+            runs: Vec::new(),
+            strays: Vec::new(),
+            stray_keys: FastMap::default(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, row: Row) {
+        let same_run = self
+            .run
+            .last()
+            .is_some_and(|last| (self.row_key)(last) == (self.row_key)(&row));
+        if !same_run {
+            self.end_run();
+            let key = (self.row_key)(&row);
+            // `NO_SLOT + 1` wraps to the first slot.
+            self.run_slot = self.slots.slot_after(self.last_slot.wrapping_add(1), key);
+            match (self.run_slot, key) {
+                (NO_SLOT, Some(k)) => {
+                    if !self.stray_keys.contains_key(k) {
+                        self.stray_keys.insert(k.clone(), ());
+                    }
+                }
+                (NO_SLOT, None) => {}
+                (slot, _) => self.last_slot = slot,
+            }
+        }
+        self.run.push(row);
+    }
+
+    fn end_run(&mut self) {
+        if self.run.is_empty() {
+            return;
+        }
+        self.runs.push((self.run_slot, self.run.len()));
+        let group = match self.run_slot {
+            NO_SLOT => &mut self.strays,
+            slot => &mut self.groups[slot as usize],
+        };
+        if group.is_empty() {
+            group.reserve_exact(self.run.len());
+        }
+        group.append(&mut self.run);
+    }
+
+    /// The distinct keys of the stray rows.
+    pub(crate) fn stray_keys(&mut self) -> Vec<K> {
+        std::mem::take(&mut self.stray_keys).into_keys().collect()
+    }
+
+    /// The rows of each slot, in row order; stray rows are dropped.
+    pub(crate) fn into_groups(mut self) -> Vec<Vec<Row>> {
+        self.end_run();
+        self.groups
+    }
+
+    /// Every row back in row order, with its slot (`NO_SLOT` for a stray),
+    /// as [`Slots::of_rows`] gives them.
+    pub(crate) fn into_rows(mut self) -> (Vec<Row>, Vec<u32>) {
+        self.end_run();
+        let total = self.runs.iter().map(|&(_, len)| len).sum();
+        let mut rows = Vec::with_capacity(total);
+        let mut slot_of_row = Vec::with_capacity(total);
+        let mut groups: Vec<_> = self.groups.into_iter().map(Vec::into_iter).collect();
+        let mut strays = self.strays.into_iter();
+        for (slot, len) in self.runs {
+            let source = match slot {
+                NO_SLOT => &mut strays,
+                slot => &mut groups[slot as usize],
+            };
+            rows.extend(source.by_ref().take(len));
+            slot_of_row.extend(std::iter::repeat_n(slot, len));
+        }
+        (rows, slot_of_row)
+    }
 }
 
 pub(crate) fn at_most_one<R, N, K, T>(
@@ -684,16 +878,27 @@ impl Groups {
                 groups[s as usize].push(value);
             }
         }
-        let mut groups = Distribute {
-            values: groups.into_iter().map(Some).collect(),
-            remaining: self.uses,
-        };
-        Ok(nodes
-            .into_iter()
-            .zip(self.slot_of_node)
-            .map(|(node, s)| With::new(node, groups.take(s).unwrap_or_default()))
-            .collect())
+        Ok(hand_out_groups(nodes, self.slot_of_node, self.uses, groups))
     }
+}
+
+/// Hand each node its slot's group: `uses` nodes share a slot, each but the
+/// last gets a copy.
+fn hand_out_groups<N, K, T: Clone>(
+    nodes: Vec<N>,
+    slot_of_node: Vec<u32>,
+    uses: Vec<u32>,
+    groups: Vec<Vec<T>>,
+) -> Vec<With<N, K, Vec<T>>> {
+    let mut groups = Distribute {
+        values: groups.into_iter().map(Some).collect(),
+        remaining: uses,
+    };
+    nodes
+        .into_iter()
+        .zip(slot_of_node)
+        .map(|(node, s)| With::new(node, groups.take(s).unwrap_or_default()))
+        .collect()
 }
 
 /// Prefetch belongs-to relation `R` onto `nodes`: one query over the distinct
@@ -852,7 +1057,55 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::{Slots, NO_SLOT};
+    use super::{Grouper, Slots, NO_SLOT};
+
+    /// Rows grouped as they come give each slot its rows in row order,
+    /// whether keys come clustered or interleaved; put back in row order,
+    /// they are the rows with the slots [`Slots::of_rows`] gives.
+    #[test]
+    fn grouper_keeps_row_order_and_gives_back_the_rows_in_order() {
+        let elements = [Some(7), Some(3), Some(9), Some(3)];
+        let slots = Slots::new(&elements, Option::as_ref);
+        // (key, row number): clustered runs, an interleaved key, two strays
+        // (4, 5) and a NULL key between them.
+        let rows: Vec<(Option<i32>, u32)> = [
+            Some(7),
+            Some(7),
+            Some(4),
+            Some(3),
+            None,
+            Some(7),
+            Some(4),
+            Some(5),
+            Some(9),
+            Some(9),
+        ]
+        .into_iter()
+        .zip(0..)
+        .collect();
+        fn row_key(row: &(Option<i32>, u32)) -> Option<&i32> {
+            row.0.as_ref()
+        }
+
+        let mut grouper = Grouper::new(&slots, row_key);
+        rows.iter().copied().for_each(|row| grouper.push(row));
+        let mut strays = grouper.stray_keys();
+        strays.sort_unstable();
+        assert_eq!(strays, [4, 5]);
+        let numbers =
+            |group: &Vec<(Option<i32>, u32)>| group.iter().map(|r| r.1).collect::<Vec<_>>();
+        let groups = grouper.into_groups();
+        assert_eq!(
+            groups.iter().map(numbers).collect::<Vec<_>>(),
+            [vec![0, 1, 5], vec![3], vec![8, 9]]
+        );
+
+        let mut grouper = Grouper::new(&slots, row_key);
+        rows.iter().copied().for_each(|row| grouper.push(row));
+        let (back, slot_of_row) = grouper.into_rows();
+        assert_eq!(back, rows);
+        assert_eq!(slot_of_row, slots.of_rows(&rows, row_key).0);
+    }
 
     /// Runs of equal keys take one lookup; the slots must not depend on
     /// whether the keys come clustered, interleaved, or broken by `None`.

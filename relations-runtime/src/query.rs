@@ -268,7 +268,23 @@ pub trait LoadHasMany<C: Connection>:
         keys: Vec<KeyOf<Self::Parent>>,
         conn: &mut C,
         spec: &ChildSpec<'_, Self, C::Backend>,
-    ) -> QueryResult<Rows<Self::Child>>;
+    ) -> QueryResult<Rows<Self::Child>> {
+        let mut rows = Vec::new();
+        let window = Self::load_children_into(keys, conn, spec, &mut |row| rows.push(row))?;
+        Ok(Rows { rows, window })
+    }
+
+    /// [`load_children_with`](Self::load_children_with), each row handed to
+    /// `sink` as it is decoded, in the same order; returns the window left to
+    /// apply, if any. A loader that groups the rows as they come never holds
+    /// them all in one list first.
+    #[doc(hidden)]
+    fn load_children_into(
+        keys: Vec<KeyOf<Self::Parent>>,
+        conn: &mut C,
+        spec: &ChildSpec<'_, Self, C::Backend>,
+        sink: &mut dyn FnMut(Self::Child),
+    ) -> QueryResult<Option<Window>>;
 }
 
 /// What to load of a has-many relation, besides the keys: built by
@@ -337,20 +353,28 @@ where
     ModelQuery<R::Child, C::Backend>: LoadQuery<'static, C, R::Child>,
     TopNQuery<R, C::Backend>: LoadQuery<'static, C, R::Child>,
 {
-    fn load_children_with(
+    fn load_children_into(
         keys: Vec<KeyOf<R::Parent>>,
         conn: &mut C,
         spec: &ChildSpec<'_, R, C::Backend>,
-    ) -> QueryResult<Rows<R::Child>> {
+        sink: &mut dyn FnMut(R::Child),
+    ) -> QueryResult<Option<Window>> {
         let cut_keys = spec.window().map(|_| keys.clone());
         match R::statements(keys, spec) {
-            Statements::Plain(statements) => run_all(statements, |q| q.load(conn)).map(Rows::all),
+            Statements::Plain(statements) => {
+                stream_all(statements, conn, sink)?;
+                Ok(None)
+            }
             Statements::Unordered(statements) => {
                 let mut rows = run_all(statements, |q| q.load(conn))?;
                 <<R::Child as Model>::KeyOrder as KeyOrder<R::Child>>::sort(&mut rows);
-                Ok(Rows::all(rows))
+                rows.into_iter().for_each(sink);
+                Ok(None)
             }
-            Statements::TopN(statements) => run_all(statements, |q| q.load(conn)).map(Rows::all),
+            Statements::TopN(statements) => {
+                stream_all(statements, conn, sink)?;
+                Ok(None)
+            }
             Statements::Cut {
                 statements,
                 offset,
@@ -358,29 +382,38 @@ where
             } => {
                 let keys = cut_keys.unwrap_or_default();
                 let mut cut = Cut::<R>::new(offset, limit, &keys);
-                for statement in statements {
-                    for child in statement.load_iter::<R::Child, DefaultLoadingMode>(conn)? {
-                        cut.push(child?);
-                    }
-                }
+                stream_all(statements, conn, &mut |child| cut.push(child))?;
                 if let Some(rows) = cut.into_rows() {
-                    return Ok(Rows::all(rows));
+                    rows.into_iter().for_each(sink);
+                    return Ok(None);
                 }
                 // A row matched its parent only under the collation: read
                 // the rows again, uncut, and cut them once matched.
-                let rows = match R::statements(keys, spec) {
+                match R::statements(keys, spec) {
                     Statements::Cut { statements, .. }
                     | Statements::Plain(statements)
-                    | Statements::Unordered(statements) => run_all(statements, |q| q.load(conn))?,
-                    Statements::TopN(statements) => run_all(statements, |q| q.load(conn))?,
-                };
-                Ok(Rows {
-                    rows,
-                    window: Some(Window { offset, limit }),
-                })
+                    | Statements::Unordered(statements) => stream_all(statements, conn, sink)?,
+                    Statements::TopN(statements) => stream_all(statements, conn, sink)?,
+                }
+                Ok(Some(Window { offset, limit }))
             }
         }
     }
+}
+
+/// Run each statement, handing each row to `sink` as it is decoded, in
+/// statement order.
+fn stream_all<Q, C, T>(statements: Vec<Q>, conn: &mut C, sink: &mut dyn FnMut(T)) -> QueryResult<()>
+where
+    C: Connection,
+    Q: LoadQuery<'static, C, T>,
+{
+    for statement in statements {
+        for row in statement.load_iter::<T, DefaultLoadingMode>(conn)? {
+            sink(row?);
+        }
+    }
+    Ok(())
 }
 
 /// Run each statement and concatenate the rows, in statement order.
