@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::mode::ThenStep;
 use crate::model::{Node, Nodes, PrimaryKey};
 use crate::query::{
-    link_parent, KeyOf, LoadBelongsTo, LoadByKeys, LoadHasMany, LoadManyToMany, ParentOf,
+    link_parent, KeyOf, Left, LoadBelongsTo, LoadByKeys, LoadHasMany, LoadManyToMany, ParentOf,
 };
 use crate::relation::{BelongsTo, HasMany};
 use crate::spec::Prefetch;
@@ -421,7 +421,7 @@ pub(crate) fn group_streamed<E, Key, C, Row, T, K>(
     key: impl Fn(&E) -> Option<&Key>,
     conn: &mut C,
     relation: &'static str,
-    load: impl FnOnce(Vec<Key>, &mut C, &mut dyn FnMut(Row)) -> diesel::QueryResult<Option<Window>>,
+    load: impl FnOnce(Vec<Key>, &mut C, &mut dyn FnMut(Row)) -> diesel::QueryResult<Left<Row>>,
     row_key: impl Fn(&Row) -> Option<&Key>,
     resolve: impl FnOnce(Vec<Key>, &Slots<'_, Key>, &mut C) -> diesel::QueryResult<Vec<(Key, Key)>>,
     map: fn(Vec<Row>) -> Vec<T>,
@@ -436,13 +436,24 @@ where
         return Ok(no_rows(nodes));
     }
     let mut grouper = Grouper::new(&slots, &row_key);
-    let window = load(slots.keys(), conn, &mut |row| grouper.push(row))
+    let left = load(slots.keys(), conn, &mut |row| grouper.push(row))
         .map_err(|e| Error::database(relation, e))?;
+    let (window, sort) = match left {
+        Left::Nothing => (None, None),
+        Left::Window(window) => (Some(window), None),
+        Left::SortByKey(sort) => (None, Some(sort)),
+    };
     let strays = grouper.stray_keys();
     // No stray keys, no statement.
     let found = resolve(strays, &slots, conn).map_err(|e| Error::database(relation, e))?;
     if window.is_none() && found.is_empty() {
-        let groups = grouper.into_groups().into_iter().map(map).collect();
+        let mut groups = grouper.into_groups();
+        if let Some(sort) = sort {
+            // Each parent's rows by key: what sorting every row by key, then
+            // grouping, gives.
+            groups.iter_mut().for_each(|group| sort(group));
+        }
+        let groups = groups.into_iter().map(map).collect();
         let Slots {
             index,
             by_slot,
@@ -452,7 +463,11 @@ where
         drop((index, by_slot));
         return Ok(hand_out_groups(nodes, of_element, uses, groups));
     }
-    let (rows, slot_of_row) = grouper.into_rows();
+    let (mut rows, mut slot_of_row) = grouper.into_rows();
+    if let Some(sort) = sort {
+        sort(&mut rows);
+        slot_of_row = slots.of_rows(&rows, &row_key).0;
+    }
     let (rows, groups) = Groups::new(slots, Rows { rows, window }, slot_of_row, &row_key, &found);
     groups.hand_out(nodes, relation, map(rows))
 }

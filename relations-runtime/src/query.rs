@@ -270,21 +270,43 @@ pub trait LoadHasMany<C: Connection>:
         spec: &ChildSpec<'_, Self, C::Backend>,
     ) -> QueryResult<Rows<Self::Child>> {
         let mut rows = Vec::new();
-        let window = Self::load_children_into(keys, conn, spec, &mut |row| rows.push(row))?;
-        Ok(Rows { rows, window })
+        let left = Self::load_children_into(keys, conn, spec, &mut |row| rows.push(row))?;
+        Ok(match left {
+            Left::Nothing => Rows::all(rows),
+            Left::Window(window) => Rows {
+                rows,
+                window: Some(window),
+            },
+            Left::SortByKey(sort) => {
+                sort(&mut rows);
+                Rows::all(rows)
+            }
+        })
     }
 
-    /// [`load_children_with`](Self::load_children_with), each row handed to
-    /// `sink` as it is decoded, in the same order; returns the window left to
-    /// apply, if any. A loader that groups the rows as they come never holds
-    /// them all in one list first.
+    /// The children as [`load_children_with`](Self::load_children_with)
+    /// loads them, each row handed to `sink` as it is decoded, in the
+    /// database's order; returns what is left to do with them. A loader
+    /// that groups the rows as they come never holds them all in one list.
     #[doc(hidden)]
     fn load_children_into(
         keys: Vec<KeyOf<Self::Parent>>,
         conn: &mut C,
         spec: &ChildSpec<'_, Self, C::Backend>,
         sink: &mut dyn FnMut(Self::Child),
-    ) -> QueryResult<Option<Window>>;
+    ) -> QueryResult<Left<Self::Child>>;
+}
+
+/// What is left to do with the rows a load handed over one by one.
+#[doc(hidden)]
+pub enum Left<Row> {
+    /// Nothing: they are the children, in order.
+    Nothing,
+    /// Each parent's rows inside this window are its children.
+    Window(Window),
+    /// They came in no particular order: sort them (or each parent's
+    /// rows) by primary key.
+    SortByKey(fn(&mut [Row])),
 }
 
 /// What to load of a has-many relation, besides the keys: built by
@@ -358,22 +380,22 @@ where
         conn: &mut C,
         spec: &ChildSpec<'_, R, C::Backend>,
         sink: &mut dyn FnMut(R::Child),
-    ) -> QueryResult<Option<Window>> {
+    ) -> QueryResult<Left<R::Child>> {
         let cut_keys = spec.window().map(|_| keys.clone());
         match R::statements(keys, spec) {
             Statements::Plain(statements) => {
                 stream_all(statements, conn, sink)?;
-                Ok(None)
+                Ok(Left::Nothing)
             }
             Statements::Unordered(statements) => {
-                let mut rows = run_all(statements, |q| q.load(conn))?;
-                <<R::Child as Model>::KeyOrder as KeyOrder<R::Child>>::sort(&mut rows);
-                rows.into_iter().for_each(sink);
-                Ok(None)
+                stream_all(statements, conn, sink)?;
+                Ok(Left::SortByKey(
+                    <<R::Child as Model>::KeyOrder as KeyOrder<R::Child>>::sort,
+                ))
             }
             Statements::TopN(statements) => {
                 stream_all(statements, conn, sink)?;
-                Ok(None)
+                Ok(Left::Nothing)
             }
             Statements::Cut {
                 statements,
@@ -385,7 +407,7 @@ where
                 stream_all(statements, conn, &mut |child| cut.push(child))?;
                 if let Some(rows) = cut.into_rows() {
                     rows.into_iter().for_each(sink);
-                    return Ok(None);
+                    return Ok(Left::Nothing);
                 }
                 // A row matched its parent only under the collation: read
                 // the rows again, uncut, and cut them once matched.
@@ -395,7 +417,7 @@ where
                     | Statements::Unordered(statements) => stream_all(statements, conn, sink)?,
                     Statements::TopN(statements) => stream_all(statements, conn, sink)?,
                 }
-                Ok(Some(Window { offset, limit }))
+                Ok(Left::Window(Window { offset, limit }))
             }
         }
     }
