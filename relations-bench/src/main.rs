@@ -69,7 +69,7 @@ RUN:
     --reps N               timed rounds per scenario (median reported) [11]
     --scenarios a,b,...    only these scenarios    [all]
     --impls a,b,...        only these implementations (relations, relations_shape, relations_async,
-                           diesel, nplus1, floor, children_len, children_max), e.g. to profile
+                           diesel, nplus1, floor, floor_owned, children_len, children_max), e.g. to profile
                            one of them [all]
     --help
 
@@ -93,6 +93,7 @@ const IMPLS: &[&str] = &[
     "diesel",
     "nplus1",
     "floor",
+    "floor_owned",
     "children_len",
     "children_max",
 ];

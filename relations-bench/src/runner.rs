@@ -275,7 +275,14 @@ pub fn run_scenario<C: Connection, S: Side>(
     };
     let mut paired_ratios = String::new();
     if let Some(rel) = index("relations") {
-        for other in ["diesel", "floor", "nplus1", "children_len", "children_max"] {
+        for other in [
+            "diesel",
+            "floor",
+            "floor_owned",
+            "nplus1",
+            "children_len",
+            "children_max",
+        ] {
             if let Some(o) = index(other) {
                 paired_ratios.push_str(&format!(" paired_relations/{other}={:.3}", paired(rel, o)));
             }
@@ -317,7 +324,14 @@ pub fn run_scenario<C: Connection, S: Side>(
     let of = |name: &str| summaries.iter().find(|s| s.name == name);
     let mut ratios = String::new();
     if let Some(rel) = of("relations") {
-        for other in ["diesel", "floor", "nplus1", "children_len", "children_max"] {
+        for other in [
+            "diesel",
+            "floor",
+            "floor_owned",
+            "nplus1",
+            "children_len",
+            "children_max",
+        ] {
             if let Some(o) = of(other) {
                 ratios.push_str(&format!(" relations/{other}={:.3}", rel.median / o.median));
             }

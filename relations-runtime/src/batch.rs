@@ -233,11 +233,18 @@ thread_local! {
 }
 
 /// Force a chunk size on this thread until the guard drops, so tests can
-/// exercise chunking with a handful of rows.
+/// exercise chunking with a handful of rows. The grouping of streamed rows
+/// then also decides after the first run whether the rows come clustered
+/// (see `Grouper`), so that its fallback runs on a handful of rows too.
 #[doc(hidden)]
 pub fn override_max_keys_per_statement(max: usize) -> OverrideGuard {
     let previous = OVERRIDE.with(|o| o.replace(Some(max.max(1))));
     OverrideGuard { previous }
+}
+
+/// Whether [`override_max_keys_per_statement`] is in force on this thread.
+pub(crate) fn forced_small_batches() -> bool {
+    OVERRIDE.with(|o| o.get()).is_some()
 }
 
 #[doc(hidden)]

@@ -446,24 +446,30 @@ where
     let strays = grouper.stray_keys();
     // No stray keys, no statement.
     let found = resolve(strays, &slots, conn).map_err(|e| Error::database(relation, e))?;
-    if window.is_none() && found.is_empty() {
-        let mut groups = grouper.into_groups();
-        if let Some(sort) = sort {
-            // Each parent's rows by key: what sorting every row by key, then
-            // grouping, gives.
-            groups.iter_mut().for_each(|group| sort(group));
+    let grouped = if window.is_none() && found.is_empty() {
+        grouper.finish()
+    } else {
+        Err(grouper.into_rows())
+    };
+    let (mut rows, mut slot_of_row) = match grouped {
+        Ok(mut groups) => {
+            if let Some(sort) = sort {
+                // Each parent's rows by key: what sorting every row by key,
+                // then grouping, gives.
+                groups.iter_mut().for_each(|group| sort(group));
+            }
+            let groups = groups.into_iter().map(map).collect();
+            let Slots {
+                index,
+                by_slot,
+                of_element,
+                uses,
+            } = slots;
+            drop((index, by_slot));
+            return Ok(hand_out_groups(nodes, of_element, uses, groups));
         }
-        let groups = groups.into_iter().map(map).collect();
-        let Slots {
-            index,
-            by_slot,
-            of_element,
-            uses,
-        } = slots;
-        drop((index, by_slot));
-        return Ok(hand_out_groups(nodes, of_element, uses, groups));
-    }
-    let (mut rows, mut slot_of_row) = grouper.into_rows();
+        Err(flat) => flat,
+    };
     if let Some(sort) = sort {
         sort(&mut rows);
         slot_of_row = slots.of_rows(&rows, &row_key).0;
@@ -472,13 +478,19 @@ where
     groups.hand_out(nodes, relation, map(rows))
 }
 
-/// Rows put into their slot's group as they are decoded. Rows come
+/// Rows put into their slot's group as they are decoded. Rows usually come
 /// clustered by key (children in key order), so a run of rows with equal
 /// keys takes one lookup and moves into its group at once, allocated at the
 /// run's size. A row whose key is none of the slots' (a stray, see
 /// [`Slots::of_rows`]) is kept aside; the runs are remembered so that the
 /// rows can be put back in row order ([`Grouper::into_rows`]) when the
 /// strays' owners have to be found.
+///
+/// Rows in another order (a refinement's `order(..)`, a table whose rows
+/// were not written parent by parent) would make each group grow run by
+/// run: once more than one run in eight lands in a group that already has
+/// rows, the grouper switches to a flat list of rows and slots, the rows are
+/// grouped after the load at their counted sizes ([`Groups`]).
 pub(crate) struct Grouper<'s, 'a, K, Row, F> {
     slots: &'s Slots<'a, K>,
     row_key: F,
@@ -490,10 +502,23 @@ pub(crate) struct Grouper<'s, 'a, K, Row, F> {
     last_slot: u32,
     /// Every run moved out, in row order: its slot and length.
     runs: Vec<(u32, usize)>,
+    /// How many of `runs` went into a group that already had rows.
+    regrown: usize,
+    /// Runs seen before deciding whether the rows come clustered.
+    decide_after: usize,
     /// The rows of `NO_SLOT` runs, in row order.
     strays: Vec<Row>,
     stray_keys: FastMap<K, ()>,
+    /// Every row and its slot, in row order, once the rows turned out not
+    /// to come clustered.
+    flat: Option<RowsAndSlots<Row>>,
 }
+
+/// Rows in row order, and the slot of each.
+pub(crate) type RowsAndSlots<Row> = (Vec<Row>, Vec<u32>);
+
+/// Runs seen before the grouper may decide the rows are not clustered.
+const RUNS_BEFORE_DECIDING: usize = 256;
 
 impl<'s, 'a, K, Row, F> Grouper<'s, 'a, K, Row, F>
 where
@@ -509,16 +534,24 @@ where
             run_slot: NO_SLOT,
             last_slot: NO_SLOT,
             runs: Vec::new(),
+            regrown: 0,
+            decide_after: if crate::batch::forced_small_batches() {
+                1
+            } else {
+                RUNS_BEFORE_DECIDING
+            },
             strays: Vec::new(),
             stray_keys: FastMap::default(),
+            flat: None,
         }
     }
 
     pub(crate) fn push(&mut self, row: Row) {
-        let same_run = self
-            .run
-            .last()
-            .is_some_and(|last| (self.row_key)(last) == (self.row_key)(&row));
+        let last = match &self.flat {
+            Some((rows, _)) => rows.last(),
+            None => self.run.last(),
+        };
+        let same_run = last.is_some_and(|last| (self.row_key)(last) == (self.row_key)(&row));
         if !same_run {
             self.end_run();
             let key = (self.row_key)(&row);
@@ -534,7 +567,13 @@ where
                 (slot, _) => self.last_slot = slot,
             }
         }
-        self.run.push(row);
+        match &mut self.flat {
+            Some((rows, slot_of_row)) => {
+                rows.push(row);
+                slot_of_row.push(self.run_slot);
+            }
+            None => self.run.push(row),
+        }
     }
 
     fn end_run(&mut self) {
@@ -548,8 +587,13 @@ where
         };
         if group.is_empty() {
             group.reserve_exact(self.run.len());
+        } else if self.run_slot != NO_SLOT {
+            self.regrown += 1;
         }
         group.append(&mut self.run);
+        if self.runs.len() >= self.decide_after && self.regrown * 8 > self.runs.len() {
+            self.flat = Some(self.take_rows());
+        }
     }
 
     /// The distinct keys of the stray rows.
@@ -557,22 +601,40 @@ where
         std::mem::take(&mut self.stray_keys).into_keys().collect()
     }
 
-    /// The rows of each slot, in row order; stray rows are dropped.
-    pub(crate) fn into_groups(mut self) -> Vec<Vec<Row>> {
+    /// The rows of each slot, in row order, stray rows dropped; or, where
+    /// the rows did not come clustered, every row with its slot
+    /// ([`into_rows`](Self::into_rows)).
+    pub(crate) fn finish(mut self) -> Result<Vec<Vec<Row>>, RowsAndSlots<Row>> {
         self.end_run();
-        self.groups
+        match self.flat {
+            Some(flat) => Err(flat),
+            None => Ok(self.groups),
+        }
     }
 
     /// Every row back in row order, with its slot (`NO_SLOT` for a stray),
     /// as [`Slots::of_rows`] gives them.
     pub(crate) fn into_rows(mut self) -> (Vec<Row>, Vec<u32>) {
         self.end_run();
-        let total = self.runs.iter().map(|&(_, len)| len).sum();
+        match self.flat.take() {
+            Some(flat) => flat,
+            None => self.take_rows(),
+        }
+    }
+
+    /// The grouped rows put back in row order, with their slots.
+    fn take_rows(&mut self) -> (Vec<Row>, Vec<u32>) {
+        let runs = std::mem::take(&mut self.runs);
+        let total = runs.iter().map(|&(_, len)| len).sum();
         let mut rows = Vec::with_capacity(total);
         let mut slot_of_row = Vec::with_capacity(total);
-        let mut groups: Vec<_> = self.groups.into_iter().map(Vec::into_iter).collect();
-        let mut strays = self.strays.into_iter();
-        for (slot, len) in self.runs {
+        let mut groups: Vec<_> = self
+            .groups
+            .iter_mut()
+            .map(|group| std::mem::take(group).into_iter())
+            .collect();
+        let mut strays = std::mem::take(&mut self.strays).into_iter();
+        for (slot, len) in runs {
             let source = match slot {
                 NO_SLOT => &mut strays,
                 slot => &mut groups[slot as usize],
@@ -1109,7 +1171,9 @@ mod tests {
         assert_eq!(strays, [4, 5]);
         let numbers =
             |group: &Vec<(Option<i32>, u32)>| group.iter().map(|r| r.1).collect::<Vec<_>>();
-        let groups = grouper.into_groups();
+        let Ok(groups) = grouper.finish() else {
+            panic!("ten rows are too few to give up grouping")
+        };
         assert_eq!(
             groups.iter().map(numbers).collect::<Vec<_>>(),
             [vec![0, 1, 5], vec![3], vec![8, 9]]
@@ -1120,6 +1184,46 @@ mod tests {
         let (back, slot_of_row) = grouper.into_rows();
         assert_eq!(back, rows);
         assert_eq!(slot_of_row, slots.of_rows(&rows, row_key).0);
+    }
+
+    /// Rows that do not come clustered by key make the grouper fall back
+    /// to a flat list part-way through, which still holds every row in row
+    /// order with its slot; clustered rows stay grouped.
+    #[test]
+    fn grouper_falls_back_to_rows_in_order_when_keys_interleave() {
+        fn row_key(row: &(Option<i32>, u32)) -> Option<&i32> {
+            row.0.as_ref()
+        }
+        let elements: Vec<Option<i32>> = (0..100).map(Some).collect();
+        let slots = Slots::new(&elements, Option::as_ref);
+        // 3,000 rows, keys 0..100 round-robin (plus a stray every 500th).
+        let interleaved: Vec<(Option<i32>, u32)> = (0..3000u32)
+            .map(|n| (Some(if n % 500 == 7 { -1 } else { (n % 100) as i32 }), n))
+            .collect();
+        let mut grouper = Grouper::new(&slots, row_key);
+        interleaved
+            .iter()
+            .copied()
+            .for_each(|row| grouper.push(row));
+        assert_eq!(grouper.stray_keys(), [-1]);
+        let Err((back, slot_of_row)) = grouper.finish() else {
+            panic!("round-robin keys must not stay grouped")
+        };
+        assert_eq!(back, interleaved);
+        assert_eq!(slot_of_row, slots.of_rows(&interleaved, row_key).0);
+
+        let mut clustered = interleaved.clone();
+        clustered.sort_by_key(|row| row.0);
+        let mut grouper = Grouper::new(&slots, row_key);
+        clustered.iter().copied().for_each(|row| grouper.push(row));
+        let Ok(groups) = grouper.finish() else {
+            panic!("clustered keys stay grouped")
+        };
+        for (slot, group) in groups.iter().enumerate() {
+            assert!(group.iter().all(|row| row.0 == Some(slot as i32)));
+            assert!(group.is_sorted_by_key(|row| row.1));
+        }
+        assert_eq!(groups.iter().map(Vec::len).sum::<usize>(), 3000 - 6);
     }
 
     /// Runs of equal keys take one lookup; the slots must not depend on
