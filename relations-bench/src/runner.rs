@@ -53,6 +53,16 @@ thread_local! {
     static MEMORY_RUN: Cell<bool> = const { Cell::new(false) };
 }
 
+/// The implementations `relations` is compared with in the `ratios` line.
+const COMPARED: [&str; 6] = [
+    "diesel",
+    "floor",
+    "floor_owned",
+    "nplus1",
+    "children_len",
+    "children_max",
+];
+
 /// Time `load` (and, on a memory run, track its peak heap growth); `tally`
 /// and dropping the result happen after the clock stops.
 pub fn measure<C, T>(
@@ -275,14 +285,7 @@ pub fn run_scenario<C: Connection, S: Side>(
     };
     let mut paired_ratios = String::new();
     if let Some(rel) = index("relations") {
-        for other in [
-            "diesel",
-            "floor",
-            "floor_owned",
-            "nplus1",
-            "children_len",
-            "children_max",
-        ] {
+        for other in COMPARED {
             if let Some(o) = index(other) {
                 paired_ratios.push_str(&format!(" paired_relations/{other}={:.3}", paired(rel, o)));
             }
@@ -324,14 +327,7 @@ pub fn run_scenario<C: Connection, S: Side>(
     let of = |name: &str| summaries.iter().find(|s| s.name == name);
     let mut ratios = String::new();
     if let Some(rel) = of("relations") {
-        for other in [
-            "diesel",
-            "floor",
-            "floor_owned",
-            "nplus1",
-            "children_len",
-            "children_max",
-        ] {
+        for other in COMPARED {
             if let Some(o) = of(other) {
                 ratios.push_str(&format!(" relations/{other}={:.3}", rel.median / o.median));
             }

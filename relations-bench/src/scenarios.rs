@@ -1310,25 +1310,29 @@ macro_rules! backend {
             )
         }
 
+        /// The books, then their distinct authors by the library's statements
+        /// (the parent query boxed, keys distinct, the library's chunks).
+        fn floor_books_and_authors(conn: &mut Conn) -> QueryResult<(Vec<Book>, Vec<Author>)> {
+            let books = all_books(conn)?;
+            let mut keys: Vec<i32> = books.iter().map(|b| b.author_id).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            let authors = in_chunks(keys, |chunk| {
+                authors::table
+                    .select(Author::as_select())
+                    .into_boxed()
+                    .filter(authors::id.eq_any(chunk))
+                    .load::<Author>(conn)
+            })?;
+            Ok((books, authors))
+        }
+
         /// The library's two statements (the parent query boxed, keys
         /// distinct), the two `Vec`s kept apart.
         fn prefetch_author_floor(conn: &mut Conn) -> QueryResult<Timed> {
             measure(
                 conn,
-                |conn| {
-                    let books = all_books(conn)?;
-                    let mut keys: Vec<i32> = books.iter().map(|b| b.author_id).collect();
-                    keys.sort_unstable();
-                    keys.dedup();
-                    let authors = in_chunks(keys, |chunk| {
-                        authors::table
-                            .select(Author::as_select())
-                            .into_boxed()
-                            .filter(authors::id.eq_any(chunk))
-                            .load::<Author>(conn)
-                    })?;
-                    Ok((books, authors))
-                },
+                |conn| floor_books_and_authors(conn),
                 |(books, authors)| {
                     let mut l = Loaded::new();
                     l.rows(books.len() + authors.len());
@@ -1350,17 +1354,7 @@ macro_rules! backend {
             measure(
                 conn,
                 |conn| {
-                    let books = all_books(conn)?;
-                    let mut keys: Vec<i32> = books.iter().map(|b| b.author_id).collect();
-                    keys.sort_unstable();
-                    keys.dedup();
-                    let mut authors = in_chunks(keys, |chunk| {
-                        authors::table
-                            .select(Author::as_select())
-                            .into_boxed()
-                            .filter(authors::id.eq_any(chunk))
-                            .load::<Author>(conn)
-                    })?;
+                    let (books, mut authors) = floor_books_and_authors(conn)?;
                     authors.sort_unstable_by_key(|a| a.id);
                     let mut uses = vec![0u32; authors.len()];
                     let index = |id: i32| authors.binary_search_by_key(&id, |a| a.id).ok();
