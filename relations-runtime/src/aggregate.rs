@@ -27,7 +27,7 @@ use crate::batch::{chunks_for, KeyBatching};
 use crate::children::Children;
 use crate::error::Result;
 use crate::model::{KeyField, Node, Nodes, NullabilityOf, PrimaryKey};
-use crate::prefetch::{find_owner_keys, group_rows_by, Rows};
+use crate::prefetch::{find_owner_keys, fold_rows_by, Fold, Rows};
 use crate::query::{run_all, KeyOf, LoadByKeys};
 use crate::refine::RefineFilter;
 use crate::relation::Relation;
@@ -294,27 +294,17 @@ where
     <R::Column as KeyColumn<KeyOf<R::Owner>>>::key(&row.0)
 }
 
-/// Each node's value from the values of its rows.
-pub(crate) fn counted_with<N, K, T, V>(
-    grouped: Vec<With<N, K, Vec<T>>>,
-    value: impl Fn(Vec<T>) -> V,
-) -> Vec<With<N, K, V>> {
-    grouped
-        .into_iter()
-        .map(|node| {
-            let (node, values) = With::into_parts(node);
-            With::new(node, value(values))
-        })
-        .collect()
-}
+/// The fold of counts: the counts of a node's rows added up.
+type CountFold<Finish> = Fold<fn(i64) -> i64, fn(&mut i64, i64), Finish>;
 
 /// The count of each node: the sum of its rows' counts (one row, or one per
-/// spelling of its key the database groups apart).
-pub(crate) fn counted<N, K, V>(
-    grouped: Vec<With<N, K, Vec<i64>>>,
-    value: impl Fn(i64) -> V,
-) -> Vec<With<N, K, V>> {
-    counted_with(grouped, |counts| value(counts.iter().sum()))
+/// spelling of its key the database groups apart), as `value` gives it.
+pub(crate) fn counted<V>(value: impl Fn(i64) -> V) -> CountFold<impl Fn(Option<i64>) -> V> {
+    Fold {
+        first: |n| n,
+        add: |total, n| *total += n,
+        finish: move |total: Option<i64>| value(total.unwrap_or(0)),
+    }
 }
 
 /// Count the children of relation `R` (has-many, one-to-one or many-to-many) of each of `nodes`, among
@@ -348,7 +338,7 @@ where
     C: Connection,
     R::Column: KeyColumn<KeyOf<R::Owner>>,
 {
-    let grouped = group_rows_by(
+    fold_rows_by(
         elements,
         key,
         conn,
@@ -356,9 +346,9 @@ where
         |keys, conn| R::load_counts(keys, conn, &filter).map(Rows::all),
         row_key::<R>,
         find_owner_keys::<R::Owner, C>,
-        |rows, _| Ok(rows.into_iter().map(|(_, n)| n).collect()),
-    )?;
-    Ok(counted(grouped, value))
+        |(_, n)| n,
+        counted(value),
+    )
 }
 
 /// Load the number of children of relation `R` (has-many, one-to-one or many-to-many) of each node:
@@ -588,7 +578,7 @@ pub(crate) mod nonblocking {
     use crate::error::{Error, Result};
     use crate::model::PrimaryKey;
     use crate::model::{Node, Nodes};
-    use crate::prefetch::{no_rows, Groups, Rows, Slots};
+    use crate::prefetch::{Groups, Rows, Slots};
     use crate::query::KeyOf;
     use crate::with::With;
 
@@ -664,7 +654,7 @@ pub(crate) mod nonblocking {
     {
         let slots = Slots::new(&nodes, key);
         if slots.uses.is_empty() {
-            return Ok(counted(no_rows(nodes), value));
+            return Ok(counted(value).nothing(nodes));
         }
         let statements = R::count_statements(slots.keys(), &filter);
         drop(filter);
@@ -677,8 +667,8 @@ pub(crate) mod nonblocking {
             .await
             .map_err(|e| Error::database(R::NAME, e))?;
         let (rows, groups) = Groups::new(slots, Rows::all(rows), slot_of_row, row_key::<R>, &found);
-        let counts: Vec<i64> = rows.into_iter().map(|(_, n)| n).collect();
-        Ok(counted(groups.hand_out(nodes, R::NAME, counts)?, value))
+        let counts = rows.into_iter().map(|(_, n)| n);
+        Ok(groups.fold_out(nodes, counts, counted(value)))
     }
 
     /// [`AggregateExt`](super::AggregateExt) on a diesel-async connection:

@@ -26,12 +26,13 @@ use diesel::sql_types::{
 use diesel::{Connection, Expression, ExpressionMethods, QueryResult, RunQueryDsl};
 
 use crate::aggregate::ChildrenOf;
-use crate::aggregate::{counted_with, KeyColumn};
+use crate::aggregate::KeyColumn;
 use crate::batch::{chunks_for, KeyBatching};
 use crate::children::Children;
 use crate::error::Result;
+use crate::model::PrimaryKey;
 use crate::model::{Node, Nodes};
-use crate::prefetch::{find_owner_keys, group_rows, Rows};
+use crate::prefetch::{find_owner_keys, fold_rows_by, Fold, Rows};
 use crate::query::{run_all, KeyOf, LoadByKeys};
 use crate::refine::RefineFilter;
 use crate::relation::Relation;
@@ -39,7 +40,7 @@ use crate::spec::RelationName;
 use crate::with::{Get, With};
 
 macro_rules! aggregate_expression {
-    ($(#[$doc:meta])* $name:ident, $sql:literal, $sql_type:ty, $($bound:tt)*) => {
+    ($(#[$doc:meta])* $name:ident, $sql_type:ty, $($bound:tt)*) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
         pub struct $name<Col>(pub Col);
@@ -51,15 +52,6 @@ macro_rules! aggregate_expression {
             $sql_type: SingleValue,
         {
             type SqlType = $sql_type;
-        }
-
-        impl<Col: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for $name<Col> {
-            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-                out.push_sql(concat!($sql, "("));
-                self.0.walk_ast(out.reborrow())?;
-                out.push_sql(")");
-                Ok(())
-            }
         }
 
         impl<Col> QueryId for $name<Col> {
@@ -80,34 +72,94 @@ macro_rules! aggregate_expression {
     };
 }
 
+/// `FUNCTION(col)`.
+macro_rules! function_of_column {
+    ($($name:ident $sql:literal,)*) => {$(
+        impl<Col: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for $name<Col> {
+            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+                out.push_sql(concat!($sql, "("));
+                self.0.walk_ast(out.reborrow())?;
+                out.push_sql(")");
+                Ok(())
+            }
+        }
+    )*};
+}
+
 aggregate_expression!(
     /// `MAX(col)`: the largest value of a child column per parent (`None`
     /// where the parent has no child, or only NULLs).
-    Max, "MAX", <SqlTypeOf<Col> as IntoNullable>::Nullable,
+    Max, <SqlTypeOf<Col> as IntoNullable>::Nullable,
     SqlTypeOf<Col>: IntoNullable,
 );
 aggregate_expression!(
     /// `MIN(col)`: the smallest value of a child column per parent.
-    Min, "MIN", <SqlTypeOf<Col> as IntoNullable>::Nullable,
+    Min, <SqlTypeOf<Col> as IntoNullable>::Nullable,
     SqlTypeOf<Col>: IntoNullable,
 );
 aggregate_expression!(
     /// `SUM(col)`: the sum of a child column per parent, exact: `i64` for a
     /// `SMALLINT` or `INTEGER` column, `i128` for a `BIGINT` column (SQL's
     /// `NUMERIC` sum), `f32`/`f64` for floats; `None` where there is no child.
-    Sum, "SUM", <SqlTypeOf<Col> as Foldable>::Sum,
+    Sum, <SqlTypeOf<Col> as Foldable>::Sum,
     SqlTypeOf<Col>: Foldable,
 );
 aggregate_expression!(
     /// `COUNT(col)`: how many children have a non-NULL `col` (`0` for a
     /// parent without children); `CountOf(books::id)` counts every child.
     /// Useful in a tuple with other aggregates, which share one statement.
-    CountOf, "COUNT", BigInt,
+    ///
+    /// Of a `NOT NULL` column it is sent as `COUNT(*)` (the same number), so
+    /// the `COUNT(*)`s of a tuple (`CountOf(books::id)` and the count behind
+    /// `Avg(books::year)`) are one aggregate to the database: SQLite and
+    /// PostgreSQL compute identical aggregates of a statement once.
+    CountOf, BigInt,
 );
+
+function_of_column! {
+    Max "MAX",
+    Min "MIN",
+    Sum "SUM",
+}
+
+/// Whether values of SQL type `Self` can be NULL, read off Diesel's
+/// [`SqlType::IsNull`](diesel::sql_types::SqlType::IsNull).
+trait MaybeNull {
+    const NEVER_NULL: bool;
+}
+
+impl MaybeNull for diesel::sql_types::is_nullable::NotNull {
+    const NEVER_NULL: bool = true;
+}
+
+impl MaybeNull for diesel::sql_types::is_nullable::IsNullable {
+    const NEVER_NULL: bool = false;
+}
+
+impl<Col, DB> QueryFragment<DB> for CountOf<Col>
+where
+    Col: Expression + QueryFragment<DB>,
+    DB: Backend,
+    SqlTypeOf<Col>: diesel::sql_types::SqlType,
+    <SqlTypeOf<Col> as diesel::sql_types::SqlType>::IsNull: MaybeNull,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if <<SqlTypeOf<Col> as diesel::sql_types::SqlType>::IsNull as MaybeNull>::NEVER_NULL {
+            // Every row of the group has a value.
+            out.push_sql("COUNT(*)");
+        } else {
+            out.push_sql("COUNT(");
+            self.0.walk_ast(out.reborrow())?;
+            out.push_sql(")");
+        }
+        Ok(())
+    }
+}
 
 /// `AVG(col)`: the mean of a child column per parent, as `f64` (as Django's
 /// `Avg` of an integer field); `None` where the parent has no non-NULL
-/// value. Loaded as the exact `SUM(col)` and `COUNT(col)`, so no decimal
+/// value. Loaded as the exact `SUM(col)` and `COUNT(col)` (`COUNT(*)` for a
+/// `NOT NULL` column, shared with a [`CountOf`] of the tuple), so no decimal
 /// type is needed and a parent whose key the database groups under two
 /// spellings still gets the mean of all its children.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -136,10 +188,36 @@ pub trait ColumnAggregate: Clone + Send + Sync + 'static {
     /// column, `Option<i64>` for its `Sum`, `Option<f64>` for its `Avg`,
     /// `i64` for `CountOf`, a tuple of values for a tuple.
     type Value: Clone + Send + 'static;
-    /// One parent's value from its rows: none for a parent without children,
-    /// several where the database groups one key under several spellings.
+    /// What is folded of one parent's rows: one row per parent, several
+    /// where the database groups one key under several spellings.
     #[doc(hidden)]
-    fn finish(rows: Vec<Self::Row>) -> Self::Value;
+    type Acc: Clone;
+    /// A parent's first row.
+    #[doc(hidden)]
+    fn first(row: Self::Row) -> Self::Acc;
+    /// One more row of the same parent.
+    #[doc(hidden)]
+    fn add(acc: &mut Self::Acc, row: Self::Row);
+    /// One parent's value: `None` for a parent without children.
+    #[doc(hidden)]
+    fn finish(acc: Option<Self::Acc>) -> Self::Value;
+}
+
+/// The fold of aggregate `A`'s rows, as a [`Fold`].
+type AggregateFold<A> = Fold<
+    fn(<A as ColumnAggregate>::Row) -> <A as ColumnAggregate>::Acc,
+    fn(&mut <A as ColumnAggregate>::Acc, <A as ColumnAggregate>::Row),
+    fn(Option<<A as ColumnAggregate>::Acc>) -> <A as ColumnAggregate>::Value,
+>;
+
+/// The fold of aggregate `A`'s rows ([`ColumnAggregate::first`], `add`,
+/// `finish`).
+fn fold_of<A: ColumnAggregate>() -> AggregateFold<A> {
+    Fold {
+        first: A::first,
+        add: A::add,
+        finish: A::finish,
+    }
 }
 
 /// The Rust value of `MAX`/`MIN` of a column of SQL type `Self` (its
@@ -150,23 +228,14 @@ pub trait ColumnAggregate: Clone + Send + Sync + 'static {
     note = "a `NUMERIC` column needs a decimal type: not supported yet"
 )]
 pub trait AggregateValue {
-    /// As loaded: `Option<i32>`, ...
-    #[doc(hidden)]
-    type Row: Clone + Send + 'static;
-    /// The value inside the `Option`.
+    /// The value inside the `Option` (as loaded: `Option<i32>`, ...).
     type Inner: Clone + PartialOrd + Send + 'static;
-    #[doc(hidden)]
-    fn inner(row: Self::Row) -> Option<Self::Inner>;
 }
 
 macro_rules! aggregate_values {
     ($($sql:ty => $rust:ty,)*) => {$(
         impl AggregateValue for Nullable<$sql> {
-            type Row = Option<$rust>;
             type Inner = $rust;
-            fn inner(row: Option<$rust>) -> Option<$rust> {
-                row
-            }
         }
     )*};
 }
@@ -317,13 +386,21 @@ macro_rules! extreme_aggregates {
             fn selection(&self) -> Self {
                 self.clone()
             }
-            type Row = <Nullable_<Col> as AggregateValue>::Row;
-            type Value = Option<<Nullable_<Col> as AggregateValue>::Inner>;
-            fn finish(rows: Vec<Self::Row>) -> Self::Value {
-                let values = rows
-                    .into_iter()
-                    .filter_map(<Nullable_<Col> as AggregateValue>::inner);
-                values.reduce(|a, b| if b $wins a { b } else { a })
+            type Row = Option<<Nullable_<Col> as AggregateValue>::Inner>;
+            type Value = Self::Row;
+            type Acc = Self::Row;
+            fn first(row: Self::Row) -> Self::Row {
+                row
+            }
+            fn add(acc: &mut Self::Row, row: Self::Row) {
+                if let Some(b) = row {
+                    if acc.as_ref().is_none_or(|a| b $wins *a) {
+                        *acc = Some(b);
+                    }
+                }
+            }
+            fn finish(acc: Option<Self::Row>) -> Self::Value {
+                acc.flatten()
             }
         }
     )*};
@@ -334,9 +411,14 @@ extreme_aggregates! {
     Min "min" <,
 }
 
-/// The sum of the rows' sums.
-fn total<S: SumValue>(rows: impl IntoIterator<Item = S::Row>) -> Option<S::Inner> {
-    rows.into_iter().filter_map(S::inner).reduce(|a, b| a + b)
+/// Add one row's sum to a sum so far.
+fn add_sum<S: SumValue>(acc: &mut Option<S::Inner>, row: S::Row) {
+    if let Some(b) = S::inner(row) {
+        *acc = Some(match acc.take() {
+            Some(a) => a + b,
+            None => b,
+        });
+    }
 }
 
 impl<Col> ColumnAggregate for Sum<Col>
@@ -354,8 +436,15 @@ where
     }
     type Row = <Nullable_<Col> as SumValue>::Row;
     type Value = Option<<Nullable_<Col> as SumValue>::Inner>;
-    fn finish(rows: Vec<Self::Row>) -> Self::Value {
-        total::<Nullable_<Col>>(rows)
+    type Acc = Self::Value;
+    fn first(row: Self::Row) -> Self::Value {
+        <Nullable_<Col> as SumValue>::inner(row)
+    }
+    fn add(acc: &mut Self::Value, row: Self::Row) {
+        add_sum::<Nullable_<Col>>(acc, row);
+    }
+    fn finish(acc: Option<Self::Value>) -> Self::Value {
+        acc.flatten()
     }
 }
 
@@ -374,10 +463,18 @@ where
     }
     type Row = (<Nullable_<Col> as SumValue>::Row, i64);
     type Value = Option<f64>;
+    type Acc = (Option<<Nullable_<Col> as SumValue>::Inner>, i64);
+    fn first((sum, count): Self::Row) -> Self::Acc {
+        (<Nullable_<Col> as SumValue>::inner(sum), count)
+    }
+    fn add(acc: &mut Self::Acc, (sum, count): Self::Row) {
+        add_sum::<Nullable_<Col>>(&mut acc.0, sum);
+        acc.1 += count;
+    }
     #[allow(clippy::cast_precision_loss)]
-    fn finish(rows: Vec<Self::Row>) -> Option<f64> {
-        let count: i64 = rows.iter().map(|(_, n)| n).sum();
-        let sum = total::<Nullable_<Col>>(rows.into_iter().map(|(sum, _)| sum))?;
+    fn finish(acc: Option<Self::Acc>) -> Option<f64> {
+        let (sum, count) = acc?;
+        let sum = sum?;
         (count > 0).then(|| <Nullable_<Col> as SumValue>::to_f64(sum) / count as f64)
     }
 }
@@ -395,8 +492,15 @@ where
     }
     type Row = i64;
     type Value = i64;
-    fn finish(rows: Vec<i64>) -> i64 {
-        rows.into_iter().sum()
+    type Acc = i64;
+    fn first(row: i64) -> i64 {
+        row
+    }
+    fn add(acc: &mut i64, row: i64) {
+        *acc += row;
+    }
+    fn finish(acc: Option<i64>) -> i64 {
+        acc.unwrap_or(0)
     }
 }
 
@@ -412,13 +516,18 @@ macro_rules! aggregate_tuples {
             }
             type Row = ($($a::Row,)+);
             type Value = ($($a::Value,)+);
-            #[allow(non_snake_case)]
-            fn finish(rows: Vec<Self::Row>) -> Self::Value {
-                $(let mut $a = Vec::with_capacity(rows.len());)+
-                for row in rows {
-                    $($a.push(row.$i);)+
+            type Acc = ($($a::Acc,)+);
+            fn first(row: Self::Row) -> Self::Acc {
+                ($($a::first(row.$i),)+)
+            }
+            fn add(acc: &mut Self::Acc, row: Self::Row) {
+                $($a::add(&mut acc.$i, row.$i);)+
+            }
+            fn finish(acc: Option<Self::Acc>) -> Self::Value {
+                match acc {
+                    Some(acc) => ($($a::finish(Some(acc.$i)),)+),
+                    None => ($($a::finish(None),)+),
                 }
-                ($(<$a as ColumnAggregate>::finish($a),)+)
             }
         }
     )*};
@@ -646,8 +755,9 @@ where
 {
     let filter = filter(AggregateFilter::all());
     let nodes = nodes.into_nodes();
-    let grouped = group_rows(
+    let values = fold_rows_by(
         nodes,
+        |n: &S::Node| n.model().primary_key(),
         conn,
         R::NAME,
         |keys, conn| {
@@ -656,9 +766,10 @@ where
         },
         row_key_of::<R, A::Row>,
         find_owner_keys::<R::Owner, C>,
-        |rows, _| Ok(rows.into_iter().map(|(_, value)| value).collect()),
+        |(_, value)| value,
+        fold_of::<A>(),
     )?;
-    Ok(S::from_wrapped(counted_with(grouped, A::finish)))
+    Ok(S::from_wrapped(values))
 }
 
 /// Column aggregates per parent, as methods of what the loaders are called on.
@@ -831,15 +942,15 @@ mod nonblocking {
 
     use super::row_key_of;
     use super::{
-        Aggregate, AggregateFilter, AggregateRow, BuildAggregate, ColumnAggregate, ValueOf,
+        fold_of, Aggregate, AggregateFilter, AggregateRow, BuildAggregate, ColumnAggregate, ValueOf,
     };
     use crate::aggregate::ChildrenOf;
-    use crate::aggregate::{counted_with, KeyColumn};
+    use crate::aggregate::KeyColumn;
     use crate::asynchronous::{find_owner_keys, run_all, LoadByKeysAsync};
     use crate::children::Children;
     use crate::error::{Error, Result};
     use crate::model::{Node, Nodes};
-    use crate::prefetch::{no_rows, owner_slots, Groups, Rows};
+    use crate::prefetch::{owner_slots, Groups, Rows};
     use crate::query::KeyOf;
 
     /// [`LoadAggregate`](super::LoadAggregate) over diesel-async connection `C`.
@@ -953,8 +1064,7 @@ mod nonblocking {
         async move {
             let slots = owner_slots(&nodes);
             if slots.uses.is_empty() {
-                let empty: Vec<_> = no_rows::<_, K, A::Row>(nodes);
-                return Ok(S::from_wrapped(counted_with(empty, A::finish)));
+                return Ok(S::from_wrapped(fold_of::<A>().nothing(nodes)));
             }
             let rows = R::load_aggregate_rows_async(statements, conn)
                 .await
@@ -970,9 +1080,12 @@ mod nonblocking {
                 row_key_of::<R, A::Row>,
                 &found,
             );
-            let values: Vec<A::Row> = rows.into_iter().map(|(_, v)| v).collect();
-            let grouped = groups.hand_out(nodes, R::NAME, values)?;
-            Ok(S::from_wrapped(counted_with(grouped, A::finish)))
+            let values = rows.into_iter().map(|(_, v)| v);
+            Ok(S::from_wrapped(groups.fold_out(
+                nodes,
+                values,
+                fold_of::<A>(),
+            )))
         }
     }
 
@@ -1009,5 +1122,89 @@ mod nonblocking {
         ) -> impl Future<Output = Result<super::WithAggregate<N, K, A, F>>> {
             prefetch_aggregate_with_async(nodes, A::default(), conn, |f| f)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Avg, ColumnAggregate, CountOf, Max, Min, Sum};
+
+    diesel::table! {
+        books (id) {
+            id -> Integer,
+            year -> Nullable<Integer>,
+            title -> Text,
+        }
+    }
+
+    type Stats = (
+        CountOf<books::id>,
+        Min<books::year>,
+        Max<books::title>,
+        Sum<books::year>,
+        Avg<books::year>,
+    );
+
+    /// `COUNT(*)` for a column that cannot be NULL, so a tuple's counts are
+    /// one aggregate; `COUNT(col)` for a nullable one.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[test]
+    fn a_count_of_a_not_null_column_counts_rows() {
+        use diesel::query_dsl::QueryDsl;
+        #[cfg(feature = "sqlite")]
+        type Db = diesel::sqlite::Sqlite;
+        #[cfg(not(feature = "sqlite"))]
+        type Db = diesel::pg::Pg;
+        let unquoted = |sql: String| sql.replace(['`', '"'], "");
+        let avg = books::table.select(Avg(books::id).selection());
+        let not_null = unquoted(diesel::debug_query::<Db, _>(&avg).to_string());
+        let count = books::table.select(CountOf(books::year));
+        let nullable = unquoted(diesel::debug_query::<Db, _>(&count).to_string());
+        assert!(
+            not_null.starts_with("SELECT SUM(books.id), COUNT(*) FROM books"),
+            "{not_null}"
+        );
+        assert!(
+            nullable.starts_with("SELECT COUNT(books.year) FROM books"),
+            "{nullable}"
+        );
+    }
+
+    /// A parent's rows folded member by member: two rows (one key under two
+    /// spellings) give the count and sum of both, the extremes of both, the
+    /// mean of all the children; no row gives each aggregate's empty value.
+    #[test]
+    fn a_tuple_folds_each_member_over_the_rows_of_one_parent() {
+        let a = (
+            3,
+            Some(1990),
+            Some("b".to_string()),
+            Some(5970),
+            (Some(5970), 3),
+        );
+        let b = (
+            2,
+            Some(1980),
+            Some("c".to_string()),
+            Some(2000),
+            (Some(2000), 1),
+        );
+        let mut acc = Stats::first(a);
+        Stats::add(&mut acc, b);
+        let want = (
+            5,
+            Some(1980),
+            Some("c".to_string()),
+            Some(7970),
+            Some(7970.0 / 4.0),
+        );
+        assert_eq!(Stats::finish(Some(acc)), want);
+        assert_eq!(Stats::finish(None), (0, None, None, None, None));
+        // NULLs only: no extreme, no sum, no mean, whatever the count.
+        let nulls = (2, None, None, None, (None, 0));
+        assert_eq!(
+            Stats::finish(Some(Stats::first(nulls))),
+            (2, None, None, None, None)
+        );
     }
 }

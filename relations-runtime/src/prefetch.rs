@@ -738,47 +738,18 @@ where
     )
 }
 
-/// The grouping every has-many shaped loader shares, O(nodes + rows): number
-/// the distinct keys of `nodes`, `load` the rows for them, find each row's
-/// node by `row_key`, let `then` turn the rows into `T`s (same number, same
-/// order), and hand each node its own, in row order. A key shared by several
-/// nodes gives each a copy; the last one gets the original.
+/// The grouping every has-many shaped loader shares, O(elements + rows):
+/// number the distinct keys of `elements` (`key` gives each element's key:
+/// a model's primary key, or the element itself for the key-based loaders),
+/// `load` the rows for them, find each row's element by `row_key`, let `then`
+/// turn the rows into `T`s (same number, same order), and hand each element
+/// its own, in row order. A key shared by several elements gives each a copy;
+/// the last one gets the original.
 ///
-/// A row whose key is none of the nodes' keys was returned by the database
-/// for a key equal to its own under the column's collation: `resolve` finds
-/// the node the database matches it to ([`find_owner_keys`]).
-pub(crate) fn group_rows<N, C, Row, T, K>(
-    nodes: Vec<N>,
-    conn: &mut C,
-    relation: &'static str,
-    load: impl FnOnce(Vec<KeyOf<<N as Node>::Model>>, &mut C) -> diesel::QueryResult<Rows<Row>>,
-    row_key: impl Fn(&Row) -> Option<&KeyOf<<N as Node>::Model>>,
-    resolve: impl FnOnce(
-        Vec<KeyOf<<N as Node>::Model>>,
-        &Slots<'_, KeyOf<N::Model>>,
-        &mut C,
-    ) -> diesel::QueryResult<Vec<(KeyOf<N::Model>, KeyOf<N::Model>)>>,
-    then: impl FnOnce(Vec<Row>, &mut C) -> Result<Vec<T>>,
-) -> Result<Vec<With<N, K, Vec<T>>>>
-where
-    N: Node,
-    N::Model: PrimaryKey,
-    T: Clone,
-{
-    group_rows_by(
-        nodes,
-        |n: &N| n.model().primary_key(),
-        conn,
-        relation,
-        load,
-        row_key,
-        resolve,
-        then,
-    )
-}
-
-/// [`group_rows`] for elements that are not models: `key` gives each
-/// element's key (the element is the key itself for the key-based loaders).
+/// A row whose key is none of the elements' keys was returned by the
+/// database for a key equal to its own under the column's collation:
+/// `resolve` finds the element the database matches it to
+/// ([`find_owner_keys`]).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn group_rows_by<E, Key, C, Row, T, K>(
     elements: Vec<E>,
@@ -795,17 +766,135 @@ where
     T: Clone,
 {
     let nodes = elements;
-    let slots = Slots::new(&nodes, key);
-    if slots.uses.is_empty() {
+    let Some((rows, groups)) = placed_rows(&nodes, key, conn, relation, load, row_key, resolve)?
+    else {
         return Ok(no_rows(nodes));
+    };
+    let values = then(rows, conn)?;
+    groups.hand_out(nodes, relation, values)
+}
+
+/// The rows loaded for `elements`' keys and where each goes; `None` (and no
+/// statement) when no element has a key.
+fn placed_rows<E, Key, C, Row>(
+    elements: &[E],
+    key: impl Fn(&E) -> Option<&Key>,
+    conn: &mut C,
+    relation: &'static str,
+    load: impl FnOnce(Vec<Key>, &mut C) -> diesel::QueryResult<Rows<Row>>,
+    row_key: impl Fn(&Row) -> Option<&Key>,
+    resolve: impl FnOnce(Vec<Key>, &Slots<'_, Key>, &mut C) -> diesel::QueryResult<Vec<(Key, Key)>>,
+) -> Result<Option<(Vec<Row>, Groups)>>
+where
+    Key: Eq + Hash + Clone,
+{
+    let slots = Slots::new(elements, key);
+    if slots.uses.is_empty() {
+        return Ok(None);
     }
     let rows = load(slots.keys(), conn).map_err(|e| Error::database(relation, e))?;
     let (slot_of_row, strays) = slots.of_rows(&rows.rows, &row_key);
     // No stray keys, no statement.
     let found = resolve(strays, &slots, conn).map_err(|e| Error::database(relation, e))?;
-    let (rows, groups) = Groups::new(slots, rows, slot_of_row, &row_key, &found);
-    let values = then(rows, conn)?;
-    groups.hand_out(nodes, relation, values)
+    Ok(Some(Groups::new(
+        slots,
+        rows,
+        slot_of_row,
+        &row_key,
+        &found,
+    )))
+}
+
+/// How the rows of one parent become its value without a list of them: the
+/// first row starts the value, each further row (the same key grouped by
+/// the database under another spelling) is added to it, and `finish` turns
+/// what was folded (`None`: no row) into the value. Counts and column
+/// aggregates load one row per parent, or a few.
+pub(crate) struct Fold<First, Add, Finish> {
+    pub(crate) first: First,
+    pub(crate) add: Add,
+    pub(crate) finish: Finish,
+}
+
+impl<First, Add, Finish> Fold<First, Add, Finish> {
+    /// Each node's value from `values` (one per row, in row order).
+    fn hand_out<N, K, T, Acc, V>(
+        self,
+        nodes: Vec<N>,
+        groups: Groups,
+        values: impl IntoIterator<Item = T>,
+    ) -> Vec<With<N, K, V>>
+    where
+        First: Fn(T) -> Acc,
+        Add: Fn(&mut Acc, T),
+        Finish: Fn(Option<Acc>) -> V,
+        Acc: Clone,
+    {
+        let mut folded: Vec<Option<Acc>> = (0..groups.uses.len()).map(|_| None).collect();
+        for (value, s) in values.into_iter().zip(groups.slot_of_row) {
+            if s == NO_SLOT {
+                continue;
+            }
+            match &mut folded[s as usize] {
+                Some(acc) => (self.add)(acc, value),
+                empty => *empty = Some((self.first)(value)),
+            }
+        }
+        let mut folded = Distribute {
+            values: folded.into_iter().map(Some).collect(),
+            remaining: groups.uses,
+        };
+        nodes
+            .into_iter()
+            .zip(groups.slot_of_node)
+            .map(|(node, s)| {
+                let acc = if s == NO_SLOT {
+                    None
+                } else {
+                    folded.take(s).flatten()
+                };
+                With::new(node, (self.finish)(acc))
+            })
+            .collect()
+    }
+
+    /// Each node's value with no row at all (no element had a key).
+    pub(crate) fn nothing<N, K, Acc, V>(&self, nodes: Vec<N>) -> Vec<With<N, K, V>>
+    where
+        Finish: Fn(Option<Acc>) -> V,
+    {
+        nodes
+            .into_iter()
+            .map(|node| With::new(node, (self.finish)(None)))
+            .collect()
+    }
+}
+
+/// [`group_rows_by`] for values folded per element ([`Fold`]) instead of
+/// lists of rows: no `Vec` per element. `value` takes what a row holds.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fold_rows_by<E, Key, C, Row, T, Acc, V, K, First, Add, Finish>(
+    elements: Vec<E>,
+    key: impl Fn(&E) -> Option<&Key>,
+    conn: &mut C,
+    relation: &'static str,
+    load: impl FnOnce(Vec<Key>, &mut C) -> diesel::QueryResult<Rows<Row>>,
+    row_key: impl Fn(&Row) -> Option<&Key>,
+    resolve: impl FnOnce(Vec<Key>, &Slots<'_, Key>, &mut C) -> diesel::QueryResult<Vec<(Key, Key)>>,
+    value: impl Fn(Row) -> T,
+    fold: Fold<First, Add, Finish>,
+) -> Result<Vec<With<E, K, V>>>
+where
+    Key: Eq + Hash + Clone,
+    First: Fn(T) -> Acc,
+    Add: Fn(&mut Acc, T),
+    Finish: Fn(Option<Acc>) -> V,
+    Acc: Clone,
+{
+    match placed_rows(&elements, key, conn, relation, load, row_key, resolve)? {
+        Some((rows, groups)) => Ok(fold.hand_out(elements, groups, rows.into_iter().map(value))),
+        None => Ok(fold.nothing(elements)),
+    }
 }
 
 /// For each key of `strays` (keys that equal an owner's only under the
@@ -933,6 +1022,23 @@ impl Groups {
             sizes,
         };
         (rows, groups)
+    }
+
+    /// Hand each node the value `fold` makes of its rows' `values` (one per
+    /// loaded row, in row order).
+    pub(crate) fn fold_out<N, K, T, Acc, V, First, Add, Finish>(
+        self,
+        nodes: Vec<N>,
+        values: impl IntoIterator<Item = T>,
+        fold: Fold<First, Add, Finish>,
+    ) -> Vec<With<N, K, V>>
+    where
+        First: Fn(T) -> Acc,
+        Add: Fn(&mut Acc, T),
+        Finish: Fn(Option<Acc>) -> V,
+        Acc: Clone,
+    {
+        fold.hand_out(nodes, self, values)
     }
 
     /// Hand each node its values (one per loaded row, in row order).
@@ -1134,7 +1240,44 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::{Grouper, Slots, NO_SLOT};
+    use super::{Fold, Grouper, Groups, Rows, Slots, NO_SLOT};
+    use crate::with::With;
+
+    /// A folded value per element: several rows of one slot are added up
+    /// (a key the database grouped under two spellings, found for a stray),
+    /// elements sharing a key each get the value, an element without a key
+    /// or without rows gets the value of nothing.
+    #[test]
+    fn fold_adds_a_slots_rows_and_hands_each_element_its_value() {
+        let elements = [Some(7), Some(3), None, Some(7), Some(9)];
+        let slots = Slots::new(&elements, Option::as_ref);
+        // (key, count): 4 is a stray the database matched to 7.
+        let rows: Vec<(Option<i32>, i64)> = vec![(Some(3), 2), (Some(7), 5), (Some(4), 1)];
+        fn row_key(row: &(Option<i32>, i64)) -> Option<&i32> {
+            row.0.as_ref()
+        }
+        let (slot_of_row, strays) = slots.of_rows(&rows, row_key);
+        assert_eq!(strays, [4]);
+        let (rows, groups) = Groups::new(slots, Rows::all(rows), slot_of_row, row_key, &[(4, 7)]);
+        let fold = Fold {
+            first: |n: i64| vec![n],
+            add: |acc: &mut Vec<i64>, n| acc.push(n),
+            finish: |acc: Option<Vec<i64>>| acc.unwrap_or_default(),
+        };
+        let out: Vec<With<Option<i32>, (), Vec<i64>>> =
+            groups.fold_out(elements.to_vec(), rows.into_iter().map(|r| r.1), fold);
+        let values: Vec<(Option<i32>, Vec<i64>)> = out.into_iter().map(With::into_parts).collect();
+        assert_eq!(
+            values,
+            [
+                (Some(7), vec![5, 1]),
+                (Some(3), vec![2]),
+                (None, vec![]),
+                (Some(7), vec![5, 1]),
+                (Some(9), vec![]),
+            ]
+        );
+    }
 
     /// Rows grouped as they come give each slot its rows in row order,
     /// whether keys come clustered or interleaved; put back in row order,
