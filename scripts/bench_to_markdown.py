@@ -48,6 +48,7 @@ def num(s):
 LIBRARY = (
     "relations",
     "relations_shape",
+    "relations_shared",
     "relations_async",
     "relations_join",
     "relations_by_key",
@@ -76,9 +77,11 @@ if "--scaling" in sys.argv:
     for scenario in scenarios:
         print(f"**{scenario}**\n")
         owned = any(imp == "floor_owned" for b in backends for s, imp, _ in b["rows"] if s == scenario)
+        shared = any(imp == "relations_shared" for b in backends for s, imp, _ in b["rows"] if s == scenario)
         extra = " relations/floor_owned (paired) |" if owned else ""
+        extra += " shared/floor (paired) | peak MB shared |" if shared else ""
         print("| authors | relations s | diesel s | floor s | relations/floor (paired) |" + extra + " relations/diesel (paired) | peak MB relations | peak MB diesel | peak MB floor |")
-        print("|---:|---:|---:|---:|---:|" + ("---:|" if owned else "") + "---:|---:|---:|---:|")
+        print("|---:|---:|---:|---:|---:|" + ("---:|" if owned else "") + ("---:|---:|" if shared else "") + "---:|---:|---:|---:|")
         for b in backends:
             authors = re.search(r"authors=(\d+)", b["data"]).group(1)
             by = {imp: f for s, imp, f in b["rows"] if s == scenario}
@@ -95,6 +98,7 @@ if "--scaling" in sys.argv:
                 p = ratios.get("paired_" + key)
                 return f"{float(ratios[key]):.3f}" + (f" ({float(p):.3f})" if p else "")
             extra = f" {pair('relations/floor_owned')} |" if owned else ""
+            extra += f" {pair('shared/floor')} | {mb('relations_shared')} |" if shared else ""
             print(f"| {int(authors):,} | {sec('relations')} | {sec('diesel')} | {sec('floor')} | {pair('relations/floor')} |{extra} {pair('relations/diesel')} | {mb('relations')} | {mb('diesel')} | {mb('floor')} |")
         print()
     sys.exit(0)
@@ -111,12 +115,16 @@ for b in backends:
         last = scenario
         print(f"| {name} | {imp} | {float(f['median_s']):.4f} | {f['queries']} | {num(f['rows'])} | {num(f['peak_bytes'])} |")
     has_async = any("async/sync" in f for _, f in b["ratios"])
+    has_shared = any("shared/floor" in f for _, f in b["ratios"])
     print()
     head = "| scenario | relations/diesel (paired) | relations/floor (paired) | relations/best other (which) | peak bytes relations/diesel |"
     rule = "|---|---:|---:|---|---:|"
     if has_async:
         head += " async/sync (paired) |"
         rule += "---:|"
+    if has_shared:
+        head += " shared/floor (paired) | shared/diesel (paired) |"
+        rule += "---:|---:|"
     print(head)
     print(rule)
     for scenario, f in b["ratios"]:
@@ -135,5 +143,7 @@ for b in backends:
             row = f"| {scenario} | {pair('relations/diesel')} | {pair('relations/floor')} | {best} | {peak} |"
         if has_async:
             row += f" {pair('async/sync')} |"
+        if has_shared:
+            row += f" {pair('shared/floor')} | {pair('shared/diesel')} |"
         print(row)
     print()

@@ -124,6 +124,10 @@
 //! let books: Vec<Book> = books::table.order(books::id).load(conn)?;
 //! let books = books.prefetch_author(conn)?;
 //! assert_eq!(books[2].author().name, "Octavia E. Butler");
+//! // The same statement, each author one `Arc` shared by its books.
+//! let books: Vec<Book> = books::table.order(books::id).load(conn)?;
+//! let books = books.prefetch_shared(BookAuthor, conn)?;
+//! assert!(std::sync::Arc::ptr_eq(books[0].author(), books[1].author()));
 //!
 //! // Or in the same statement as the books: a join (Django's `select_related`).
 //! let books = select_related(BookAuthor).load_with(conn, |q| q.filter(books::year.lt(1970)))?;
@@ -359,6 +363,9 @@ pub use relations_runtime::AggregateAsyncExt;
 #[cfg(feature = "async")]
 #[doc(inline)]
 pub use relations_runtime::ColumnAggregateAsyncExt;
+#[cfg(feature = "async")]
+#[doc(inline)]
+pub use relations_runtime::SharedParentAsyncExt;
 #[doc(inline)]
 pub use relations_runtime::{
     alias, assert_num_queries, prelude, select_related, Error, ErrorKind, LoadShape, Loaded,
@@ -370,7 +377,8 @@ pub use relations_runtime::{assert_num_queries_async, asynchronous};
 #[doc(inline)]
 pub use relations_runtime::{
     Aggregate, AggregateExt, AggregateFilter, Avg, ColumnAggregateExt, Count, CountFilter, CountOf,
-    Exists, JoinRefinement, Max, Min, ReadAggregateExt, ReadColumnAggregateExt, Sum,
+    Exists, JoinRefinement, Max, Min, ReadAggregateExt, ReadColumnAggregateExt, SharedParentExt,
+    Sum,
 };
 
 /// The runtime's other public items, for the generated code, for writing
@@ -403,19 +411,21 @@ pub mod plumbing {
     };
     #[doc(inline)]
     pub use relations_runtime::{
-        prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
-        prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with, BelongsTo,
-        BuildByKeys, BuildChildren, BuildJoin, BuildManyToMany, BuildParents, ChildOrder,
-        ChildQuery, ChildSpec, ChildStatements, ForeignKeyField, HasMany, Here, Is, JoinBelongsTo,
-        JoinManyToMany, JoinOnKey, JoinQuery, KeyBatching, KeyOf, LinkRow, LoadBelongsTo,
-        LoadByKeys, LoadHasMany, LoadManyToMany, ManyToMany, ManyToManyQuery, Model, ModelQuery,
-        Node, Nodes, ParentOf, PrefetchBelongsTo, PrefetchHasMany, PrefetchManyToMany, PrimaryKey,
-        Relation, RelationName, Rooted, SelectModel, Statements, There, ThroughSpec, TopNQuery,
+        prefetch_belongs_to, prefetch_belongs_to_shared, prefetch_has_many, prefetch_has_many_with,
+        prefetch_has_one, prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with,
+        BelongsTo, BuildByKeys, BuildChildren, BuildJoin, BuildManyToMany, BuildParents,
+        ChildOrder, ChildQuery, ChildSpec, ChildStatements, ForeignKeyField, HasMany, Here, Is,
+        JoinBelongsTo, JoinManyToMany, JoinOnKey, JoinQuery, KeyBatching, KeyOf, LinkRow,
+        LoadBelongsTo, LoadByKeys, LoadHasMany, LoadManyToMany, ManyToMany, ManyToManyQuery, Model,
+        ModelQuery, Node, Nodes, ParentOf, PrefetchBelongsTo, PrefetchHasMany, PrefetchManyToMany,
+        PrefetchShared, PrimaryKey, Relation, RelationName, Rooted, SelectModel, SharedBelongsTo,
+        SharedOf, SharedParent, Statements, There, ThroughSpec, TopNQuery,
     };
     #[doc(inline)]
     #[cfg(feature = "async")]
     pub use relations_runtime::{
         JoinFieldAsync, JoinOfAsync, LoadAggregateAsync, LoadAggregateFieldAsync, LoadCountsAsync,
+        PrefetchSharedAsync,
     };
 }
 

@@ -77,6 +77,35 @@ fn loaded_trees_serialize_as_objects_with_one_field_per_relation() {
     );
 }
 
+/// Shared parents (`Arc<Author>`) serialize as owned ones do.
+#[test]
+fn shared_parents_serialize_as_owned_ones() {
+    let conn = &mut SqliteConnection::establish(":memory:").unwrap();
+    conn.batch_execute(
+        "CREATE TABLE authors (id INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL);
+         CREATE TABLE books (id INTEGER PRIMARY KEY NOT NULL, author_id INTEGER NOT NULL, editor_id INTEGER, title TEXT NOT NULL);
+         INSERT INTO authors VALUES (1, 'Ursula'), (2, 'Octavia');
+         INSERT INTO books VALUES (1, 1, 2, 'Earthsea'), (2, 1, NULL, 'Anarres');",
+    )
+    .unwrap();
+    let books = books::table.order(books::id).load::<Book>(conn).unwrap();
+    let owned = books
+        .clone()
+        .prefetch_author(conn)
+        .unwrap()
+        .prefetch_editor(conn)
+        .unwrap();
+    let shared = books
+        .prefetch_shared(BookAuthor, conn)
+        .unwrap()
+        .prefetch_shared(BookEditor, conn)
+        .unwrap();
+    let json = serde_json::to_value(&shared).unwrap();
+    assert_eq!(json, serde_json::to_value(&owned).unwrap());
+    assert_eq!(json[1]["author"], json!({"id": 1, "name": "Ursula"}));
+    assert_eq!(json[1]["editor"], json!(null));
+}
+
 #[test]
 fn aggregates_serialize_as_fields_named_after_their_relation() {
     let conn = &mut SqliteConnection::establish(":memory:").unwrap();

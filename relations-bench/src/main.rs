@@ -68,9 +68,9 @@ DATASET (generated data only):
 RUN:
     --reps N               timed rounds per scenario (median reported) [11]
     --scenarios a,b,...    only these scenarios    [all]
-    --impls a,b,...        only these implementations (relations, relations_shape, relations_async,
-                           diesel, nplus1, floor, floor_owned, children_len, children_max), e.g. to profile
-                           one of them [all]
+    --impls a,b,...        only these implementations (relations, relations_shape, relations_shared,
+                           relations_async, diesel, nplus1, floor, floor_owned, children_len,
+                           children_max), e.g. to profile one of them [all]
     --help
 
 OUTPUT: per scenario, one line per implementation
@@ -80,6 +80,9 @@ medians, then of peak bytes, then `paired_*`: the median of the per-round ratios
 With relations_shape (a declared shape in place of the chain of loaders, in
 reverse_fk_all, nested_2_levels and forward_join): `shape/chain=<x>` and `shape/diesel=<x>`,
 and exit status 1 if the shape runs another number of statements than the chain.
+With relations_shared (forward_prefetch with each author one `Arc` shared by
+its books, `prefetch_shared(BookAuthor, conn)`): `shared/floor=<x>`,
+`shared/diesel=<x>`, `peak_bytes_shared/diesel=<x>` and their paired ratios.
 With relations_async: `async/sync=<x>` (relations_async / relations, medians),
 `peak_bytes_async/sync=<x>` and `paired_async/sync=<x>`.
 Exit status 1 if implementations of a scenario disagree on what they loaded, or
@@ -89,6 +92,7 @@ if relations_async runs another number of statements than relations.";
 const IMPLS: &[&str] = &[
     "relations",
     "relations_shape",
+    "relations_shared",
     "relations_async",
     "diesel",
     "nplus1",

@@ -293,6 +293,14 @@ pub fn run_scenario<C: Connection, S: Side>(
         if let Some(a) = index("relations_async") {
             paired_ratios.push_str(&format!(" paired_async/sync={:.3}", paired(a, rel)));
         }
+        if let Some(shared) = index("relations_shared") {
+            for other in ["floor", "diesel"] {
+                if let Some(o) = index(other) {
+                    paired_ratios
+                        .push_str(&format!(" paired_shared/{other}={:.3}", paired(shared, o)));
+                }
+            }
+        }
         if let Some(shape) = index("relations_shape") {
             paired_ratios.push_str(&format!(" paired_shape/chain={:.3}", paired(shape, rel)));
             if let Some(d) = index("diesel") {
@@ -351,6 +359,17 @@ pub fn run_scenario<C: Connection, S: Side>(
                     scenario.name, shape.queries, rel.queries
                 ));
             }
+        }
+        if let Some(shared) = of("relations_shared") {
+            for other in ["floor", "diesel"] {
+                if let Some(o) = of(other) {
+                    ratios.push_str(&format!(" shared/{other}={:.3}", shared.median / o.median));
+                }
+            }
+            ratios.push_str(&format!(
+                " peak_bytes_shared/diesel={:.3}",
+                shared.peak_bytes as f64 / of("diesel").map_or(f64::NAN, |d| d.peak_bytes as f64)
+            ));
         }
         if let Some(a) = of("relations_async") {
             ratios.push_str(&format!(

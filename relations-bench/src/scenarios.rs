@@ -1276,6 +1276,23 @@ macro_rules! backend {
             l
         }
 
+        /// The same load with each author shared by its books:
+        /// `prefetch_shared(BookAuthor, conn)`, an `Arc<Author>` per book.
+        fn prefetch_author_shared(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| Ok(all_books(conn)?.prefetch_shared(BookAuthor, conn)?),
+                |out| {
+                    let mut l = Loaded::new();
+                    for b in out {
+                        l.pair(b.author().id, b.id);
+                    }
+                    l.rows(forward_rows(out.len(), out.iter().map(|b| b.author().id)));
+                    l
+                },
+            )
+        }
+
         /// Load the books, their distinct author ids, the authors `WHERE id
         /// IN/= ANY (...)`, and pair them through a `HashMap`.
         fn prefetch_author_diesel(conn: &mut Conn) -> QueryResult<Timed> {
@@ -1468,6 +1485,7 @@ macro_rules! backend {
                     name: "forward_prefetch",
                     impls: vec![
                         imp("relations", prefetch_author_relations),
+                        imp("relations_shared", prefetch_author_shared),
                         imp("diesel", prefetch_author_diesel),
                         imp("floor", prefetch_author_floor),
                         imp("floor_owned", prefetch_author_floor_owned),

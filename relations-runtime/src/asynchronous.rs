@@ -38,13 +38,16 @@ use crate::error::{Error, Result};
 use crate::join::{BuildJoin, JoinBelongsTo, JoinQuery, SelectRelated};
 use crate::mode::{Mode, ThenStep};
 use crate::model::{KeyOrder, Model, Node, Nodes, PrimaryKey};
-use crate::prefetch::{at_most_one, no_rows, parent_slots, Groups, Parents, Rows, Slots, Window};
+use crate::prefetch::{
+    at_most_one, no_rows, parent_slots, shared, Groups, Parents, Rows, SharedBelongsTo, Slots,
+    Window,
+};
 use crate::query::{
     link_order, link_parent, BuildByKeys, BuildChildren, BuildManyToMany, BuildParents,
     ChildStatements, KeyOf, LinkRow, ManyToManyQuery, ModelQuery, ParentOf, SelectModel,
     Statements, TopNQuery,
 };
-use crate::relation::{BelongsTo, HasMany, Relation};
+use crate::relation::{BelongsTo, HasMany, Relation, SharedOf, SharedParent};
 use crate::spec::Prefetch;
 use crate::through::PrefetchThrough;
 use crate::top_n::Cut;
@@ -685,6 +688,83 @@ where
     let parents = Parents::<R>::new(slots, &nodes, by_slot)?;
     Ok(S::from_wrapped(parents.hand_out(nodes)?))
 }
+
+/// [`prefetch_belongs_to_shared`](crate::prefetch_belongs_to_shared) on a
+/// diesel-async connection.
+pub async fn prefetch_belongs_to_shared<R, S, C>(
+    nodes: S,
+    conn: &mut C,
+) -> Result<S::Wrapped<R, SharedOf<R>>>
+where
+    R: LoadBelongsToAsync<C>,
+    R::Value: SharedParent<ParentOf<R>>,
+    ParentOf<R>: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Owner>,
+    C: AsyncConnection,
+{
+    let nodes = nodes.into_nodes();
+    let slots = parent_slots::<R, _>(&nodes);
+    let by_slot = parents_by_slot::<R, C>(&slots, conn).await?;
+    let parents = Parents::<R, _>::new(slots, &nodes, shared(by_slot))?;
+    let shared = parents.hand_out_as(nodes, <R::Value as SharedParent<ParentOf<R>>>::share)?;
+    Ok(S::from_wrapped(shared))
+}
+
+/// [`SharedParentExt`](crate::SharedParentExt) on a diesel-async connection.
+pub trait SharedParentAsyncExt: Nodes {
+    /// [`prefetch_shared`](crate::SharedParentExt::prefetch_shared), awaited.
+    fn prefetch_shared_async<R, C>(
+        self,
+        relation: R,
+        conn: &mut C,
+    ) -> impl Future<Output = Result<Self::Wrapped<R, <Self as PrefetchSharedAsync<R, C>>::Shared>>>
+    where
+        R: SharedBelongsTo<<Self::Node as Node>::Model>,
+        Self: PrefetchSharedAsync<R, C>,
+    {
+        let _ = relation;
+        self.prefetch_belongs_to_shared_async(conn)
+    }
+}
+
+/// [`PrefetchShared`](crate::PrefetchShared) over diesel-async connection
+/// `C`. Blanket-implemented.
+#[diagnostic::on_unimplemented(
+    message = "cannot load the parents of `{Self}` through relation `{R}` on an async connection",
+    label = "`{R}` is not a forward relation of these children, or its parent query does not type-check for this connection",
+    note = "`prefetch_shared_async` takes a forward relation of the children it is called on (`books.prefetch_shared_async(BookAuthor, conn)`)"
+)]
+pub trait PrefetchSharedAsync<R, C>: Nodes {
+    /// `Arc<Parent>`, or `Option<Arc<Parent>>` for a nullable key.
+    type Shared;
+    /// [`prefetch_belongs_to_shared`], awaited.
+    fn prefetch_belongs_to_shared_async(
+        self,
+        conn: &mut C,
+    ) -> impl Future<Output = Result<Self::Wrapped<R, Self::Shared>>>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<R, S, C> PrefetchSharedAsync<R, C> for S
+where
+    R: LoadBelongsToAsync<C>,
+    R::Value: SharedParent<ParentOf<R>>,
+    ParentOf<R>: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Owner>,
+    C: AsyncConnection,
+{
+    type Shared = SharedOf<R>;
+    fn prefetch_belongs_to_shared_async(
+        self,
+        conn: &mut C,
+    ) -> impl Future<Output = Result<S::Wrapped<R, SharedOf<R>>>> {
+        prefetch_belongs_to_shared(self, conn)
+    }
+}
+
+impl<S: Nodes> SharedParentAsyncExt for S {}
 
 /// The parents of belongs-to relation `R` for the keys of `slots`, by slot:
 /// `None` where not even the database's comparison finds one.

@@ -62,6 +62,8 @@ pub use aggregate::{
 pub use aggregate::{AggregateAsyncExt, LoadAggregateFieldAsync, LoadCountsAsync};
 #[cfg(feature = "async")]
 pub use asynchronous::Async;
+#[cfg(feature = "async")]
+pub use asynchronous::{PrefetchSharedAsync, SharedParentAsyncExt};
 pub use batch::{keys_per_statement, ChildOrder, KeyBatching};
 pub use column_aggregate::{
     prefetch_aggregate_with, Aggregate, AggregateFilter, AggregateRow, AggregateValue, Avg,
@@ -84,8 +86,9 @@ pub use loaders::{PrefetchBelongsTo, PrefetchHasMany, PrefetchManyToMany};
 pub use mode::Mode;
 pub use model::{Loaded, Model, Node, Nodes, PrimaryKey, Rooted};
 pub use prefetch::{
-    prefetch_belongs_to, prefetch_has_many, prefetch_has_many_with, prefetch_has_one,
-    prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with,
+    prefetch_belongs_to, prefetch_belongs_to_shared, prefetch_has_many, prefetch_has_many_with,
+    prefetch_has_one, prefetch_has_one_with, prefetch_many_to_many, prefetch_many_to_many_with,
+    PrefetchShared, SharedBelongsTo, SharedParentExt,
 };
 pub use query::{
     BuildByKeys, BuildChildren, BuildManyToMany, BuildParents, ChildQuery, ChildSpec,
@@ -93,7 +96,9 @@ pub use query::{
     LoadManyToMany, ManyToManyQuery, ModelQuery, ParentOf, SelectModel, Statements, ThroughSpec,
     TopNQuery,
 };
-pub use relation::{BelongsTo, ForeignKeyField, HasMany, ManyToMany, Relation};
+pub use relation::{
+    BelongsTo, ForeignKeyField, HasMany, ManyToMany, Relation, SharedOf, SharedParent,
+};
 pub use relations_derive::{Relations, Shape};
 pub use shape::{
     kind, BuilderOf, FromTree, IntoField, JoinField, JoinOf, LoadField, LoadFieldWith, LoadShape,
@@ -112,11 +117,14 @@ pub mod prelude {
     pub use crate::aggregate::AggregateAsyncExt;
     pub use crate::aggregate::{AggregateExt, Count, Exists, ReadAggregateExt};
     #[cfg(feature = "async")]
+    pub use crate::asynchronous::SharedParentAsyncExt;
+    #[cfg(feature = "async")]
     pub use crate::column_aggregate::ColumnAggregateAsyncExt;
     pub use crate::column_aggregate::{
         Avg, ColumnAggregateExt, CountOf, Max, Min, ReadColumnAggregateExt, Sum,
     };
     pub use crate::join::select_related;
+    pub use crate::prefetch::SharedParentExt;
     pub use crate::spec::{LoadedExt, Prefetch};
     pub use crate::through::PrefetchThrough;
     pub use crate::with::With;

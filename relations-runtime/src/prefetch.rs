@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::marker::PhantomData;
+use std::sync::Arc;
 
 use diesel::Connection;
 
@@ -12,7 +14,7 @@ use crate::model::{Node, Nodes, PrimaryKey};
 use crate::query::{
     link_parent, KeyOf, Left, LoadBelongsTo, LoadByKeys, LoadHasMany, LoadManyToMany, ParentOf,
 };
-use crate::relation::{BelongsTo, HasMany};
+use crate::relation::{BelongsTo, HasMany, SharedOf, SharedParent};
 use crate::spec::Prefetch;
 use crate::through::PrefetchThrough;
 use crate::with::With;
@@ -1026,6 +1028,7 @@ impl Groups {
 
     /// Hand each node the value `fold` makes of its rows' `values` (one per
     /// loaded row, in row order).
+    #[cfg(feature = "async")]
     pub(crate) fn fold_out<N, K, T, Acc, V, First, Add, Finish>(
         self,
         nodes: Vec<N>,
@@ -1103,6 +1106,110 @@ where
     Ok(S::from_wrapped(parents.hand_out(nodes)?))
 }
 
+/// Prefetch belongs-to relation `R` onto `nodes` as [`prefetch_belongs_to`]
+/// does, the same statements and errors, each parent in one [`Arc`] shared
+/// by all its children: `Arc<Author>` (`Option<Arc<Author>>` for a nullable
+/// key) instead of a copy of the author per book.
+///
+/// This is what [`SharedParentExt::prefetch_shared`] calls.
+pub fn prefetch_belongs_to_shared<R, S, C>(
+    nodes: S,
+    conn: &mut C,
+) -> Result<S::Wrapped<R, SharedOf<R>>>
+where
+    R: LoadBelongsTo<C>,
+    R::Value: SharedParent<ParentOf<R>>,
+    ParentOf<R>: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Owner>,
+    C: Connection,
+{
+    let nodes = nodes.into_nodes();
+    let slots = parent_slots::<R, _>(&nodes);
+    let by_slot = parents_by_slot::<R, C>(&slots, conn)?;
+    let parents = Parents::<R, _>::new(slots, &nodes, shared(by_slot))?;
+    let shared = parents.hand_out_as(nodes, <R::Value as SharedParent<ParentOf<R>>>::share)?;
+    Ok(S::from_wrapped(shared))
+}
+
+/// Each parent in one [`Arc`].
+pub(crate) fn shared<P>(by_slot: Vec<Option<P>>) -> Vec<Option<Arc<P>>> {
+    by_slot.into_iter().map(|p| p.map(Arc::new)).collect()
+}
+
+/// Belongs-to relation `R` loaded onto children `Self` with each parent
+/// shared, as methods of what the loaders are called on. The relation is
+/// named by its key, as in [`select_related`](crate::select_related).
+pub trait SharedParentExt: Nodes {
+    /// Load each child's parent through belongs-to relation `relation`, as
+    /// its generated `prefetch_<relation>` does (same statements, same
+    /// errors), with one [`Arc`] per parent key shared by all its children:
+    /// `books.prefetch_shared(BookAuthor, conn)?` gives each book an
+    /// `Arc<Author>` (`Option<Arc<Author>>` for a nullable key), read with
+    /// the same accessor (`book.author().name`). Ten books of one author
+    /// hold one author, not ten copies: for many children per parent, or
+    /// large parents.
+    fn prefetch_shared<R, C>(
+        self,
+        relation: R,
+        conn: &mut C,
+    ) -> Result<Self::Wrapped<R, <Self as PrefetchShared<R, C>>::Shared>>
+    where
+        R: SharedBelongsTo<<Self::Node as Node>::Model>,
+        Self: PrefetchShared<R, C>,
+    {
+        let _ = relation;
+        self.prefetch_belongs_to_shared(conn)
+    }
+}
+
+impl<S: Nodes> SharedParentExt for S {}
+
+/// Belongs-to relation `R` loaded onto children `Self` over blocking
+/// connection `C` with each parent shared: [`prefetch_belongs_to_shared`] as
+/// a method. Blanket-implemented.
+#[diagnostic::on_unimplemented(
+    message = "cannot load the parents of `{Self}` through relation `{R}`",
+    label = "`{R}` is not a forward relation of these children, or its parent query does not type-check for this connection",
+    note = "`prefetch_shared` takes a forward relation of the children it is called on (`books.prefetch_shared(BookAuthor, conn)`); on a diesel-async connection, call `prefetch_shared_async` and await it"
+)]
+pub trait PrefetchShared<R, C>: Nodes {
+    /// `Arc<Parent>`, or `Option<Arc<Parent>>` for a nullable key.
+    type Shared;
+    /// [`prefetch_belongs_to_shared`].
+    fn prefetch_belongs_to_shared(self, conn: &mut C) -> Result<Self::Wrapped<R, Self::Shared>>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<R, S, C> PrefetchShared<R, C> for S
+where
+    R: LoadBelongsTo<C>,
+    R::Value: SharedParent<ParentOf<R>>,
+    ParentOf<R>: Clone,
+    S: Nodes,
+    S::Node: Node<Model = R::Owner>,
+    C: Connection,
+{
+    type Shared = SharedOf<R>;
+    #[inline]
+    fn prefetch_belongs_to_shared(self, conn: &mut C) -> Result<S::Wrapped<R, SharedOf<R>>> {
+        prefetch_belongs_to_shared(self, conn)
+    }
+}
+
+/// `Self` is a belongs-to relation of model `M`: the check
+/// [`SharedParentExt::prefetch_shared`] makes of the relation it is given.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a forward (belongs-to) relation of `{M}`",
+    label = "not a relation from `{M}` to its parent",
+    note = "`prefetch_shared` loads the parent of each child: `books.prefetch_shared(BookAuthor, conn)` for the relation `author` of `Book`"
+)]
+pub trait SharedBelongsTo<M> {}
+
+#[diagnostic::do_not_recommend]
+impl<R, M> SharedBelongsTo<M> for R where R: BelongsTo<Reverse: HasMany<Child = M>> {}
+
 /// The parents of belongs-to relation `R` for the keys of `slots`, by slot:
 /// `None` where not even the database's comparison finds one.
 pub(crate) fn parents_by_slot<R, C>(
@@ -1138,10 +1245,12 @@ where
     Slots::new(nodes, |n| <R::Reverse as HasMany>::foreign_key(n.model()))
 }
 
-/// The loaded parents of belongs-to relation `R`, by slot, ready to hand out.
-pub(crate) struct Parents<R: BelongsTo> {
+/// The loaded parents of belongs-to relation `R`, by slot, ready to hand out
+/// (as `T`: the parent, or an `Arc` of it).
+pub(crate) struct Parents<R: BelongsTo, T = ParentOf<R>> {
     slot_of_node: Vec<u32>,
-    parents: Distribute<ParentOf<R>>,
+    parents: Distribute<T>,
+    relation: PhantomData<R>,
 }
 
 impl<R: BelongsTo> Parents<R>
@@ -1195,13 +1304,19 @@ where
         }
     }
 
+    pub(crate) fn hand_out<N>(self, nodes: Vec<N>) -> Result<Vec<With<N, R, R::Value>>> {
+        self.hand_out_as(nodes, R::value)
+    }
+}
+
+impl<R: BelongsTo, T: Clone> Parents<R, T> {
     /// The parents by slot, ready to hand out; a key with no parent even
     /// under the database's comparison is an error before anything is
     /// handed out.
     pub(crate) fn new<N: Node<Model = R::Owner>>(
         slots: Slots<'_, KeyOf<ParentOf<R>>>,
         nodes: &[N],
-        by_slot: Vec<Option<ParentOf<R>>>,
+        by_slot: Vec<Option<T>>,
     ) -> Result<Self> {
         for (node, &s) in nodes.iter().zip(&slots.of_element) {
             if s != NO_SLOT && by_slot[s as usize].is_none() {
@@ -1216,10 +1331,16 @@ where
                 values: by_slot,
                 remaining: slots.uses,
             },
+            relation: PhantomData,
         })
     }
 
-    pub(crate) fn hand_out<N>(mut self, nodes: Vec<N>) -> Result<Vec<With<N, R, R::Value>>> {
+    /// Each node with `value` of its parent (`None`: no key).
+    pub(crate) fn hand_out_as<N, V>(
+        mut self,
+        nodes: Vec<N>,
+        value: impl Fn(Option<T>) -> Option<V>,
+    ) -> Result<Vec<With<N, R, V>>> {
         let mut wrapped = Vec::with_capacity(nodes.len());
         for (node, s) in nodes.into_iter().zip(self.slot_of_node) {
             let parent = if s == NO_SLOT {
@@ -1227,7 +1348,7 @@ where
             } else {
                 self.parents.take(s)
             };
-            match R::value(parent) {
+            match value(parent) {
                 Some(value) => wrapped.push(With::new(node, value)),
                 // Only a required key can give no value, and a required key is
                 // never NULL: the row would not have decoded.
@@ -1265,7 +1386,7 @@ mod tests {
             finish: |acc: Option<Vec<i64>>| acc.unwrap_or_default(),
         };
         let out: Vec<With<Option<i32>, (), Vec<i64>>> =
-            groups.fold_out(elements.to_vec(), rows.into_iter().map(|r| r.1), fold);
+            fold.hand_out(elements.to_vec(), groups, rows.into_iter().map(|r| r.1));
         let values: Vec<(Option<i32>, Vec<i64>)> = out.into_iter().map(With::into_parts).collect();
         assert_eq!(
             values,

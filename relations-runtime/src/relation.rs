@@ -1,5 +1,7 @@
 //! The relation traits the derive fills in, one impl per relation key.
 
+use std::sync::Arc;
+
 use diesel::dsl::SqlTypeOf;
 use diesel::expression::AsExpression;
 use diesel::sql_types::SingleValue;
@@ -70,6 +72,42 @@ pub trait BelongsTo: Relation<Owner = <Self::Reverse as HasMany>::Child> {
     /// row has that key, or the key is NULL).
     fn value(parent: Option<<Self::Reverse as HasMany>::Parent>) -> Option<Self::Value>;
 }
+
+/// The value of a belongs-to relation loaded with its parents shared
+/// ([`prefetch_shared`](crate::SharedParentExt::prefetch_shared)):
+/// `Arc<Parent>` for a `NOT NULL` foreign key, `Option<Arc<Parent>>` for a
+/// nullable one. Implemented for the two values a [`BelongsTo`] relation has
+/// (`Parent`, `Option<Parent>`).
+pub trait SharedParent<P> {
+    /// `Arc<P>` or `Option<Arc<P>>`.
+    type Shared: Clone;
+    /// The value from the parent found for a child's key (`None` when no
+    /// parent row has that key, or the key is NULL).
+    #[doc(hidden)]
+    fn share(parent: Option<Arc<P>>) -> Option<Self::Shared>;
+}
+
+impl<P> SharedParent<P> for P {
+    type Shared = Arc<P>;
+    #[inline]
+    fn share(parent: Option<Arc<P>>) -> Option<Arc<P>> {
+        parent
+    }
+}
+
+impl<P> SharedParent<P> for Option<P> {
+    type Shared = Option<Arc<P>>;
+    #[inline]
+    fn share(parent: Option<Arc<P>>) -> Option<Option<Arc<P>>> {
+        Some(parent)
+    }
+}
+
+/// The value of belongs-to relation `R` with its parents shared:
+/// `Arc<Author>` for `BookAuthor`.
+pub type SharedOf<R> = <<R as Relation>::Value as SharedParent<
+    <<R as BelongsTo>::Reverse as HasMany>::Parent,
+>>::Shared;
 
 /// A foreign-key field: the key type itself, or `Option` of it for a nullable
 /// column.

@@ -109,6 +109,25 @@ fn forward_prefetch_required_and_nullable_matches_blocking() {
 }
 
 #[test]
+fn shared_forward_prefetch_matches_blocking() {
+    let Some(mut fx) = fixture() else { return };
+    let (a, b) = (fx.books(), fx.books());
+    let n = fx.same(
+        |c| a.prefetch_shared(BookAuthor, c).unwrap().prefetch_shared(BookEditor, c).unwrap(),
+        async move |c| {
+            let books = b.prefetch_shared_async(BookAuthor, c).await.unwrap();
+            books.prefetch_shared_async(BookEditor, c).await.unwrap()
+        },
+    );
+    assert_eq!(n, 2);
+    // One `Arc` per author, shared by the author's books.
+    let books = fx.books();
+    let shared = fx.rt.block_on(books.prefetch_shared_async(BookAuthor, &mut fx.conn)).unwrap();
+    let ursula = shared.iter().filter(|b| b.author().name == "Ursula").collect::<Vec<_>>();
+    assert!(ursula.len() > 1 && ursula.iter().all(|b| std::sync::Arc::ptr_eq(b.author(), ursula[0].author())));
+}
+
+#[test]
 fn joins_inner_and_left_with_refinement_match_blocking() {
     let Some(mut fx) = fixture() else { return };
     let n = fx.same(
@@ -449,8 +468,10 @@ fn a_dangling_key_and_a_duplicate_one_to_one_are_errors() {
         .unwrap();
     diesel::sql_query("INSERT INTO profiles (id, author_id, bio) VALUES (3, 2, 'second')").execute(&mut *fx.db).unwrap();
     let books = fx.books();
-    let err = fx.rt.block_on(books.prefetch_author_async(&mut fx.conn)).unwrap_err();
+    let err = fx.rt.block_on(books.clone().prefetch_author_async(&mut fx.conn)).unwrap_err();
     assert_eq!(err.relation(), "author");
+    assert!(matches!(err.kind(), ErrorKind::MissingParent { key } if key == "77"), "{err}");
+    let err = fx.rt.block_on(books.prefetch_shared_async(BookAuthor, &mut fx.conn)).unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::MissingParent { key } if key == "77"), "{err}");
     let authors = fx.authors();
     let err = fx.rt.block_on(authors.prefetch_profile_async(&mut fx.conn)).unwrap_err();

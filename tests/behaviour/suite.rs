@@ -152,6 +152,55 @@ fn forward_prefetch_loads_each_distinct_parent_once() {
     assert!(count.statements()[0].contains("[1, 2, 4]"), "{}", count.statements()[0]);
 }
 
+/// `prefetch_shared` loads what `prefetch_<relation>` loads, in the same
+/// statements, with one `Arc` per distinct key: the three books of one
+/// author hold one author between them. A nullable key gives
+/// `Option<Arc<..>>`; a dangling key is the same error; chunking changes
+/// nothing.
+#[test]
+fn shared_forward_prefetch_gives_each_parent_once_as_an_arc() {
+    use std::sync::Arc;
+    let Some(mut conn) = connect() else { return };
+    let conn = &mut *conn;
+    seed(conn);
+    let books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
+    let owned = books.clone().prefetch_author(conn).unwrap().prefetch_editor(conn).unwrap();
+    let shared = assert_num_queries(conn, 2, |conn| {
+        books.clone().prefetch_shared(BookAuthor, conn).unwrap().prefetch_shared(BookEditor, conn).unwrap()
+    });
+    assert_eq!(shared.len(), owned.len());
+    for (s, o) in shared.iter().zip(&owned) {
+        assert_eq!(s.id, o.id);
+        let author: &Arc<Author> = s.author();
+        assert_eq!(**author, *o.author());
+        let editor: &Option<Arc<Author>> = s.editor();
+        assert_eq!(editor.as_deref(), o.editor().as_ref());
+    }
+    // Books 1, 2 and 5 are Ursula's: one author, three handles.
+    let ursula = |i: usize| shared[i].author().clone();
+    assert!(Arc::ptr_eq(&ursula(0), &ursula(1)) && Arc::ptr_eq(&ursula(0), &ursula(3)));
+    assert_eq!(Arc::strong_count(shared[0].author()), 3);
+    assert_eq!(shared[0].author().name, "Ursula");
+
+    let chunked = {
+        let _one_key_per_statement = diesel_relations::__private::override_max_keys_per_statement(1);
+        // Three distinct authors among the books: three statements.
+        assert_num_queries(conn, 3, |conn| books.clone().prefetch_shared(BookAuthor, conn).unwrap())
+    };
+    let names = |b: &[With<Book, BookAuthor, Arc<Author>>]| b.iter().map(|b| b.author().name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&chunked), names(&books.clone().prefetch_shared(BookAuthor, conn).unwrap()));
+
+    let orphan = Book { id: 99, author_id: 42, editor_id: None, title: "Orphan".into() };
+    let err = vec![orphan.clone()].prefetch_shared(BookAuthor, conn).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::MissingParent { key } if key == "42"), "{err}");
+    assert_eq!(err.to_string(), "loading relation `author` failed: no parent row has key 42");
+    // One book, and no book: the same shapes as the owned loader.
+    let one = books[0].clone().prefetch_shared(BookAuthor, conn).unwrap();
+    assert_eq!(one.author().name, "Ursula");
+    let none = assert_num_queries(conn, 0, |conn| Vec::<Book>::new().prefetch_shared(BookAuthor, conn).unwrap());
+    assert!(none.is_empty());
+}
+
 #[test]
 fn forward_prefetch_with_a_dangling_key_is_an_error() {
     let Some(mut conn) = connect() else { return };
@@ -395,6 +444,11 @@ fn text_keys_that_differ_only_in_case_follow_the_database() {
     // The join agrees.
     let joined = select_related(CityCountry).load_with(conn, |q| q.order(cities::id)).unwrap();
     let got: Vec<Option<&str>> = joined.iter().map(|c| c.country().as_ref().map(|c| c.name.as_str())).collect();
+    assert_eq!(got, want);
+
+    // So do shared parents: one `Arc` per distinct key spelling.
+    let shared = cities.clone().prefetch_shared(CityCountry, conn).unwrap();
+    let got: Vec<Option<&str>> = shared.iter().map(|c| c.country().as_ref().map(|c| c.name.as_str())).collect();
     assert_eq!(got, want);
 }
 

@@ -325,11 +325,16 @@ fn check(conn: &mut Conn, data: &Dataset) -> Result<(), TestCaseError> {
         .unwrap();
     let joined = select_related(BookEditor).load_with(conn, |q| q.order(books::id)).unwrap();
     prop_assert_eq!(joined.len(), books.len());
-    for ((book, got), joined) in books.iter().zip(&loaded).zip(&joined) {
+    // The same parents shared (one `Arc` per key).
+    let shared = books.clone().prefetch_shared(BookAuthor, conn).unwrap().prefetch_shared(BookEditor, conn).unwrap();
+    prop_assert_eq!(shared.len(), books.len());
+    for (((book, got), joined), shared) in books.iter().zip(&loaded).zip(&joined).zip(&shared) {
         let author: Author = authors::table.find(book.author_id).first(conn).unwrap();
         prop_assert_eq!(got.author(), &author);
+        prop_assert_eq!(&**shared.author(), &author);
         let editor: Option<Author> = book.editor_id.map(|id| authors::table.find(id).first(conn).unwrap());
         prop_assert_eq!(got.editor(), &editor);
+        prop_assert_eq!(shared.editor().as_deref(), editor.as_ref());
         prop_assert_eq!(&**joined, book);
         prop_assert_eq!(joined.editor(), &editor);
         let naive: Vec<Tag> = book_tags::table
