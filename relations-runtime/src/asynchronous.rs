@@ -720,7 +720,6 @@ pub trait SharedParentAsyncExt: Nodes {
         conn: &mut C,
     ) -> impl Future<Output = Result<Self::Wrapped<R, <Self as PrefetchSharedAsync<R, C>>::Shared>>>
     where
-        R: SharedBelongsTo<<Self::Node as Node>::Model>,
         Self: PrefetchSharedAsync<R, C>,
     {
         let _ = relation;
@@ -732,8 +731,8 @@ pub trait SharedParentAsyncExt: Nodes {
 /// `C`. Blanket-implemented.
 #[diagnostic::on_unimplemented(
     message = "cannot load the parents of `{Self}` through relation `{R}` on an async connection",
-    label = "`{R}` is not a forward relation of these children, or its parent query does not type-check for this connection",
-    note = "`prefetch_shared_async` takes a forward relation of the children it is called on (`books.prefetch_shared_async(BookAuthor, conn)`)"
+    label = "`prefetch_shared_async` takes a forward relation of these children",
+    note = "`books.prefetch_shared_async(BookAuthor, conn)` for the relation `author` of `Book`; a has-many relation is loaded with its own loader (`authors.prefetch_books_async(conn)`)"
 )]
 pub trait PrefetchSharedAsync<R, C>: Nodes {
     /// `Arc<Parent>`, or `Option<Arc<Parent>>` for a nullable key.
@@ -745,13 +744,13 @@ pub trait PrefetchSharedAsync<R, C>: Nodes {
     ) -> impl Future<Output = Result<Self::Wrapped<R, Self::Shared>>>;
 }
 
-#[diagnostic::do_not_recommend]
 impl<R, S, C> PrefetchSharedAsync<R, C> for S
 where
+    S: Nodes,
+    R: SharedBelongsTo<<S::Node as Node>::Model>,
     R: LoadBelongsToAsync<C>,
     R::Value: SharedParent<ParentOf<R>>,
     ParentOf<R>: Clone,
-    S: Nodes,
     S::Node: Node<Model = R::Owner>,
     C: AsyncConnection,
 {

@@ -1155,7 +1155,6 @@ pub trait SharedParentExt: Nodes {
         conn: &mut C,
     ) -> Result<Self::Wrapped<R, <Self as PrefetchShared<R, C>>::Shared>>
     where
-        R: SharedBelongsTo<<Self::Node as Node>::Model>,
         Self: PrefetchShared<R, C>,
     {
         let _ = relation;
@@ -1170,8 +1169,8 @@ impl<S: Nodes> SharedParentExt for S {}
 /// a method. Blanket-implemented.
 #[diagnostic::on_unimplemented(
     message = "cannot load the parents of `{Self}` through relation `{R}`",
-    label = "`{R}` is not a forward relation of these children, or its parent query does not type-check for this connection",
-    note = "`prefetch_shared` takes a forward relation of the children it is called on (`books.prefetch_shared(BookAuthor, conn)`); on a diesel-async connection, call `prefetch_shared_async` and await it"
+    label = "`prefetch_shared` takes a forward relation of these children",
+    note = "`books.prefetch_shared(BookAuthor, conn)` for the relation `author` of `Book`; a has-many relation is loaded with its own loader (`authors.prefetch_books(conn)`); on a diesel-async connection, call `prefetch_shared_async` and await it"
 )]
 pub trait PrefetchShared<R, C>: Nodes {
     /// `Arc<Parent>`, or `Option<Arc<Parent>>` for a nullable key.
@@ -1180,13 +1179,13 @@ pub trait PrefetchShared<R, C>: Nodes {
     fn prefetch_belongs_to_shared(self, conn: &mut C) -> Result<Self::Wrapped<R, Self::Shared>>;
 }
 
-#[diagnostic::do_not_recommend]
 impl<R, S, C> PrefetchShared<R, C> for S
 where
+    S: Nodes,
+    R: SharedBelongsTo<<S::Node as Node>::Model>,
     R: LoadBelongsTo<C>,
     R::Value: SharedParent<ParentOf<R>>,
     ParentOf<R>: Clone,
-    S: Nodes,
     S::Node: Node<Model = R::Owner>,
     C: Connection,
 {
@@ -1203,7 +1202,7 @@ where
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a forward (belongs-to) relation of `{M}`",
     label = "not a relation from `{M}` to its parent",
-    note = "`prefetch_shared` loads the parent of each child: `books.prefetch_shared(BookAuthor, conn)` for the relation `author` of `Book`"
+    note = "`prefetch_shared` loads the parent of each child: `books.prefetch_shared(BookAuthor, conn)` for the relation `author` of `Book`; a has-many relation is loaded with its own loader (`authors.prefetch_books(conn)`)"
 )]
 pub trait SharedBelongsTo<M> {}
 
