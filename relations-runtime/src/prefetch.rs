@@ -767,13 +767,13 @@ where
     Key: Eq + Hash + Clone,
     T: Clone,
 {
-    let nodes = elements;
-    let Some((rows, groups)) = placed_rows(&nodes, key, conn, relation, load, row_key, resolve)?
+    let Some((rows, groups)) =
+        placed_rows(&elements, key, conn, relation, load, row_key, resolve)?
     else {
-        return Ok(no_rows(nodes));
+        return Ok(no_rows(elements));
     };
     let values = then(rows, conn)?;
-    groups.hand_out(nodes, relation, values)
+    groups.hand_out(elements, relation, values)
 }
 
 /// The rows loaded for `elements`' keys and where each goes; `None` (and no
