@@ -767,8 +767,7 @@ where
     Key: Eq + Hash + Clone,
     T: Clone,
 {
-    let Some((rows, groups)) =
-        placed_rows(&elements, key, conn, relation, load, row_key, resolve)?
+    let Some((rows, groups)) = placed_rows(&elements, key, conn, relation, load, row_key, resolve)?
     else {
         return Ok(no_rows(elements));
     };
