@@ -55,7 +55,7 @@ LIBRARY = (
     "relations_adaptive",
     "relations_separate",
 )
-NOT_PEERS = LIBRARY + ("floor", "floor_owned", "nplus1", "children", "children_len", "children_max")
+NOT_PEERS = LIBRARY + ("floor", "floor_owned", "floor_shared", "nplus1", "children", "children_len", "children_max")
 
 
 def best_other(rows, scenario):
@@ -78,10 +78,12 @@ if "--scaling" in sys.argv:
         print(f"**{scenario}**\n")
         owned = any(imp == "floor_owned" for b in backends for s, imp, _ in b["rows"] if s == scenario)
         shared = any(imp == "relations_shared" for b in backends for s, imp, _ in b["rows"] if s == scenario)
+        fshared = any(imp == "floor_shared" for b in backends for s, imp, _ in b["rows"] if s == scenario)
         extra = " relations/floor_owned (paired) |" if owned else ""
         extra += " shared/floor (paired) | peak MB shared |" if shared else ""
+        extra += " shared/floor_shared (paired) |" if shared and fshared else ""
         print("| authors | relations s | diesel s | floor s | relations/floor (paired) |" + extra + " relations/diesel (paired) | peak MB relations | peak MB diesel | peak MB floor |")
-        print("|---:|---:|---:|---:|---:|" + ("---:|" if owned else "") + ("---:|---:|" if shared else "") + "---:|---:|---:|---:|")
+        print("|---:|---:|---:|---:|---:|" + ("---:|" if owned else "") + ("---:|---:|" if shared else "") + ("---:|" if shared and fshared else "") + "---:|---:|---:|---:|")
         for b in backends:
             authors = re.search(r"authors=(\d+)", b["data"]).group(1)
             by = {imp: f for s, imp, f in b["rows"] if s == scenario}
@@ -99,6 +101,7 @@ if "--scaling" in sys.argv:
                 return f"{float(ratios[key]):.3f}" + (f" ({float(p):.3f})" if p else "")
             extra = f" {pair('relations/floor_owned')} |" if owned else ""
             extra += f" {pair('shared/floor')} | {mb('relations_shared')} |" if shared else ""
+            extra += f" {pair('shared/floor_shared')} |" if shared and fshared else ""
             print(f"| {int(authors):,} | {sec('relations')} | {sec('diesel')} | {sec('floor')} | {pair('relations/floor')} |{extra} {pair('relations/diesel')} | {mb('relations')} | {mb('diesel')} | {mb('floor')} |")
         print()
     sys.exit(0)
@@ -116,6 +119,7 @@ for b in backends:
         print(f"| {name} | {imp} | {float(f['median_s']):.4f} | {f['queries']} | {num(f['rows'])} | {num(f['peak_bytes'])} |")
     has_async = any("async/sync" in f for _, f in b["ratios"])
     has_shared = any("shared/floor" in f for _, f in b["ratios"])
+    has_fshared = any("shared/floor_shared" in f for _, f in b["ratios"])
     print()
     head = "| scenario | relations/diesel (paired) | relations/floor (paired) | relations/best other (which) | peak bytes relations/diesel |"
     rule = "|---|---:|---:|---|---:|"
@@ -125,6 +129,9 @@ for b in backends:
     if has_shared:
         head += " shared/floor (paired) | shared/diesel (paired) |"
         rule += "---:|---:|"
+    if has_fshared:
+        head += " shared/floor_shared (paired) |"
+        rule += "---:|"
     print(head)
     print(rule)
     for scenario, f in b["ratios"]:
@@ -145,5 +152,7 @@ for b in backends:
             row += f" {pair('async/sync')} |"
         if has_shared:
             row += f" {pair('shared/floor')} | {pair('shared/diesel')} |"
+        if has_fshared:
+            row += f" {pair('shared/floor_shared')} |"
         print(row)
     print()

@@ -69,8 +69,8 @@ RUN:
     --reps N               timed rounds per scenario (median reported) [11]
     --scenarios a,b,...    only these scenarios    [all]
     --impls a,b,...        only these implementations (relations, relations_shape, relations_shared,
-                           relations_async, diesel, nplus1, floor, floor_owned, children_len,
-                           children_max), e.g. to profile one of them [all]
+                           relations_async, diesel, nplus1, floor, floor_owned, floor_shared,
+                           children_len, children_max), e.g. to profile one of them [all]
     --help
 
 OUTPUT: per scenario, one line per implementation
@@ -82,7 +82,9 @@ reverse_fk_all, nested_2_levels and forward_join): `shape/chain=<x>` and `shape/
 and exit status 1 if the shape runs another number of statements than the chain.
 With relations_shared (forward_prefetch with each author one `Arc` shared by
 its books, `prefetch_shared(BookAuthor, conn)`): `shared/floor=<x>`,
-`shared/diesel=<x>`, `peak_bytes_shared/diesel=<x>` and their paired ratios.
+`shared/diesel=<x>`, `peak_bytes_shared/diesel=<x>` and their paired ratios;
+with floor_shared too (the same statements, each book paired with its author's
+`Arc` by hand), `shared/floor_shared=<x>`.
 With relations_async: `async/sync=<x>` (relations_async / relations, medians),
 `peak_bytes_async/sync=<x>` and `paired_async/sync=<x>`.
 Exit status 1 if implementations of a scenario disagree on what they loaded, or
@@ -98,6 +100,7 @@ const IMPLS: &[&str] = &[
     "nplus1",
     "floor",
     "floor_owned",
+    "floor_shared",
     "children_len",
     "children_max",
 ];

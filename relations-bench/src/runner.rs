@@ -294,7 +294,7 @@ pub fn run_scenario<C: Connection, S: Side>(
             paired_ratios.push_str(&format!(" paired_async/sync={:.3}", paired(a, rel)));
         }
         if let Some(shared) = index("relations_shared") {
-            for other in ["floor", "diesel"] {
+            for other in ["floor", "floor_shared", "diesel"] {
                 if let Some(o) = index(other) {
                     paired_ratios
                         .push_str(&format!(" paired_shared/{other}={:.3}", paired(shared, o)));
@@ -361,7 +361,7 @@ pub fn run_scenario<C: Connection, S: Side>(
             }
         }
         if let Some(shared) = of("relations_shared") {
-            for other in ["floor", "diesel"] {
+            for other in ["floor", "floor_shared", "diesel"] {
                 if let Some(o) = of(other) {
                     ratios.push_str(&format!(" shared/{other}={:.3}", shared.median / o.median));
                 }

@@ -1409,6 +1409,44 @@ macro_rules! backend {
             )
         }
 
+        /// The floor's statements, then what `prefetch_shared` gives: each
+        /// book paired with an `Arc` of its author, one per author, found
+        /// without a hash (authors sorted, one binary search per run of books
+        /// of the same author), written by hand. Against this line,
+        /// `relations_shared` is the library's grouping; against the plain
+        /// floor, the grouping plus the list of pairs the result is.
+        fn prefetch_author_floor_shared(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let (books, mut authors) = floor_books_and_authors(conn)?;
+                    authors.sort_unstable_by_key(|a| a.id);
+                    let authors: Vec<std::sync::Arc<Author>> =
+                        authors.into_iter().map(std::sync::Arc::new).collect();
+                    let index = |id: i32| authors.binary_search_by_key(&id, |a| a.id).ok();
+                    let mut out = Vec::with_capacity(books.len());
+                    let mut last: Option<(i32, usize)> = None;
+                    for b in books {
+                        let slot = match last {
+                            Some((id, slot)) if id == b.author_id => slot,
+                            _ => index(b.author_id).ok_or(diesel::result::Error::NotFound)?,
+                        };
+                        last = Some((b.author_id, slot));
+                        out.push((b, std::sync::Arc::clone(&authors[slot])));
+                    }
+                    Ok(out)
+                },
+                |out| {
+                    let mut l = Loaded::new();
+                    for (b, a) in out {
+                        l.pair(a.id, b.id);
+                    }
+                    l.rows(forward_rows(out.len(), out.iter().map(|(_, a)| a.id)));
+                    l
+                },
+            )
+        }
+
         /// The scenarios of [`super::SCENARIOS`], in that order, with their
         /// implementations on the blocking connection (`S`: the side
         /// connection, which they do not use).
@@ -1489,6 +1527,7 @@ macro_rules! backend {
                         imp("diesel", prefetch_author_diesel),
                         imp("floor", prefetch_author_floor),
                         imp("floor_owned", prefetch_author_floor_owned),
+                        imp("floor_shared", prefetch_author_floor_shared),
                     ],
                 },
                 Scenario {

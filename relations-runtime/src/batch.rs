@@ -23,11 +23,12 @@ pub trait KeyBatching: diesel::backend::Backend {
     /// list as one bind (PostgreSQL).
     fn bind_limit() -> Option<usize>;
 
-    /// How many keys one statement of an unrefined load binds: 90 % of
-    /// [`bind_limit`](Self::bind_limit). A refined load leaves room for its
-    /// refinement's own binds, counted in its statement.
+    /// How many keys one statement of an unrefined load binds: the whole
+    /// [`bind_limit`](Self::bind_limit), as a hand-written chunked load
+    /// would. A refined load leaves room for its refinement's own binds,
+    /// counted in its statement.
     fn max_keys_per_statement() -> Option<usize> {
-        Self::bind_limit().map(keys_share)
+        Self::bind_limit().map(|limit| limit.max(1))
     }
 
     /// The most bytes the bind parameters of one statement may take, where
@@ -113,11 +114,6 @@ pub enum ChildOrder {
     /// `OrderByKey`). PostgreSQL: ordering by the key makes it walk the
     /// primary-key index over the whole table instead of scanning it.
     InMemory,
-}
-
-/// The share of the bind limit an unrefined statement's keys use: 90 %.
-fn keys_share(limit: usize) -> usize {
-    (limit - limit / 10).max(1)
 }
 
 /// `fragment` as Diesel's `debug_query` writes it for backend `DB`. Diesel
@@ -267,8 +263,8 @@ impl Drop for OverrideGuard {
 /// ```
 /// # #[cfg(feature = "sqlite")] {
 /// use diesel::sqlite::Sqlite;
-/// // 90 % of the bundled SQLite's 32,766 variables.
-/// assert_eq!(relations_runtime::keys_per_statement::<Sqlite>(), Some(29_490));
+/// // The bundled SQLite's 32,766 variables.
+/// assert_eq!(relations_runtime::keys_per_statement::<Sqlite>(), Some(32_766));
 /// # }
 /// ```
 pub fn keys_per_statement<DB: KeyBatching>() -> Option<usize> {
@@ -296,7 +292,10 @@ where
 /// `refined` statement (one the user's refinement may have added binds to)
 /// is built once for the first key, and the binds it carries besides that
 /// key are taken off the backend's limit before the keys are split; so is
-/// its size, where the backend limits the size of a statement.
+/// its size, where the backend limits the size of a statement. An unrefined
+/// statement binds only its keys; it is counted the same way, as a guard,
+/// when its keys take more than half the limit (a small load is not built
+/// twice).
 pub(crate) fn chunks_for<DB, K, S>(
     keys: Vec<K>,
     refined: bool,
@@ -310,14 +309,15 @@ where
     let mut max = max_keys::<DB>();
     let mut fixed_bytes = 0;
     let forced = OVERRIDE.with(|o| o.get()).is_some();
-    if let (true, false, Some(limit), Some(first)) =
-        (refined, forced, DB::bind_limit(), keys.first())
-    {
+    if let (false, Some(limit), Some(first)) = (forced, DB::bind_limit(), keys.first()) {
+        if !refined && keys.len() <= limit / 2 {
+            return by_size::<DB, K>(split(keys, max), 0);
+        }
         let one = statement(vec![first.clone()]);
         let others = DB::binds_in(&one).saturating_sub(1);
         let room = limit.saturating_sub(others).max(1);
         max = Some(max.map_or(room, |max| max.min(room)));
-        if DB::max_statement_bytes().is_some() {
+        if refined && DB::max_statement_bytes().is_some() {
             // The statement's text and binds, as `debug_query` writes them
             // (no shorter than what is sent): the refinement's share.
             fixed_bytes = DB::debug_text(&one).len();
@@ -424,5 +424,60 @@ fn split<K>(keys: Vec<K>, max: Option<usize>) -> Vec<Vec<K>> {
             chunks
         }
         _ => vec![keys],
+    }
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::{chunks_for, KeyBatching};
+    use diesel::prelude::*;
+    use diesel::sqlite::Sqlite;
+
+    diesel::table! {
+        items (id) {
+            id -> Integer,
+            kind -> Integer,
+        }
+    }
+
+    fn lengths(chunks: &[Vec<i32>]) -> Vec<usize> {
+        chunks.iter().map(Vec::len).collect()
+    }
+
+    /// An unrefined statement's keys take the whole bind limit, as a
+    /// hand-written chunked load's do; a statement with binds of its own
+    /// (refined or not) leaves them room in every chunk; keys stay in order.
+    #[test]
+    fn keys_fill_the_bind_limit_less_the_statements_own_binds() {
+        let limit = Sqlite::bind_limit().expect("SQLite binds one parameter per key");
+        let keys: Vec<i32> = (0..i32::try_from(2 * limit + 1).unwrap()).collect();
+
+        let plain = |k: Vec<i32>| items::table.filter(items::id.eq_any(k));
+        let chunks = chunks_for::<Sqlite, _, _>(keys.clone(), false, plain);
+        assert_eq!(lengths(&chunks), [limit, limit, 1]);
+        assert_eq!(chunks.concat(), keys);
+
+        let own: Vec<i32> = (0..10).collect();
+        let with_own = |k: Vec<i32>| plain(k).filter(items::kind.ne_all(own.clone()));
+        for refined in [false, true] {
+            let chunks = chunks_for::<Sqlite, _, _>(keys.clone(), refined, with_own);
+            assert_eq!(chunks[0].len(), limit - 10, "refined: {refined}");
+            assert!(chunks.iter().all(|c| c.len() + 10 <= limit));
+            assert_eq!(chunks.concat(), keys);
+        }
+
+        // A load of fewer keys than half the limit is one statement, built
+        // once (not counted beforehand).
+        let few: Vec<i32> = (0..100).collect();
+        let built = std::cell::Cell::new(0);
+        let counted = |k: Vec<i32>| {
+            built.set(built.get() + 1);
+            plain(k)
+        };
+        assert_eq!(
+            lengths(&chunks_for::<Sqlite, _, _>(few, false, counted)),
+            [100]
+        );
+        assert_eq!(built.get(), 0);
     }
 }
