@@ -82,8 +82,8 @@ if "--scaling" in sys.argv:
         extra = " relations/floor_owned (paired) |" if owned else ""
         extra += " shared/floor (paired) | peak MB shared |" if shared else ""
         extra += " shared/floor_shared (paired) |" if shared and fshared else ""
-        print("| authors | relations s | diesel s | floor s | relations/floor (paired) |" + extra + " relations/diesel (paired) | peak MB relations | peak MB diesel | peak MB floor |")
-        print("|---:|---:|---:|---:|---:|" + ("---:|" if owned else "") + ("---:|---:|" if shared else "") + ("---:|" if shared and fshared else "") + "---:|---:|---:|---:|")
+        print("| authors | relations s | diesel s | floor s | relations/floor (paired) |" + extra + " relations/diesel (paired) | peak MB relations | peak MB diesel | peak MB floor |" + (" peak MB floor_owned |" if owned else ""))
+        print("|---:|---:|---:|---:|---:|" + ("---:|" if owned else "") + ("---:|---:|" if shared else "") + ("---:|" if shared and fshared else "") + "---:|---:|---:|---:|" + ("---:|" if owned else ""))
         for b in backends:
             authors = re.search(r"authors=(\d+)", b["data"]).group(1)
             by = {imp: f for s, imp, f in b["rows"] if s == scenario}
@@ -102,7 +102,7 @@ if "--scaling" in sys.argv:
             extra = f" {pair('relations/floor_owned')} |" if owned else ""
             extra += f" {pair('shared/floor')} | {mb('relations_shared')} |" if shared else ""
             extra += f" {pair('shared/floor_shared')} |" if shared and fshared else ""
-            print(f"| {int(authors):,} | {sec('relations')} | {sec('diesel')} | {sec('floor')} | {pair('relations/floor')} |{extra} {pair('relations/diesel')} | {mb('relations')} | {mb('diesel')} | {mb('floor')} |")
+            print(f"| {int(authors):,} | {sec('relations')} | {sec('diesel')} | {sec('floor')} | {pair('relations/floor')} |{extra} {pair('relations/diesel')} | {mb('relations')} | {mb('diesel')} | {mb('floor')} |" + (f" {mb('floor_owned')} |" if owned else ""))
         print()
     sys.exit(0)
 
@@ -120,9 +120,13 @@ for b in backends:
     has_async = any("async/sync" in f for _, f in b["ratios"])
     has_shared = any("shared/floor" in f for _, f in b["ratios"])
     has_fshared = any("shared/floor_shared" in f for _, f in b["ratios"])
+    has_owned = any("relations/floor_owned" in f for _, f in b["ratios"])
     print()
     head = "| scenario | relations/diesel (paired) | relations/floor (paired) | relations/best other (which) | peak bytes relations/diesel |"
     rule = "|---|---:|---:|---|---:|"
+    if has_owned:
+        head += " relations/floor_owned (paired) |"
+        rule += "---:|"
     if has_async:
         head += " async/sync (paired) |"
         rule += "---:|"
@@ -148,6 +152,8 @@ for b in backends:
             best = best_other(b["rows"], scenario)
             peak = f"{float(pb):.3f}" if pb else "—"
             row = f"| {scenario} | {pair('relations/diesel')} | {pair('relations/floor')} | {best} | {peak} |"
+        if has_owned:
+            row += f" {pair('relations/floor_owned')} |"
         if has_async:
             row += f" {pair('async/sync')} |"
         if has_shared:

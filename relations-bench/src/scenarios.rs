@@ -48,6 +48,57 @@ pub type AllAuthors<Db> = Select<authors::table, AsSelect<Author, Db>>;
 pub type FirstAuthors<Db> = Select<Limit<Order<authors::table, authors::id>>, AsSelect<Author, Db>>;
 pub type AllBooks<Db> = Select<books::table, AsSelect<Book, Db>>;
 
+/// `children` grouped under `parents` by hand, as a careful Diesel user
+/// writes it for the `floor_owned` lines of the has-many scenarios: one
+/// group per parent (in `parents`' order), each sized exactly before it is
+/// filled, the children in the order they came, or sorted by `order` (what
+/// the library guarantees where the backend sends them unordered). Each
+/// child's parent is found without a hash: the next parent is tried first
+/// (children come clustered in parent order), then a binary search over the
+/// parents' ids. A child of no parent is `NotFound`.
+pub(crate) fn group_by_hand<P, C>(
+    parents: &[P],
+    id: impl Fn(&P) -> i32,
+    children: Vec<C>,
+    parent_id: impl Fn(&C) -> i32,
+    order: Option<fn(&C) -> i32>,
+) -> diesel::QueryResult<Vec<Vec<C>>> {
+    let mut index: Vec<(i32, usize)> = parents.iter().map(&id).zip(0..).collect();
+    index.sort_unstable();
+    let find = |key: i32, last: Option<usize>| -> Option<usize> {
+        if let Some(next) = last.map(|s| s + 1).filter(|&s| s < parents.len()) {
+            if id(&parents[next]) == key {
+                return Some(next);
+            }
+        }
+        let at = index.binary_search_by_key(&key, |&(k, _)| k).ok()?;
+        Some(index[at].1)
+    };
+    let mut counts = vec![0usize; parents.len()];
+    let mut slot_of_child = Vec::with_capacity(children.len());
+    let mut last: Option<(i32, usize)> = None;
+    for child in &children {
+        let key = parent_id(child);
+        let slot = match last {
+            Some((k, slot)) if k == key => slot,
+            _ => find(key, last.map(|(_, s)| s)).ok_or(diesel::result::Error::NotFound)?,
+        };
+        last = Some((key, slot));
+        counts[slot] += 1;
+        slot_of_child.push(slot);
+    }
+    let mut groups: Vec<Vec<C>> = counts.into_iter().map(Vec::with_capacity).collect();
+    for (child, slot) in children.into_iter().zip(slot_of_child) {
+        groups[slot].push(child);
+    }
+    if let Some(order) = order {
+        groups
+            .iter_mut()
+            .for_each(|g| g.sort_unstable_by_key(order));
+    }
+    Ok(groups)
+}
+
 macro_rules! backend {
     (
         conn = $conn:ty,
@@ -308,15 +359,7 @@ macro_rules! backend {
                 conn,
                 |conn| {
                     let authors = parents(conn)?;
-                    // Primary keys: already distinct, in the library's key order.
-                    let keys: Vec<i32> = authors.iter().map(|a| a.id).collect();
-                    let books = in_chunks(keys, |chunk| {
-                        let q = books::table
-                            .select(Book::as_select())
-                            .into_boxed()
-                            .filter(books::author_id.eq_any(chunk));
-                        library_order(q).load::<Book>(conn)
-                    })?;
+                    let books = floor_books_of(conn, &authors)?;
                     Ok((authors, books))
                 },
                 |(authors, books)| {
@@ -328,6 +371,55 @@ macro_rules! backend {
                     l
                 },
             )
+        }
+
+        /// The floor's statements, then the result the library returns
+        /// (each author with its books) grouped by hand
+        /// ([`super::group_by_hand`]). Against this line, `relations` is the
+        /// library's grouping; against the plain floor, the grouping plus the
+        /// one list per author the result is.
+        fn has_many_floor_owned(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(
+                conn,
+                |conn| {
+                    let authors = all_authors(conn)?;
+                    let books = floor_books_of(conn, &authors)?;
+                    let groups = super::group_by_hand(
+                        &authors,
+                        |a| a.id,
+                        books,
+                        |b| b.author_id,
+                        sorted_in_memory(|b: &Book| b.id),
+                    )?;
+                    Ok(authors
+                        .into_iter()
+                        .zip(groups)
+                        .collect::<Vec<(Author, Vec<Book>)>>())
+                },
+                tally_pairs,
+            )
+        }
+
+        /// The floor's books of `authors`: the library's statements.
+        fn floor_books_of(conn: &mut Conn, authors: &[Author]) -> QueryResult<Vec<Book>> {
+            // Primary keys: already distinct, in the library's key order.
+            let keys: Vec<i32> = authors.iter().map(|a| a.id).collect();
+            in_chunks(keys, |chunk| {
+                let q = books::table
+                    .select(Book::as_select())
+                    .into_boxed()
+                    .filter(books::author_id.eq_any(chunk));
+                library_order(q).load::<Book>(conn)
+            })
+        }
+
+        /// `key` where the library sorts each parent's children in memory
+        /// (an unrefined load on [`ChildOrder::InMemory`]): a hand-written
+        /// result in the same order sorts them too.
+        fn sorted_in_memory<C>(key: fn(&C) -> i32) -> Option<fn(&C) -> i32> {
+            (<Db as diesel_relations::KeyBatching>::child_order()
+                == diesel_relations::ChildOrder::InMemory)
+                .then_some(key)
         }
 
         /// The N+1 loop: one statement per author.
@@ -506,66 +598,96 @@ macro_rules! backend {
                         })
                         .collect::<Nested>())
                 },
-                |out| {
-                    let mut l = Loaded::new();
-                    for (a, books) in out {
-                        l.rows(1);
-                        for (b, reviews) in books {
-                            l.rows(1 + reviews.len());
-                            l.pair(a.id, b.id);
-                            for r in reviews {
-                                l.pair(b.id, r.id);
-                            }
-                        }
-                    }
-                    l
-                },
+                tally_nested_pairs,
             )
         }
 
+        /// Authors, their books and the books' reviews as nested pairs.
+        // `&Vec`: the tally callback of `measure` over a `Vec` output.
+        #[allow(clippy::ptr_arg)]
+        fn tally_nested_pairs(out: &Nested) -> Loaded {
+            let mut l = Loaded::new();
+            for (a, books) in out {
+                l.rows(1);
+                for (b, reviews) in books {
+                    l.rows(1 + reviews.len());
+                    l.pair(a.id, b.id);
+                    for r in reviews {
+                        l.pair(b.id, r.id);
+                    }
+                }
+            }
+            l
+        }
+
         fn nested_floor(conn: &mut Conn) -> QueryResult<Timed> {
+            measure(conn, floor_nested_rows, |(authors, books, reviews)| {
+                let mut l = Loaded::new();
+                l.rows(authors.len() + books.len() + reviews.len());
+                for b in books {
+                    l.pair(b.author_id, b.id);
+                }
+                for r in reviews {
+                    l.pair(r.book_id, r.id);
+                }
+                l
+            })
+        }
+
+        /// The floor's statements, then the result the library returns
+        /// (authors, each with its books, each with its reviews) grouped by
+        /// hand ([`super::group_by_hand`]), one level after the other.
+        fn nested_floor_owned(conn: &mut Conn) -> QueryResult<Timed> {
             measure(
                 conn,
                 |conn| {
-                    let authors = all_authors(conn)?;
-                    let keys: Vec<i32> = authors.iter().map(|a| a.id).collect();
-                    let books = in_chunks(keys, |chunk| {
-                        let q = books::table
-                            .select(Book::as_select())
-                            .into_boxed()
-                            .filter(books::author_id.eq_any(chunk));
-                        library_order(q).load::<Book>(conn)
-                    })?;
-                    let keys: Vec<i32> = books.iter().map(|b| b.id).collect();
-                    let reviews = in_chunks(keys, |chunk| {
-                        let q = reviews::table
-                            .select(Review::as_select())
-                            .into_boxed()
-                            .filter(reviews::book_id.eq_any(chunk));
-                        match <Db as diesel_relations::KeyBatching>::child_order() {
-                            diesel_relations::ChildOrder::OrderByForeignKeyThenKey => q
-                                .order((reviews::book_id, reviews::id))
-                                .load::<Review>(conn),
-                            diesel_relations::ChildOrder::InMemory => q.load::<Review>(conn),
-                            diesel_relations::ChildOrder::OrderByKey => {
-                                q.order(reviews::id).load::<Review>(conn)
-                            }
-                        }
-                    })?;
-                    Ok((authors, books, reviews))
+                    let (authors, books, reviews) = floor_nested_rows(conn)?;
+                    let reviews = super::group_by_hand(
+                        &books,
+                        |b| b.id,
+                        reviews,
+                        |r| r.book_id,
+                        sorted_in_memory(|r: &Review| r.id),
+                    )?;
+                    let books: Vec<(Book, Vec<Review>)> = books.into_iter().zip(reviews).collect();
+                    let books = super::group_by_hand(
+                        &authors,
+                        |a| a.id,
+                        books,
+                        |(b, _)| b.author_id,
+                        sorted_in_memory(|(b, _): &(Book, Vec<Review>)| b.id),
+                    )?;
+                    Ok(authors.into_iter().zip(books).collect::<Nested>())
                 },
-                |(authors, books, reviews)| {
-                    let mut l = Loaded::new();
-                    l.rows(authors.len() + books.len() + reviews.len());
-                    for b in books {
-                        l.pair(b.author_id, b.id);
-                    }
-                    for r in reviews {
-                        l.pair(r.book_id, r.id);
-                    }
-                    l
-                },
+                tally_nested_pairs,
             )
+        }
+
+        /// The floor's three statements' rows: authors, their books, the
+        /// books' reviews, as the library sends them.
+        #[allow(clippy::type_complexity)]
+        fn floor_nested_rows(
+            conn: &mut Conn,
+        ) -> QueryResult<(Vec<Author>, Vec<Book>, Vec<Review>)> {
+            let authors = all_authors(conn)?;
+            let books = floor_books_of(conn, &authors)?;
+            let keys: Vec<i32> = books.iter().map(|b| b.id).collect();
+            let reviews = in_chunks(keys, |chunk| {
+                let q = reviews::table
+                    .select(Review::as_select())
+                    .into_boxed()
+                    .filter(reviews::book_id.eq_any(chunk));
+                match <Db as diesel_relations::KeyBatching>::child_order() {
+                    diesel_relations::ChildOrder::OrderByForeignKeyThenKey => q
+                        .order((reviews::book_id, reviews::id))
+                        .load::<Review>(conn),
+                    diesel_relations::ChildOrder::InMemory => q.load::<Review>(conn),
+                    diesel_relations::ChildOrder::OrderByKey => {
+                        q.order(reviews::id).load::<Review>(conn)
+                    }
+                }
+            })?;
+            Ok((authors, books, reviews))
         }
 
         // ---- many-to-many: books with their tags ----
@@ -1468,6 +1590,7 @@ macro_rules! backend {
                         imp("relations_shape", has_many_shape),
                         imp("diesel", |c| has_many_diesel(c, all_authors)),
                         imp("floor", |c| has_many_floor(c, all_authors)),
+                        imp("floor_owned", has_many_floor_owned),
                     ],
                 },
                 Scenario {
@@ -1485,6 +1608,7 @@ macro_rules! backend {
                         imp("relations_shape", nested_shape),
                         imp("diesel", nested_diesel),
                         imp("floor", nested_floor),
+                        imp("floor_owned", nested_floor_owned),
                     ],
                 },
                 Scenario {
