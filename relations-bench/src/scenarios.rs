@@ -48,21 +48,18 @@ pub type AllAuthors<Db> = Select<authors::table, AsSelect<Author, Db>>;
 pub type FirstAuthors<Db> = Select<Limit<Order<authors::table, authors::id>>, AsSelect<Author, Db>>;
 pub type AllBooks<Db> = Select<books::table, AsSelect<Book, Db>>;
 
-/// `children` grouped under `parents` by hand, as a careful Diesel user
-/// writes it for the `floor_owned` lines of the has-many scenarios: one
-/// group per parent (in `parents`' order), each sized exactly before it is
-/// filled, the children in the order they came, or sorted by `order` (what
-/// the library guarantees where the backend sends them unordered). Each
-/// child's parent is found without a hash: the next parent is tried first
-/// (children come clustered in parent order), then a binary search over the
-/// parents' ids. A child of no parent is `NotFound`.
-pub(crate) fn group_by_hand<P, C>(
+/// The position in `parents` of each child's parent, found as a careful
+/// Diesel user finds it, without a hash: the parent of the previous child,
+/// else the next parent (children come clustered in parent order), else a
+/// binary search over the parents' ids. A child of no parent is `NotFound`.
+/// The hand-written `floor_owned` and `floor_shared` lines build their
+/// results with it.
+pub(crate) fn parent_slots<P, C>(
     parents: &[P],
     id: impl Fn(&P) -> i32,
-    children: Vec<C>,
+    children: &[C],
     parent_id: impl Fn(&C) -> i32,
-    order: Option<fn(&C) -> i32>,
-) -> diesel::QueryResult<Vec<Vec<C>>> {
+) -> diesel::QueryResult<Vec<usize>> {
     let mut index: Vec<(i32, usize)> = parents.iter().map(&id).zip(0..).collect();
     index.sort_unstable();
     let find = |key: i32, last: Option<usize>| -> Option<usize> {
@@ -74,21 +71,38 @@ pub(crate) fn group_by_hand<P, C>(
         let at = index.binary_search_by_key(&key, |&(k, _)| k).ok()?;
         Some(index[at].1)
     };
-    let mut counts = vec![0usize; parents.len()];
-    let mut slot_of_child = Vec::with_capacity(children.len());
+    let mut slots = Vec::with_capacity(children.len());
     let mut last: Option<(i32, usize)> = None;
-    for child in &children {
+    for child in children {
         let key = parent_id(child);
         let slot = match last {
             Some((k, slot)) if k == key => slot,
             _ => find(key, last.map(|(_, s)| s)).ok_or(diesel::result::Error::NotFound)?,
         };
         last = Some((key, slot));
-        counts[slot] += 1;
-        slot_of_child.push(slot);
+        slots.push(slot);
     }
+    Ok(slots)
+}
+
+/// `children` grouped under `parents` by hand, as a careful Diesel user
+/// writes it for the `floor_owned` lines of the has-many scenarios: one
+/// group per parent (in `parents`' order), each sized exactly before it is
+/// filled, the children in the order they came, or sorted by `order` (what
+/// the library guarantees where the backend sends them unordered). Parents
+/// are found by [`parent_slots`].
+pub(crate) fn group_by_hand<P, C>(
+    parents: &[P],
+    id: impl Fn(&P) -> i32,
+    children: Vec<C>,
+    parent_id: impl Fn(&C) -> i32,
+    order: Option<fn(&C) -> i32>,
+) -> diesel::QueryResult<Vec<Vec<C>>> {
+    let slots = parent_slots(parents, id, &children, parent_id)?;
+    let mut counts = vec![0usize; parents.len()];
+    slots.iter().for_each(|&slot| counts[slot] += 1);
     let mut groups: Vec<Vec<C>> = counts.into_iter().map(Vec::with_capacity).collect();
-    for (child, slot) in children.into_iter().zip(slot_of_child) {
+    for (child, slot) in children.into_iter().zip(slots) {
         groups[slot].push(child);
     }
     if let Some(order) = order {
@@ -1486,28 +1500,17 @@ macro_rules! backend {
         /// The floor's statements, then what the result type holds: each
         /// book paired with an owned copy of its author (the last book of an
         /// author takes the original, as the library does), found without a
-        /// hash: the authors sorted by id, one binary search per run of books
-        /// of the same author. What is left of `relations / floor` against
+        /// hash ([`super::parent_slots`]). What is left of `relations / floor` against
         /// this line is the library's grouping; the rest is the result type.
         fn prefetch_author_floor_owned(conn: &mut Conn) -> QueryResult<Timed> {
             measure(
                 conn,
                 |conn| {
-                    let (books, mut authors) = floor_books_and_authors(conn)?;
-                    authors.sort_unstable_by_key(|a| a.id);
+                    let (books, authors) = floor_books_and_authors(conn)?;
+                    let slot_of_book =
+                        super::parent_slots(&authors, |a| a.id, &books, |b| b.author_id)?;
                     let mut uses = vec![0u32; authors.len()];
-                    let index = |id: i32| authors.binary_search_by_key(&id, |a| a.id).ok();
-                    let mut slot_of_book = Vec::with_capacity(books.len());
-                    let mut last: Option<(i32, usize)> = None;
-                    for b in &books {
-                        let slot = match last {
-                            Some((id, slot)) if id == b.author_id => slot,
-                            _ => index(b.author_id).ok_or(diesel::result::Error::NotFound)?,
-                        };
-                        last = Some((b.author_id, slot));
-                        uses[slot] += 1;
-                        slot_of_book.push(slot);
-                    }
+                    slot_of_book.iter().for_each(|&slot| uses[slot] += 1);
                     let mut authors: Vec<Option<Author>> = authors.into_iter().map(Some).collect();
                     Ok(books
                         .into_iter()
@@ -1533,30 +1536,23 @@ macro_rules! backend {
 
         /// The floor's statements, then what `prefetch_shared` gives: each
         /// book paired with an `Arc` of its author, one per author, found
-        /// without a hash (authors sorted, one binary search per run of books
-        /// of the same author), written by hand. Against this line,
+        /// without a hash ([`super::parent_slots`]), written by hand. Against this line,
         /// `relations_shared` is the library's grouping; against the plain
         /// floor, the grouping plus the list of pairs the result is.
         fn prefetch_author_floor_shared(conn: &mut Conn) -> QueryResult<Timed> {
             measure(
                 conn,
                 |conn| {
-                    let (books, mut authors) = floor_books_and_authors(conn)?;
-                    authors.sort_unstable_by_key(|a| a.id);
+                    let (books, authors) = floor_books_and_authors(conn)?;
+                    let slot_of_book =
+                        super::parent_slots(&authors, |a| a.id, &books, |b| b.author_id)?;
                     let authors: Vec<std::sync::Arc<Author>> =
                         authors.into_iter().map(std::sync::Arc::new).collect();
-                    let index = |id: i32| authors.binary_search_by_key(&id, |a| a.id).ok();
-                    let mut out = Vec::with_capacity(books.len());
-                    let mut last: Option<(i32, usize)> = None;
-                    for b in books {
-                        let slot = match last {
-                            Some((id, slot)) if id == b.author_id => slot,
-                            _ => index(b.author_id).ok_or(diesel::result::Error::NotFound)?,
-                        };
-                        last = Some((b.author_id, slot));
-                        out.push((b, std::sync::Arc::clone(&authors[slot])));
-                    }
-                    Ok(out)
+                    Ok(books
+                        .into_iter()
+                        .zip(slot_of_book)
+                        .map(|(b, slot)| (b, std::sync::Arc::clone(&authors[slot])))
+                        .collect::<Vec<_>>())
                 },
                 |out| {
                     let mut l = Loaded::new();

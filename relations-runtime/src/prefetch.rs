@@ -385,7 +385,7 @@ where
 {
     let (parts, then) = build(Prefetch::new()).into_parts();
     match then {
-        // Nothing nested: each row goes to its group as it is decoded.
+        // Nothing nested: each row goes to its group as it is decoded (in small batches).
         ThenStep::Map(map) => group_streamed(
             elements,
             key,
@@ -410,8 +410,9 @@ where
     }
 }
 
-/// [`group_rows_by`] for rows that need no nested step: `load` hands each
-/// row over as it is decoded and it goes straight into its group
+/// [`group_rows_by`] for rows that need no nested step: `load` hands the
+/// rows over as they are decoded (a small batch at a time) and each goes
+/// straight into its group
 /// ([`Grouper`]), so the rows are never held in one list first (one move
 /// and one allocation less per row, and a lower peak). `map` turns each
 /// group's rows into its values. Where a row's owner is only found by the
