@@ -1500,8 +1500,9 @@ macro_rules! backend {
         /// The floor's statements, then what the result type holds: each
         /// book paired with an owned copy of its author (the last book of an
         /// author takes the original, as the library does), found without a
-        /// hash ([`super::parent_slots`]). What is left of `relations / floor` against
-        /// this line is the library's grouping; the rest is the result type.
+        /// hash ([`super::parent_slots`]). What is left of `relations /
+        /// floor` against this line is the library's grouping; the rest is
+        /// the result type.
         fn prefetch_author_floor_owned(conn: &mut Conn) -> QueryResult<Timed> {
             measure(
                 conn,
@@ -1536,9 +1537,10 @@ macro_rules! backend {
 
         /// The floor's statements, then what `prefetch_shared` gives: each
         /// book paired with an `Arc` of its author, one per author, found
-        /// without a hash ([`super::parent_slots`]), written by hand. Against this line,
-        /// `relations_shared` is the library's grouping; against the plain
-        /// floor, the grouping plus the list of pairs the result is.
+        /// without a hash ([`super::parent_slots`]), written by hand. Against
+        /// this line, `relations_shared` is the library's grouping; against
+        /// the plain floor, the grouping plus the list of pairs the result
+        /// is.
         fn prefetch_author_floor_shared(conn: &mut Conn) -> QueryResult<Timed> {
             measure(
                 conn,
