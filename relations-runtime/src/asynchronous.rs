@@ -685,7 +685,7 @@ where
     let nodes = nodes.into_nodes();
     let slots = parent_slots::<R, _>(&nodes);
     let by_slot = parents_by_slot::<R, C>(&slots, conn).await?;
-    let parents = Parents::<R>::new(slots, &nodes, by_slot)?;
+    let parents = Parents::<R>::new(slots, by_slot)?;
     Ok(S::from_wrapped(parents.hand_out(nodes)?))
 }
 
@@ -706,7 +706,7 @@ where
     let nodes = nodes.into_nodes();
     let slots = parent_slots::<R, _>(&nodes);
     let by_slot = parents_by_slot::<R, C>(&slots, conn).await?;
-    let parents = Parents::<R, _>::new(slots, &nodes, shared(by_slot))?;
+    let parents = Parents::<R, _>::new(slots, shared(by_slot))?;
     let shared = parents.hand_out_as(nodes, <R::Value as SharedParent<ParentOf<R>>>::share)?;
     Ok(S::from_wrapped(shared))
 }

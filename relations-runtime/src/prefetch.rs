@@ -1102,7 +1102,7 @@ where
     let nodes = nodes.into_nodes();
     let slots = parent_slots::<R, _>(&nodes);
     let by_slot = parents_by_slot::<R, C>(&slots, conn)?;
-    let parents = Parents::<R>::new(slots, &nodes, by_slot)?;
+    let parents = Parents::<R>::new(slots, by_slot)?;
     Ok(S::from_wrapped(parents.hand_out(nodes)?))
 }
 
@@ -1127,7 +1127,7 @@ where
     let nodes = nodes.into_nodes();
     let slots = parent_slots::<R, _>(&nodes);
     let by_slot = parents_by_slot::<R, C>(&slots, conn)?;
-    let parents = Parents::<R, _>::new(slots, &nodes, shared(by_slot))?;
+    let parents = Parents::<R, _>::new(slots, shared(by_slot))?;
     let shared = parents.hand_out_as(nodes, <R::Value as SharedParent<ParentOf<R>>>::share)?;
     Ok(S::from_wrapped(shared))
 }
@@ -1311,18 +1311,14 @@ where
 impl<R: BelongsTo, T: Clone> Parents<R, T> {
     /// The parents by slot, ready to hand out; a key with no parent even
     /// under the database's comparison is an error before anything is
-    /// handed out.
-    pub(crate) fn new<N: Node<Model = R::Owner>>(
+    /// handed out (the first such key in the nodes' order: slots are
+    /// numbered in that order).
+    pub(crate) fn new(
         slots: Slots<'_, KeyOf<ParentOf<R>>>,
-        nodes: &[N],
         by_slot: Vec<Option<T>>,
     ) -> Result<Self> {
-        for (node, &s) in nodes.iter().zip(&slots.of_element) {
-            if s != NO_SLOT && by_slot[s as usize].is_none() {
-                let key: &KeyOf<ParentOf<R>> = <R::Reverse as HasMany>::foreign_key(node.model())
-                    .expect("a slot comes from a key");
-                return Err(Error::missing_parent(R::NAME, key));
-            }
+        if let Some(s) = by_slot.iter().position(Option::is_none) {
+            return Err(Error::missing_parent(R::NAME, slots.by_slot[s]));
         }
         Ok(Parents {
             slot_of_node: slots.of_element,
@@ -1336,25 +1332,32 @@ impl<R: BelongsTo, T: Clone> Parents<R, T> {
 
     /// Each node with `value` of its parent (`None`: no key).
     pub(crate) fn hand_out_as<N, V>(
-        mut self,
+        self,
         nodes: Vec<N>,
         value: impl Fn(Option<T>) -> Option<V>,
     ) -> Result<Vec<With<N, R, V>>> {
-        let mut wrapped = Vec::with_capacity(nodes.len());
-        for (node, s) in nodes.into_iter().zip(self.slot_of_node) {
-            let parent = if s == NO_SLOT {
-                None
-            } else {
-                self.parents.take(s)
-            };
-            match value(parent) {
-                Some(value) => wrapped.push(With::new(node, value)),
-                // Only a required key can give no value, and a required key is
-                // never NULL: the row would not have decoded.
-                None => return Err(Error::missing_parent(R::NAME, &"NULL")),
-            }
+        let Parents {
+            slot_of_node,
+            mut parents,
+            ..
+        } = self;
+        // `value` gives nothing only for no parent of a required key, and a
+        // required key is never NULL (the row would not have decoded): one
+        // check here, not one per node, leaves the loop below a plain
+        // collect of known length.
+        if slot_of_node.contains(&NO_SLOT) && value(None).is_none() {
+            return Err(Error::missing_parent(R::NAME, &"NULL"));
         }
-        Ok(wrapped)
+        Ok(nodes
+            .into_iter()
+            .zip(slot_of_node)
+            .map(|(node, s)| {
+                // Every slot has its parent (`new`), one per use.
+                let parent = if s == NO_SLOT { None } else { parents.take(s) };
+                let value = value(parent).expect("a parent, or no key where no parent is a value");
+                With::new(node, value)
+            })
+            .collect())
     }
 }
 

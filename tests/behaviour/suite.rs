@@ -211,6 +211,22 @@ fn forward_prefetch_with_a_dangling_key_is_an_error() {
     assert_eq!(err.relation(), "author");
     assert!(matches!(err.kind(), ErrorKind::MissingParent { key } if key == "42"), "{err}");
     assert_eq!(err.to_string(), "loading relation `author` failed: no parent row has key 42");
+
+    // Among existing books, two dangling keys: the error names the one of
+    // the first dangling book in the caller's order, owned and shared alike.
+    let mut books: Vec<Book> = books::table.order(books::id).load(conn).unwrap();
+    let dangling = |id, author_id| Book { id, author_id, editor_id: None, title: format!("Orphan {id}") };
+    books.insert(1, dangling(98, 77));
+    books.push(dangling(99, 42));
+    books.push(dangling(100, 77));
+    let err = books.clone().prefetch_author(conn).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::MissingParent { key } if key == "77"), "{err}");
+    let err = books.clone().prefetch_shared(BookAuthor, conn).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::MissingParent { key } if key == "77"), "{err}");
+    let last_but_one = books.len() - 2;
+    books.swap(1, last_but_one);
+    let err = books.prefetch_author(conn).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::MissingParent { key } if key == "42"), "{err}");
 }
 
 /// The rule for a key whose parent row does not exist (no foreign-key
