@@ -49,6 +49,7 @@ LIBRARY = (
     "relations",
     "relations_shape",
     "relations_shared",
+    "relations_keyed",
     "relations_async",
     "relations_join",
     "relations_by_key",
@@ -79,11 +80,13 @@ if "--scaling" in sys.argv:
         owned = any(imp == "floor_owned" for b in backends for s, imp, _ in b["rows"] if s == scenario)
         shared = any(imp == "relations_shared" for b in backends for s, imp, _ in b["rows"] if s == scenario)
         fshared = any(imp == "floor_shared" for b in backends for s, imp, _ in b["rows"] if s == scenario)
+        keyed = any(imp == "relations_keyed" for b in backends for s, imp, _ in b["rows"] if s == scenario)
         extra = " relations/floor_owned (paired) |" if owned else ""
         extra += " shared/floor (paired) | peak MB shared |" if shared else ""
         extra += " shared/floor_shared (paired) |" if shared and fshared else ""
+        extra += " keyed/floor (paired) | peak MB keyed |" if keyed else ""
         print("| authors | relations s | diesel s | floor s | relations/floor (paired) |" + extra + " relations/diesel (paired) | peak MB relations | peak MB diesel | peak MB floor |" + (" peak MB floor_owned |" if owned else ""))
-        print("|---:|---:|---:|---:|---:|" + ("---:|" if owned else "") + ("---:|---:|" if shared else "") + ("---:|" if shared and fshared else "") + "---:|---:|---:|---:|" + ("---:|" if owned else ""))
+        print("|---:|---:|---:|---:|---:|" + ("---:|" if owned else "") + ("---:|---:|" if shared else "") + ("---:|" if shared and fshared else "") + ("---:|---:|" if keyed else "") + "---:|---:|---:|---:|" + ("---:|" if owned else ""))
         for b in backends:
             authors = re.search(r"authors=(\d+)", b["data"]).group(1)
             by = {imp: f for s, imp, f in b["rows"] if s == scenario}
@@ -102,6 +105,7 @@ if "--scaling" in sys.argv:
             extra = f" {pair('relations/floor_owned')} |" if owned else ""
             extra += f" {pair('shared/floor')} | {mb('relations_shared')} |" if shared else ""
             extra += f" {pair('shared/floor_shared')} |" if shared and fshared else ""
+            extra += f" {pair('keyed/floor')} | {mb('relations_keyed')} |" if keyed else ""
             print(f"| {int(authors):,} | {sec('relations')} | {sec('diesel')} | {sec('floor')} | {pair('relations/floor')} |{extra} {pair('relations/diesel')} | {mb('relations')} | {mb('diesel')} | {mb('floor')} |" + (f" {mb('floor_owned')} |" if owned else ""))
         print()
     sys.exit(0)
@@ -121,6 +125,7 @@ for b in backends:
     has_shared = any("shared/floor" in f for _, f in b["ratios"])
     has_fshared = any("shared/floor_shared" in f for _, f in b["ratios"])
     has_owned = any("relations/floor_owned" in f for _, f in b["ratios"])
+    has_keyed = any("keyed/floor" in f for _, f in b["ratios"])
     print()
     head = "| scenario | relations/diesel (paired) | relations/floor (paired) | relations/best other (which) | peak bytes relations/diesel |"
     rule = "|---|---:|---:|---|---:|"
@@ -135,6 +140,9 @@ for b in backends:
         rule += "---:|---:|"
     if has_fshared:
         head += " shared/floor_shared (paired) |"
+        rule += "---:|"
+    if has_keyed:
+        head += " keyed/floor (paired) |"
         rule += "---:|"
     print(head)
     print(rule)
@@ -160,5 +168,7 @@ for b in backends:
             row += f" {pair('shared/floor')} | {pair('shared/diesel')} |"
         if has_fshared:
             row += f" {pair('shared/floor_shared')} |"
+        if has_keyed:
+            row += f" {pair('keyed/floor')} |"
         print(row)
     print()

@@ -69,7 +69,7 @@ RUN:
     --reps N               timed rounds per scenario (median reported) [11]
     --scenarios a,b,...    only these scenarios    [all]
     --impls a,b,...        only these implementations (relations, relations_shape, relations_shared,
-                           relations_async, diesel, nplus1, floor, floor_owned, floor_shared,
+                           relations_keyed, relations_async, diesel, nplus1, floor, floor_owned, floor_shared,
                            children_len, children_max), e.g. to profile one of them [all]
     --help
 
@@ -85,6 +85,10 @@ its books, `prefetch_shared(BookAuthor, conn)`): `shared/floor=<x>`,
 `shared/diesel=<x>`, `peak_bytes_shared/diesel=<x>` and their paired ratios;
 with floor_shared too (the same statements, each book paired with its author's
 `Arc` by hand), `shared/floor_shared=<x>`.
+With relations_keyed (forward_prefetch without pairs: the books as loaded and
+`keyed::belongs_to(BookAuthor, ids, conn)`, each author by key, what the plain
+floor holds): `keyed/floor=<x>`, `keyed/diesel=<x>`,
+`peak_bytes_keyed/diesel=<x>` and their paired ratios.
 With relations_async: `async/sync=<x>` (relations_async / relations, medians),
 `peak_bytes_async/sync=<x>` and `paired_async/sync=<x>`.
 Exit status 1 if implementations of a scenario disagree on what they loaded, or
@@ -95,6 +99,7 @@ const IMPLS: &[&str] = &[
     "relations",
     "relations_shape",
     "relations_shared",
+    "relations_keyed",
     "relations_async",
     "diesel",
     "nplus1",

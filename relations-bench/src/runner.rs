@@ -63,6 +63,17 @@ const COMPARED: [&str; 6] = [
     "children_max",
 ];
 
+/// Other forms of the `relations` line, each compared with these
+/// implementations under its label (`shared/floor=`, `paired_keyed/floor=`).
+const VARIANTS: [(&str, &str, &[&str]); 2] = [
+    (
+        "relations_shared",
+        "shared",
+        &["floor", "floor_shared", "diesel"],
+    ),
+    ("relations_keyed", "keyed", &["floor", "diesel"]),
+];
+
 /// Time `load` (and, on a memory run, track its peak heap growth); `tally`
 /// and dropping the result happen after the clock stops.
 pub fn measure<C, T>(
@@ -293,11 +304,13 @@ pub fn run_scenario<C: Connection, S: Side>(
         if let Some(a) = index("relations_async") {
             paired_ratios.push_str(&format!(" paired_async/sync={:.3}", paired(a, rel)));
         }
-        if let Some(shared) = index("relations_shared") {
-            for other in ["floor", "floor_shared", "diesel"] {
-                if let Some(o) = index(other) {
-                    paired_ratios
-                        .push_str(&format!(" paired_shared/{other}={:.3}", paired(shared, o)));
+        for (variant, label, others) in VARIANTS {
+            if let Some(v) = index(variant) {
+                for other in others {
+                    if let Some(o) = index(other) {
+                        paired_ratios
+                            .push_str(&format!(" paired_{label}/{other}={:.3}", paired(v, o)));
+                    }
                 }
             }
         }
@@ -360,16 +373,18 @@ pub fn run_scenario<C: Connection, S: Side>(
                 ));
             }
         }
-        if let Some(shared) = of("relations_shared") {
-            for other in ["floor", "floor_shared", "diesel"] {
-                if let Some(o) = of(other) {
-                    ratios.push_str(&format!(" shared/{other}={:.3}", shared.median / o.median));
+        for (variant, label, others) in VARIANTS {
+            if let Some(v) = of(variant) {
+                for other in others {
+                    if let Some(o) = of(other) {
+                        ratios.push_str(&format!(" {label}/{other}={:.3}", v.median / o.median));
+                    }
                 }
+                ratios.push_str(&format!(
+                    " peak_bytes_{label}/diesel={:.3}",
+                    v.peak_bytes as f64 / of("diesel").map_or(f64::NAN, |d| d.peak_bytes as f64)
+                ));
             }
-            ratios.push_str(&format!(
-                " peak_bytes_shared/diesel={:.3}",
-                shared.peak_bytes as f64 / of("diesel").map_or(f64::NAN, |d| d.peak_bytes as f64)
-            ));
         }
         if let Some(a) = of("relations_async") {
             ratios.push_str(&format!(
