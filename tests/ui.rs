@@ -7,6 +7,7 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/aggregates/*.rs");
     t.compile_fail("tests/ui/attributes/*.rs");
+    t.compile_fail("tests/ui/keyed/*.rs");
     t.compile_fail("tests/ui/prefetch/*.rs");
     t.compile_fail("tests/ui/relations/*.rs");
     t.compile_fail("tests/ui/shape/*.rs");

@@ -36,8 +36,8 @@ pub trait Relation: 'static {
 /// (`Author` has many `Book` through `books.author_id`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a has-many relation",
-    label = "expected a reverse relation such as `AuthorBooks`",
-    note = "reverse relations are declared on the child's foreign-key field: `#[foreign_key(related_name = \"books\")]`"
+    label = "expected a relation from a parent to its children",
+    note = "has-many relations are declared on the child's foreign-key field, `#[foreign_key(related_name = \"books\")]`, and named after the parent and that name (`AuthorBooks`); a forward relation (`BookAuthor`) is loaded from the children: `books.prefetch_author(conn)`, or `keyed::belongs_to(BookAuthor, keys, conn)` by key"
 )]
 pub trait HasMany: Relation<Owner = Self::Parent> {
     /// The model the foreign key points at.
@@ -61,9 +61,9 @@ pub trait HasMany: Relation<Owner = Self::Parent> {
 /// [`Relation::Value`] is the parent for a `NOT NULL` foreign key and
 /// `Option<Parent>` for a nullable one.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a forward (belongs-to) relation, so it cannot be joined",
-    label = "`select_related` needs a forward relation such as `BookAuthor`",
-    note = "a has-many relation would repeat each parent once per child in a join; load it with its `prefetch_*` method instead"
+    message = "`{Self}` is not a forward (belongs-to) relation",
+    label = "expected a relation from a child to its parent",
+    note = "forward relations are generated from the child's foreign-key field and named after the child and the relation (`Book.author_id` gives `BookAuthor`); a has-many relation (`AuthorBooks`) is loaded from the parents: `authors.prefetch_books(conn)`, or `keyed::has_many(AuthorBooks, keys, conn)` by key"
 )]
 pub trait BelongsTo: Relation<Owner = <Self::Reverse as HasMany>::Child> {
     /// The reverse relation of the same foreign key.
