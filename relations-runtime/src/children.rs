@@ -48,6 +48,11 @@ where
 
 /// [`Children`] per kind of relation.
 #[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{R}` has no children to count or aggregate",
+    label = "expected a has-many, one-to-one or many-to-many relation; `{R}` is a `{Self}` relation",
+    note = "a forward relation (`BookAuthor`) has one parent per child, loaded with `books.prefetch_author(conn)` or `keyed::belongs_to(BookAuthor, keys, conn)`; counts and aggregates take the parent's relation to its children (`AuthorBooks`): `authors.prefetch_count(AuthorBooks, conn)`, `keyed::count(AuthorBooks, keys, conn)`"
+)]
 pub trait ChildrenKind<R> {
     type From;
     type Tables;
